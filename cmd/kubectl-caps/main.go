@@ -1,17 +1,23 @@
+// Command kubectl-caps is the kubectl plugin `kubectl caps`.
 package main
 
 import (
-	_ "github.com/olekukonko/tablewriter"
-	_ "github.com/spf13/cobra"
-	_ "k8s.io/api/core/v1"
-	_ "k8s.io/cli-runtime/pkg/genericclioptions"
-	_ "k8s.io/cli-runtime/pkg/resource"
-	_ "k8s.io/client-go/kubernetes"
+	"fmt"
+	"os"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	// Every auth provider kubectl supports (exec, OIDC, ...), so any
+	// kubeconfig that works with kubectl works here.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
-	_ "k8s.io/client-go/tools/pager"
-	_ "k8s.io/pod-security-admission/policy"
-	_ "sigs.k8s.io/yaml"
-	_ "github.com/google/go-cmp/cmp"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/cmd"
 )
 
-func main() {}
+func main() {
+	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	err := cmd.NewCmdRoot(streams).Execute()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "error: %v\n", err)
+	}
+	os.Exit(cmd.ExitCode(err))
+}

@@ -1,0 +1,65 @@
+# kubectl-caps developer entry points. `make test` is what CI runs (.ci/run).
+GO        ?= go
+BIN       := bin/kubectl-caps
+VERSION   ?= dev
+COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
+LDFLAGS   := -s -w -X github.com/kubectl-caps/kubectl-caps/pkg/cmd.version=$(VERSION) \
+             -X github.com/kubectl-caps/kubectl-caps/pkg/cmd.commit=$(COMMIT)
+FUZZTIME  ?= 5s
+
+.PHONY: all build test test-unit fuzz lint verify verify-docs verify-mod docs bench clean
+
+all: build
+
+## build: compile bin/kubectl-caps
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kubectl-caps
+
+## test: everything CI checks: verify, unit tests, short fuzzing
+test: verify test-unit fuzz
+
+## test-unit: the unit tests only (fast, no cluster)
+test-unit:
+	$(GO) test -count=1 ./...
+
+## fuzz: run every fuzz target for $(FUZZTIME)
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || \
+	      { echo "fuzzing $$t in $$pkg failed; the failing input is under $$dir/testdata/fuzz"; exit 1; }; \
+	  done; \
+	done
+
+## lint: go vet and gofmt
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## verify: lint, go.mod tidy, generated docs current
+verify: lint verify-mod verify-docs
+
+verify-mod:
+	@tmp=$$(mktemp -d); cp go.mod go.sum $$tmp/; $(GO) mod tidy; \
+	if ! cmp -s go.mod $$tmp/go.mod || ! cmp -s go.sum $$tmp/go.sum; then \
+	  diff -u $$tmp/go.mod go.mod; cp $$tmp/go.mod $$tmp/go.sum .; rm -rf $$tmp; \
+	  echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit"; exit 1; fi; rm -rf $$tmp
+
+verify-docs:
+	@tmp=$$(mktemp -d); $(GO) run ./hack/docgen -out $$tmp; \
+	if ! diff -r $$tmp/capabilities docs/capabilities; then \
+	  rm -rf $$tmp; echo "docs are stale: run 'make docs' and commit"; exit 1; fi; rm -rf $$tmp
+
+## docs: regenerate docs/capabilities from the catalog
+docs:
+	rm -rf docs/capabilities
+	$(GO) run ./hack/docgen -out docs
+
+## bench: go benchmarks of the engine, the catalog and the manifest reader
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+
+clean:
+	rm -rf bin dist

@@ -1,0 +1,109 @@
+package catalog
+
+import "github.com/kubectl-caps/kubectl-caps/pkg/capability"
+
+// Risk is the catalog's editorial tier for a capability.
+type Risk string
+
+const (
+	RiskNone     Risk = "none"
+	RiskLow      Risk = "low"
+	RiskMedium   Risk = "medium"
+	RiskHigh     Risk = "high"
+	RiskCritical Risk = "critical"
+)
+
+// Recommendation is what the catalog advises for a container that holds the
+// capability without a reason it can name.
+type Recommendation string
+
+const (
+	// Drop: no ordinary workload needs it; drop it (or never add it).
+	Drop Recommendation = "drop"
+	// Keep: low risk and commonly needed by root entrypoints; keeping it is fine.
+	Keep Recommendation = "keep"
+	// Review: needed by some workloads and not others; decide per workload.
+	Review Recommendation = "review"
+)
+
+// Entry is one capability's catalog page.
+type Entry struct {
+	Name           string         `json:"name"`
+	Number         int            `json:"number"`
+	Since          string         `json:"since"`
+	Summary        string         `json:"summary"`
+	Description    string         `json:"description"`
+	Impact         string         `json:"impact"`
+	Reasoning      string         `json:"reasoning"`
+	Risk           Risk           `json:"risk"`
+	Recommendation Recommendation `json:"recommendation"`
+	// Amplifiers raise the risk when the pod has a given context.
+	Amplifiers  []Amplifier  `json:"amplifiers,omitempty"`
+	Escalations []Escalation `json:"escalations"`
+	// InertInUserNamespace: the kernel checks this capability in the initial
+	// user namespace, so it does nothing in a hostUsers:false pod.
+	InertInUserNamespace bool `json:"inertInUserNamespace"`
+	// UserNamespaceNote says how the capability behaves under hostUsers:false.
+	UserNamespaceNote string `json:"userNamespaceNote"`
+	// PSSBaseline: Pod Security Standards Baseline allows adding it.
+	PSSBaseline bool `json:"pssBaseline"`
+	// Sources are FACTS.md source ids ([MAN-CAP], [CTRD], ...) behind the text.
+	Sources []string `json:"sources"`
+	Seed    SeedNote `json:"seed"`
+}
+
+// Cap is the entry's capability number as a capability.Cap.
+func (e *Entry) Cap() capability.Cap { return capability.Cap(e.Number) }
+
+// Amplifier is a pod context that makes the capability more dangerous.
+type Amplifier struct {
+	// When is one of hostPID, hostNetwork, hostIPC, hostPath,
+	// shareProcessNamespace, or "with:CAP" (held together with CAP).
+	When string `json:"when"`
+	Risk Risk   `json:"risk"`
+	Why  string `json:"why"`
+}
+
+// Escalation is a known attack path that uses the capability.
+type Escalation struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	CVEs        []string `json:"cves,omitempty"`
+	References  []string `json:"references,omitempty"`
+}
+
+// SeedStatus says how the user's seed document treated the capability.
+type SeedStatus string
+
+const (
+	SeedAccurate    SeedStatus = "accurate"    // kept, at most sharpened
+	SeedCorrected   SeedStatus = "corrected"   // the seed was wrong; fixed here
+	SeedMislabelled SeedStatus = "mislabelled" // the seed described it under another heading
+	SeedMissing     SeedStatus = "missing"     // the seed has no entry
+)
+
+// SeedNote records where the entry departs from the seed document and why.
+type SeedNote struct {
+	Status SeedStatus `json:"status"`
+	// Said is a short quote or paraphrase of what the seed said.
+	Said string `json:"said,omitempty"`
+	// Why explains the departure, with the fact that corrects it.
+	Why string `json:"why,omitempty"`
+	// Defects are the FACTS.md §5 defect numbers this entry fixes.
+	Defects []int `json:"defects,omitempty"`
+}
+
+// SeedDefect is one defect of the seed document (FACTS.md §5) and how the
+// catalog resolves it.
+type SeedDefect struct {
+	ID         int      `json:"id"`
+	Title      string   `json:"title"`
+	Resolution string   `json:"resolution"`
+	Entries    []string `json:"entries,omitempty"`
+}
+
+// Document is the embedded catalog file.
+type Document struct {
+	Capabilities []Entry      `json:"capabilities"`
+	SeedDefects  []SeedDefect `json:"seedDefects"`
+}

@@ -1,0 +1,177 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
+	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+	"github.com/kubectl-caps/kubectl-caps/pkg/explain"
+	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
+)
+
+// ExplainOptions holds the flags and arguments of `kubectl caps explain`.
+type ExplainOptions struct {
+	Output    string
+	SortBy    string
+	NoHeaders bool
+
+	names   []string
+	caps    []capability.Cap
+	catalog *catalog.Catalog
+	cmdPath string
+
+	genericiooptions.IOStreams
+}
+
+// NewExplainOptions returns options with the defaults.
+func NewExplainOptions(streams genericiooptions.IOStreams) *ExplainOptions {
+	return &ExplainOptions{SortBy: "number", IOStreams: streams}
+}
+
+// NewCmdExplain builds `kubectl caps explain`.
+func NewCmdExplain(streams genericiooptions.IOStreams) *cobra.Command {
+	o := NewExplainOptions(streams)
+	cmd := &cobra.Command{
+		Use:   "explain [CAPABILITY...]",
+		Short: "Show the catalog entry of a capability, or the table of all of them",
+		Long: `Show what a Linux capability permits, its impact in a Kubernetes container, the
+reasoning behind its risk tier, the recommendation, known attack paths, which
+container runtimes grant it by default, and its Pod Security Standards status.
+
+A capability may be named in any case, with or without the CAP_ prefix, or by
+its number: NET_RAW, net_raw, CAP_NET_RAW and 13 are the same. With no
+argument, print a table of all 41 capabilities (0..40).
+
+` + exitCodesHelp,
+		Example: `  # The catalog page of NET_RAW
+  kubectl caps explain NET_RAW
+
+  # Several at once, as JSON (a list object with items)
+  kubectl caps explain sys_admin CAP_SYS_PTRACE 39 -o json
+
+  # All capabilities, most dangerous first, with extra columns
+  kubectl caps explain --sort-by=risk -o wide`,
+		ValidArgsFunction: completeCapabilities,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(c, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output,
+		"Output format: wide, json or yaml. Default: a page per named capability, or the table when none is named")
+	cmd.Flags().StringVar(&o.SortBy, "sort-by", o.SortBy, "Order of the table: number, name or risk (highest first)")
+	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
+	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion("wide", "json", "yaml"))
+	_ = cmd.RegisterFlagCompletionFunc("sort-by", fixedCompletion("number", "name", "risk"))
+	return cmd
+}
+
+// Complete records the arguments and loads the catalog.
+func (o *ExplainOptions) Complete(c *cobra.Command, args []string) error {
+	o.names = args
+	o.cmdPath = c.CommandPath()
+	o.catalog = catalog.Default()
+	return nil
+}
+
+// Validate resolves every name before anything is printed, so that an
+// unknown name leaves stdout empty; all unknown names are reported at once.
+func (o *ExplainOptions) Validate() error {
+	switch o.Output {
+	case "", printers.FormatWide, printers.FormatJSON, printers.FormatYAML:
+	default:
+		return usageErrorf(o.cmdPath, "unknown output format %q; use wide, json or yaml", o.Output)
+	}
+	switch o.SortBy {
+	case "number", "name", "risk":
+	default:
+		return usageErrorf(o.cmdPath, "unknown --sort-by %q; use number, name or risk", o.SortBy)
+	}
+	var msgs []string
+	o.caps = o.caps[:0]
+	for _, n := range o.names {
+		c, err := capability.Parse(n)
+		if err != nil {
+			var ue *capability.UnknownError
+			if !errors.As(err, &ue) {
+				return err
+			}
+			msgs = append(msgs, err.Error())
+			continue
+		}
+		o.caps = append(o.caps, c)
+	}
+	if len(msgs) > 0 {
+		return usageErrorf(o.cmdPath, "%s", strings.Join(msgs, "\n"))
+	}
+	if len(o.names) == 0 {
+		for c := capability.Cap(0); c <= capability.Last; c++ {
+			o.caps = append(o.caps, c)
+		}
+	}
+	return nil
+}
+
+// Run prints the pages, the table, or the object.
+func (o *ExplainOptions) Run() error {
+	views := explain.Build(o.catalog, o.caps)
+	if len(o.names) == 0 || o.Output == printers.FormatWide {
+		if err := explain.SortBy(views, o.SortBy); err != nil {
+			return err
+		}
+	}
+	switch {
+	case o.Output == printers.FormatJSON || o.Output == printers.FormatYAML:
+		return printers.WriteObject(o.Out, o.Output, explain.Object(views, len(o.names) == 1))
+	case len(o.names) == 0 || o.Output == printers.FormatWide:
+		return explain.WriteTable(o.Out, views, o.Output == printers.FormatWide, o.NoHeaders)
+	}
+	for i, v := range views {
+		if i > 0 {
+			if _, err := fmt.Fprintln(o.Out, "\n---"); err != nil {
+				return err
+			}
+		}
+		if err := explain.WritePage(o.Out, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// completeCapabilities offers capability names for the words typed so far,
+// matching case-insensitively and with or without CAP_.
+func completeCapabilities(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	prefix := strings.ToUpper(strings.TrimPrefix(strings.TrimPrefix(toComplete, "CAP_"), "cap_"))
+	used := map[string]bool{}
+	for _, a := range args {
+		if c, err := capability.Parse(a); err == nil {
+			used[c.String()] = true
+		}
+	}
+	var out []string
+	cat := catalog.Default()
+	for _, n := range capability.Names() {
+		if strings.HasPrefix(n, prefix) && !used[n] {
+			e, _ := cat.Lookup(n)
+			out = append(out, n+"\t"+e.Summary)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
+}

@@ -1,0 +1,42 @@
+// Package cmd holds kubectl-caps' commands, one file each, in kubectl's
+// Options + Complete/Validate/Run shape.
+package cmd
+
+import (
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// NewCmdRoot builds `kubectl caps` and its subcommands. Nothing here is
+// global: every call returns a fresh tree, so tests can run commands in
+// parallel with their own streams.
+func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kubectl-caps",
+		Short: "Which Linux capabilities your containers really hold, and what to drop",
+		Long: `kubectl caps shows the Linux capabilities each container really holds, the way
+the kernel gives them: the container runtime's default set, capabilities.add and
+drop, ALL, privileged, the user the process runs as and allowPrivilegeEscalation.
+Each capability is annotated with its risk from the built-in catalog.
+
+` + exitCodesHelp,
+		Annotations: map[string]string{
+			cobra.CommandDisplayNameAnnotation: "kubectl caps",
+		},
+		Version:       versionString(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.CompletionOptions.HiddenDefaultCmd = true
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErrorf(c.CommandPath(), "%v", err)
+	})
+
+	root.AddCommand(NewCmdExplain(streams))
+	root.AddCommand(NewCmdVersion(streams))
+	return root
+}

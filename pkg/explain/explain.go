@@ -1,0 +1,132 @@
+// Package explain renders catalog entries for people (a page per
+// capability, a table of all of them, Markdown docs) and for programs (a
+// versioned JSON/YAML object). It joins the catalog with the runtime
+// profiles, so that "granted by default by" is computed, never typed.
+package explain
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
+	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
+	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+)
+
+// APIVersion is the group/version of explain's JSON and YAML output.
+const APIVersion = "caps.kubectl-caps.io/v1alpha1"
+
+// Capability is one catalog entry as explain prints it.
+type Capability struct {
+	APIVersion string `json:"apiVersion,omitempty"`
+	Kind       string `json:"kind,omitempty"`
+	catalog.Entry
+	// DefaultIn names the runtime profiles that grant the capability to every
+	// container unless it is dropped.
+	DefaultIn []string `json:"defaultIn"`
+}
+
+// List is the object printed for several capabilities (or all of them).
+type List struct {
+	APIVersion string       `json:"apiVersion"`
+	Kind       string       `json:"kind"`
+	Items      []Capability `json:"items"`
+}
+
+// Build joins catalog entries with the runtime profiles' defaults.
+func Build(cat *catalog.Catalog, caps []capability.Cap) []Capability {
+	known := profile.Known()
+	out := make([]Capability, 0, len(caps))
+	for _, c := range caps {
+		v := Capability{Entry: *cat.Get(c), DefaultIn: []string{}}
+		for _, p := range known {
+			if p.Defaults().Has(c) {
+				v.DefaultIn = append(v.DefaultIn, p.Name())
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// Object returns what -o json|yaml prints: the bare entry for one
+// capability named on the command line, a List otherwise.
+func Object(views []Capability, single bool) any {
+	if single && len(views) == 1 {
+		v := views[0]
+		v.APIVersion, v.Kind = APIVersion, "Capability"
+		return v
+	}
+	return List{APIVersion: APIVersion, Kind: "CapabilityList", Items: views}
+}
+
+// SortBy orders views in place by "number", "name" or "risk" (highest
+// first, then by number).
+func SortBy(views []Capability, key string) error {
+	switch key {
+	case "", "number":
+		sort.SliceStable(views, func(i, j int) bool { return views[i].Number < views[j].Number })
+	case "name":
+		sort.SliceStable(views, func(i, j int) bool { return views[i].Name < views[j].Name })
+	case "risk":
+		sort.SliceStable(views, func(i, j int) bool {
+			a, b := views[i].Risk.Level(), views[j].Risk.Level()
+			if a != b {
+				return a > b
+			}
+			return views[i].Number < views[j].Number
+		})
+	default:
+		return fmt.Errorf("unknown sort key %q; use number, name or risk", key)
+	}
+	return nil
+}
+
+// DefaultInShort renders DefaultIn compactly: "cri-o" when every CRI-O
+// profile grants it, "cri-o<1.18" when only the old one does.
+func DefaultInShort(v Capability) string {
+	if len(v.DefaultIn) == 0 {
+		return "-"
+	}
+	has := map[string]bool{}
+	for _, n := range v.DefaultIn {
+		has[n] = true
+	}
+	var parts []string
+	for _, n := range v.DefaultIn {
+		if n == "cri-o<1.18" && has["cri-o"] {
+			continue
+		}
+		parts = append(parts, n)
+	}
+	return strings.Join(parts, ",")
+}
+
+// WriteTable prints the capabilities table; wide adds the kernel version,
+// PSS Baseline and user-namespace columns.
+func WriteTable(w io.Writer, views []Capability, wide, noHeaders bool) error {
+	header := []string{"NUMBER", "NAME", "RISK", "RECOMMENDATION", "DEFAULT-IN"}
+	if wide {
+		header = append(header, "SINCE", "PSS-BASELINE", "USERNS-INERT")
+	}
+	header = append(header, "SUMMARY")
+	rows := make([][]string, 0, len(views))
+	for _, v := range views {
+		row := []string{fmt.Sprint(v.Number), v.Name, string(v.Risk), string(v.Recommendation), DefaultInShort(v)}
+		if wide {
+			row = append(row, v.Since, yesNo(v.PSSBaseline), yesNo(v.InertInUserNamespace))
+		}
+		rows = append(rows, append(row, v.Summary))
+	}
+	return printers.Table(w, header, rows, noHeaders)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

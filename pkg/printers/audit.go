@@ -1,0 +1,127 @@
+package printers
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+)
+
+// AuditTableOptions shape the audit table.
+type AuditTableOptions struct {
+	Wide      bool
+	NoHeaders bool
+	// Color marks high and critical capabilities in red and medium ones in
+	// yellow; only for terminals.
+	Color bool
+	// ShowPods adds the PODS column of a live audit.
+	ShowPods bool
+}
+
+const (
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiBold   = "\x1b[1m"
+	ansiReset  = "\x1b[0m"
+)
+
+// WriteAuditTable prints one row per workload container.
+func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) error {
+	header := []string{"NAMESPACE", "WORKLOAD", "CONTAINER"}
+	if o.ShowPods {
+		header = append(header, "PODS")
+	}
+	header = append(header, "USER", "EFFECTIVE", "MAX-RISK")
+	if o.Wide {
+		header = append(header, "BOUNDING", "RUNTIME", "PSS", "ADDED", "DROPPED", "WARNINGS")
+	}
+	rows := make([][]string, 0, len(items))
+	for i := range items {
+		it := &items[i]
+		row := []string{it.Namespace, it.Workload.Kind + "/" + it.Workload.Name, containerLabel(it)}
+		if o.ShowPods {
+			row = append(row, strconv.Itoa(it.Pods))
+		}
+		row = append(row, userLabel(it), capList(it, it.Effective, true, o.Color), riskLabel(it.MaxRisk, o.Color))
+		if o.Wide {
+			row = append(row, capList(it, it.Bounding, false, o.Color), it.Runtime, it.PSSCapabilities,
+				listOrDash(it.Added), listOrDash(it.Dropped), strconv.Itoa(len(it.Warnings)))
+		}
+		rows = append(rows, row)
+	}
+	return Table(w, header, rows, o.NoHeaders)
+}
+
+func containerLabel(it *report.Item) string {
+	switch it.ContainerType {
+	case "initContainer":
+		return it.Container + " (init)"
+	case "ephemeralContainer":
+		return it.Container + " (ephemeral)"
+	}
+	return it.Container
+}
+
+func userLabel(it *report.Item) string {
+	if it.UID != nil {
+		return fmt.Sprintf("%s(%d)", it.User, *it.UID)
+	}
+	return it.User
+}
+
+func listOrDash(l []string) string {
+	if len(l) == 0 {
+		return "-"
+	}
+	return strings.Join(l, ",")
+}
+
+// capList renders capability names, "ALL" for all 41 and "-" for none;
+// on a terminal the risky ones are coloured by their (amplified) risk.
+func capList(it *report.Item, names []string, effective, color bool) string {
+	if len(names) == 0 {
+		return "-"
+	}
+	if len(names) == 41 {
+		if color {
+			return ansiBold + ansiRed + "ALL" + ansiReset
+		}
+		return "ALL"
+	}
+	if !color {
+		return strings.Join(names, ",")
+	}
+	risk := make(map[string]string, len(it.Findings))
+	for _, f := range it.Findings {
+		if !f.Inert {
+			risk[f.Capability] = f.Risk
+		}
+	}
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = paint(n, risk[n])
+	}
+	return strings.Join(parts, ",")
+}
+
+func riskLabel(r string, color bool) string {
+	if !color {
+		return r
+	}
+	return paint(r, r)
+}
+
+func paint(s, risk string) string {
+	switch catalog.Risk(risk) {
+	case catalog.RiskCritical:
+		return ansiBold + ansiRed + s + ansiReset
+	case catalog.RiskHigh:
+		return ansiRed + s + ansiReset
+	case catalog.RiskMedium:
+		return ansiYellow + s + ansiReset
+	}
+	return s
+}

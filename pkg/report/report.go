@@ -1,0 +1,224 @@
+// Package report turns the engine's per-container results into the audit
+// report: versioned, annotated with the catalog, and stable to serialise.
+// It is the one shape that every printer (table, JSON, YAML) reads.
+package report
+
+import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
+	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+)
+
+// Group and version of the report objects; bump the version on any
+// incompatible change of the fields below.
+const (
+	Group      = "caps.kubectl-caps.io"
+	Version    = "v1alpha1"
+	APIVersion = Group + "/" + Version
+	Kind       = "CapabilityReport"
+)
+
+// GroupVersion of the report.
+var GroupVersion = schema.GroupVersion{Group: Group, Version: Version}
+
+// Report is the document `audit -o json|yaml` prints.
+type Report struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Items      []Item `json:"items"`
+}
+
+// New returns an empty report with its type set.
+func New() *Report { return &Report{APIVersion: APIVersion, Kind: Kind, Items: []Item{}} }
+
+// WorkloadRef names the object a container belongs to: the controller for
+// pods that have one, else the pod.
+type WorkloadRef struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+}
+
+// Item is one container of one workload.
+type Item struct {
+	Namespace string      `json:"namespace"`
+	Workload  WorkloadRef `json:"workload"`
+	// Source is the file (and document) a local manifest came from.
+	Source string `json:"source,omitempty"`
+	// Pods counts the pods rolled up into this item in a live audit.
+	Pods          int    `json:"pods,omitempty"`
+	Container     string `json:"container"`
+	ContainerType string `json:"containerType"`
+	Runtime       string `json:"runtime"`
+	Privileged    bool   `json:"privileged"`
+	// User is root, nonroot or unknown (unknown is audited as root).
+	User       string `json:"user"`
+	UID        *int64 `json:"uid,omitempty"`
+	UserSource string `json:"userSource,omitempty"`
+	// NoNewPrivs is true when allowPrivilegeEscalation is explicitly false.
+	NoNewPrivs bool `json:"noNewPrivs"`
+	// Bounding is every capability the container's processes can ever hold;
+	// Effective is what its first process holds after exec.
+	Bounding  []string `json:"bounding"`
+	Effective []string `json:"effective"`
+	// Reachable lists what a non-root process can still gain: through
+	// setuid-root binaries (unless no_new_privs) or file capabilities.
+	Reachable       *Reachable `json:"reachable,omitempty"`
+	Inert           []string   `json:"inert,omitempty"`
+	Added           []string   `json:"added,omitempty"`
+	Dropped         []string   `json:"dropped,omitempty"`
+	PSSCapabilities string     `json:"pssCapabilities"`
+	// MaxRisk is the highest risk among the findings the container really
+	// holds (effective and not inert); "none" when it holds nothing.
+	MaxRisk  string    `json:"maxRisk"`
+	Findings []Finding `json:"findings"`
+	Warnings []Warning `json:"warnings"`
+	Notes    []string  `json:"notes,omitempty"`
+}
+
+// Reachable is what a non-root container can still gain after exec.
+type Reachable struct {
+	ViaSetuid   []string `json:"viaSetuid"`
+	ViaFileCaps []string `json:"viaFileCaps"`
+	Explanation string   `json:"explanation"`
+}
+
+// Finding is one capability of the bounding set, annotated.
+type Finding struct {
+	Capability     string `json:"capability"`
+	Risk           string `json:"risk"`
+	Recommendation string `json:"recommendation"`
+	// Effective: held by the first process after exec; otherwise only
+	// reachable (non-root).
+	Effective bool `json:"effective"`
+	// Inert: the kernel ignores it in this pod's user namespace.
+	Inert bool `json:"inert,omitempty"`
+	// Amplified names the pod context that raised the risk above the
+	// catalog's base tier, e.g. "hostPID".
+	Amplified []string `json:"amplified,omitempty"`
+	// Explicit: the manifest adds it (rather than it being a runtime default).
+	Explicit bool `json:"explicit,omitempty"`
+}
+
+// Warning is a problem in the spec, naming the exact field.
+type Warning struct {
+	Code    string `json:"code"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Subject identifies the container an engine result belongs to.
+type Subject struct {
+	Namespace string
+	Workload  WorkloadRef
+	Source    string
+	Pods      int
+	Container string
+	Type      engine.ContainerType
+}
+
+// NewItem annotates one engine result with the catalog.
+func NewItem(cat *catalog.Catalog, s Subject, r *engine.Result) Item {
+	it := Item{
+		Namespace:       s.Namespace,
+		Workload:        s.Workload,
+		Source:          s.Source,
+		Pods:            s.Pods,
+		Container:       s.Container,
+		ContainerType:   string(s.Type),
+		Runtime:         r.Runtime,
+		Privileged:      r.Privileged,
+		User:            string(r.User.Kind),
+		UID:             r.User.UID,
+		UserSource:      r.User.Source,
+		NoNewPrivs:      r.NoNewPrivs,
+		Bounding:        r.Bounding.Names(),
+		Effective:       r.Effective.Names(),
+		Added:           r.Added,
+		Dropped:         r.Dropped,
+		PSSCapabilities: r.PSSCapabilities,
+		Findings:        make([]Finding, 0, r.Bounding.Len()),
+		Warnings:        make([]Warning, 0, len(r.Warnings)),
+		Notes:           r.Notes,
+	}
+	if !r.Inert.Empty() {
+		it.Inert = r.Inert.Names()
+	}
+	if r.User.Kind != engine.UserRoot && r.User.Kind != engine.UserUnknown && !r.Bounding.Empty() {
+		it.Reachable = &Reachable{
+			ViaSetuid:   r.Reachable.ViaSetuid.Names(),
+			ViaFileCaps: r.Reachable.ViaFileCaps.Names(),
+			Explanation: r.Reachable.Explanation,
+		}
+	}
+	explicit := r.ExplicitlyAdded()
+	max := catalog.RiskNone
+	for _, name := range it.Bounding {
+		c, _ := capability.Lookup(name)
+		e := cat.Get(c)
+		f := Finding{
+			Capability:     name,
+			Risk:           string(e.Risk),
+			Recommendation: string(e.Recommendation),
+			Effective:      r.Effective.Has(c),
+			Inert:          r.Inert.Has(c),
+			Explicit:       explicit.Has(c),
+		}
+		risk := e.Risk
+		for _, a := range e.Amplifiers {
+			if !applies(a.When, r) {
+				continue
+			}
+			f.Amplified = append(f.Amplified, a.When)
+			if a.Risk.Level() > risk.Level() {
+				risk = a.Risk
+			}
+		}
+		f.Risk = string(risk)
+		if f.Effective && !f.Inert && risk.Level() > max.Level() {
+			max = risk
+		}
+		it.Findings = append(it.Findings, f)
+	}
+	it.MaxRisk = string(max)
+	for _, w := range r.Warnings {
+		it.Warnings = append(it.Warnings, Warning{Code: w.Code, Field: w.Field, Message: w.Message})
+	}
+	return it
+}
+
+// applies reports whether an amplifier's context holds for the result.
+func applies(when string, r *engine.Result) bool {
+	if c, ok := cutWith(when); ok {
+		return r.Bounding.Has(c)
+	}
+	ctx := r.Context
+	switch when {
+	case "hostPID":
+		return ctx.HostPID
+	case "hostNetwork":
+		return ctx.HostNetwork
+	case "hostIPC":
+		return ctx.HostIPC
+	case "hostPath":
+		return ctx.HostPath
+	case "shareProcessNamespace":
+		return ctx.ShareProcessNamespace
+	}
+	return false
+}
+
+func cutWith(when string) (capability.Cap, bool) {
+	const p = "with:"
+	if len(when) <= len(p) || when[:len(p)] != p {
+		return 0, false
+	}
+	c, err := capability.Parse(when[len(p):])
+	return c, err == nil
+}
+
+// RiskAtLeast reports whether an item's max risk reaches min.
+func (it *Item) RiskAtLeast(min catalog.Risk) bool {
+	return catalog.Risk(it.MaxRisk).Level() >= min.Level()
+}

@@ -244,7 +244,7 @@ func (p Profile) Apply(add, drop []string) Applied {
 				ternary(base.Has(e.Cap), EffectRedundant, EffectApplied))
 			seenAdd = seenAdd.Add(e.Cap)
 		default:
-			e.Effect = pick(seenDrop.Has(e.Cap), EffectRedundant, (base|addSet).Has(e.Cap), EffectApplied, EffectRedundant)
+			e.Effect = pick(seenDrop.Has(e.Cap), EffectRedundant, (base | addSet).Has(e.Cap), EffectApplied, EffectRedundant)
 			seenDrop = seenDrop.Add(e.Cap)
 		}
 	}

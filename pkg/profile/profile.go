@@ -109,9 +109,9 @@ func Known() []Profile {
 type crioGen uint8
 
 const (
-	crioCurrent    crioGen = iota // ≥1.22, or version unknown/absent
-	crioFixMaybe                  // 1.18–1.21: 9 defaults; drop-ALL fix only in some patch releases
-	crioBefore118                 // <1.18: 11 defaults, drop ALL re-adds them
+	crioCurrent   crioGen = iota // ≥1.22, or version unknown/absent
+	crioFixMaybe                 // 1.18–1.21: 9 defaults; drop-ALL fix only in some patch releases
+	crioBefore118                // <1.18: 11 defaults, drop ALL re-adds them
 )
 
 func (p Profile) crioGen() crioGen {

@@ -1,0 +1,347 @@
+// Package engine computes the Linux capabilities a Kubernetes container's
+// processes really hold: it feeds the container's add/drop lists through the
+// node's runtime profile, then applies what the kernel does at exec for the
+// container's user (FACTS §3), and judges the lists as Pod Security Admission
+// does (FACTS §4). It is pure: values in, values out, no I/O, no global
+// mutable state. docs/engine.md explains every rule with its source.
+package engine
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
+	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+)
+
+// ContainerType says which list of the pod spec a container is in.
+type ContainerType string
+
+const (
+	TypeContainer          ContainerType = "container"
+	TypeInitContainer      ContainerType = "initContainer"
+	TypeEphemeralContainer ContainerType = "ephemeralContainer"
+)
+
+// Ref points at one container of a pod spec.
+type Ref struct {
+	Container *corev1.Container
+	Type      ContainerType
+	Index     int
+	// Sidecar: an init container with restartPolicy: Always. It takes its
+	// capabilities from the same securityContext field as any container.
+	Sidecar bool
+}
+
+// Containers lists every container of spec: init containers, containers,
+// then ephemeral containers (the order Pod Security Admission visits them).
+// Ephemeral containers are returned as *corev1.Container pointing into the
+// spec; EphemeralContainerCommon has exactly Container's fields.
+func Containers(spec *corev1.PodSpec) []Ref {
+	if spec == nil {
+		return nil
+	}
+	refs := make([]Ref, 0, len(spec.InitContainers)+len(spec.Containers)+len(spec.EphemeralContainers))
+	for i := range spec.InitContainers {
+		c := &spec.InitContainers[i]
+		refs = append(refs, Ref{Container: c, Type: TypeInitContainer, Index: i,
+			Sidecar: c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways})
+	}
+	for i := range spec.Containers {
+		refs = append(refs, Ref{Container: &spec.Containers[i], Type: TypeContainer, Index: i})
+	}
+	for i := range spec.EphemeralContainers {
+		refs = append(refs, Ref{Container: (*corev1.Container)(&spec.EphemeralContainers[i].EphemeralContainerCommon),
+			Type: TypeEphemeralContainer, Index: i})
+	}
+	return refs
+}
+
+// Input is one container in its pod, on one runtime.
+type Input struct {
+	// Pod is the pod (or pod template) spec; nil is read as an empty spec.
+	Pod *corev1.PodSpec
+	// PodMeta may be nil; it is handed to the Pod Security Admission checks.
+	PodMeta *metav1.ObjectMeta
+	// Container is the container; for an ephemeral container, see
+	// Containers.
+	Container *corev1.Container
+	Type      ContainerType
+	Index     int
+	// FieldPrefix is the path of the pod spec inside the object, e.g.
+	// "spec", "spec.template.spec", "spec.jobTemplate.spec.template.spec".
+	FieldPrefix string
+	Profile     profile.Profile
+	// ObservedUID is status.*ContainerStatuses[].user.linux.uid, when the
+	// runtime reports it (SupplementalGroupsPolicy, FACTS §3.5).
+	ObservedUID *int64
+}
+
+// User kinds.
+const (
+	UserRoot    = "root"
+	UserNonRoot = "nonroot"
+	UserUnknown = "unknown"
+)
+
+// Where UserInfo came from. They are stable codes rather than full field
+// paths so that the common path builds no strings.
+const (
+	SourceContainerRunAsUser    = "container.securityContext.runAsUser"
+	SourcePodRunAsUser          = "pod.securityContext.runAsUser"
+	SourceContainerRunAsNonRoot = "container.securityContext.runAsNonRoot"
+	SourcePodRunAsNonRoot       = "pod.securityContext.runAsNonRoot"
+	SourceObserved              = "status.user.linux.uid"
+)
+
+// UserInfo is the identity the container's first process runs as.
+type UserInfo struct {
+	Kind string `json:"kind"` // UserRoot, UserNonRoot or UserUnknown
+	// UID when known (runAsUser or observed); nil for runAsNonRoot without a
+	// UID and for unknown.
+	UID    *int64 `json:"uid,omitempty"`
+	Source string `json:"source,omitempty"`
+}
+
+// ReachableInfo is what a non-root container's processes can still gain
+// after exec (FACTS §3.5). Zero for root containers, whose processes already
+// hold the whole bounding set.
+type ReachableInfo struct {
+	// SetuidRoot: through a setuid-root binary, the whole bounding set;
+	// empty when no_new_privs is set.
+	SetuidRoot capability.Set `json:"setuidRoot"`
+	// FileCaps: through a binary with file capabilities, at most the
+	// bounding set, also with no_new_privs.
+	FileCaps capability.Set `json:"fileCaps"`
+	// FileCapsEntrypointOnly: with no_new_privs the kernel grants file
+	// capabilities only up to the exec-ing process's permitted set; runc
+	// gives that set to the process that execs the entrypoint, but the
+	// entrypoint's own permitted set is empty, so only the entrypoint
+	// binary's file capabilities can take effect.
+	FileCapsEntrypointOnly bool `json:"fileCapsEntrypointOnly,omitempty"`
+}
+
+// PodContext holds the pod settings that change what capabilities mean
+// (FACTS §6 rule 6).
+type PodContext struct {
+	HostPID               bool `json:"hostPID,omitempty"`
+	HostNetwork           bool `json:"hostNetwork,omitempty"`
+	HostIPC               bool `json:"hostIPC,omitempty"`
+	HostPath              bool `json:"hostPath,omitempty"`        // the pod has a hostPath volume
+	HostPathMounted       bool `json:"hostPathMounted,omitempty"` // this container mounts one
+	ShareProcessNamespace bool `json:"shareProcessNamespace,omitempty"`
+	UserNamespace         bool `json:"userNamespace,omitempty"` // hostUsers: false
+	Windows               bool `json:"windows,omitempty"`       // spec.os.name: windows
+	// Seccomp is the profile type in force: the container's, else the
+	// pod's; "" when neither sets one (Unconfined unless the kubelet runs
+	// with --seccomp-default).
+	Seccomp               string `json:"seccomp,omitempty"`
+	SeccompRuntimeDefault bool   `json:"seccompRuntimeDefault,omitempty"`
+}
+
+// Warning is a finding about how the spec is written.
+type Warning struct {
+	// Code is stable: cap-prefix, unknown-capability, non-canonical-name,
+	// lowercase-all, add-and-drop, privileged-add-drop,
+	// privileged-nonroot-ambient, unknown-user, create-fails, api-rejects,
+	// crio-drop-all-readds-defaults, crio-drop-all-may-readd-defaults.
+	Code string `json:"code"`
+	// Field is the full path, e.g.
+	// "spec.template.spec.containers[0].securityContext.capabilities.add[1]".
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Result is the engine's verdict on one container.
+type Result struct {
+	// Bounding is what the container's processes can ever hold.
+	Bounding capability.Set `json:"bounding"`
+	// Effective is what its first process holds after exec.
+	Effective  capability.Set `json:"effective"`
+	Privileged bool           `json:"privileged,omitempty"`
+	User       UserInfo       `json:"user"`
+	// NoNewPrivs: allowPrivilegeEscalation is explicitly false; the kubelet
+	// sets no_new_privs only then (FACTS §3.5).
+	NoNewPrivs bool          `json:"noNewPrivs,omitempty"`
+	Reachable  ReachableInfo `json:"reachable"`
+	// Inert: with hostUsers: false, members of Bounding the kernel checks in
+	// the initial user namespace, so they do nothing (FACTS §3.6, §6 rule 5).
+	Inert   capability.Set `json:"inert,omitempty"`
+	Context PodContext     `json:"context"`
+	// Added and Dropped are the lists as written.
+	Added   []string        `json:"added,omitempty"`
+	Dropped []string        `json:"dropped,omitempty"`
+	Applied profile.Applied `json:"applied"`
+	// PSSCapabilities is the highest Pod Security Standards level whose
+	// capability rules the container meets: "restricted", "baseline" or
+	// "privileged".
+	PSSCapabilities string `json:"pssCapabilities"`
+	// CreateFails: the runtime refuses to create the container; Bounding
+	// and Effective are then empty (Applied.Set shows what it would get once
+	// fixed).
+	CreateFails bool      `json:"createFails,omitempty"`
+	Warnings    []Warning `json:"warnings,omitempty"`
+	Notes       []string  `json:"notes,omitempty"`
+}
+
+// inertInUserNamespace is FACTS §6 rule 5 (from §3.6): SYS_MODULE, SYS_TIME,
+// MKNOD [MAN-USERNS], BPF, PERFMON [K-CAPH], AUDIT_* [K-AUDIT]. MAC_ADMIN is
+// left out: SELinux checks it in the initial namespace, but AppArmor policy
+// namespaces accept it with ns_capable [K-AA].
+const inertInUserNamespace = capability.Set(1)<<capability.SYS_MODULE | capability.Set(1)<<capability.SYS_TIME |
+	capability.Set(1)<<capability.MKNOD | capability.Set(1)<<capability.BPF | capability.Set(1)<<capability.PERFMON |
+	capability.Set(1)<<capability.AUDIT_WRITE | capability.Set(1)<<capability.AUDIT_CONTROL |
+	capability.Set(1)<<capability.AUDIT_READ
+
+// Evaluate computes one container's capabilities. See docs/engine.md.
+func Evaluate(in Input) Result {
+	pod := in.Pod
+	if pod == nil {
+		pod = &corev1.PodSpec{}
+	}
+	c := in.Container
+	if c == nil {
+		c = &corev1.Container{}
+	}
+	sc := c.SecurityContext
+	var caps *corev1.Capabilities
+	if sc != nil {
+		caps = sc.Capabilities
+	}
+
+	var r Result
+	if caps != nil && len(caps.Add)+len(caps.Drop) > 0 {
+		// One allocation for both lists.
+		buf := make([]string, len(caps.Add)+len(caps.Drop))
+		for i, s := range caps.Add {
+			buf[i] = string(s)
+		}
+		for i, s := range caps.Drop {
+			buf[len(caps.Add)+i] = string(s)
+		}
+		r.Added, r.Dropped = buf[:len(caps.Add):len(caps.Add)], buf[len(caps.Add):]
+	}
+	r.Context = podContext(pod, c)
+	r.PSSCapabilities = pssCapabilities(in.PodMeta, pod.OS, c)
+	r.Privileged = sc != nil && sc.Privileged != nil && *sc.Privileged
+	r.NoNewPrivs = sc != nil && sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation
+
+	w := warner{in: &in, name: c.Name}
+	if r.Context.Windows {
+		// FACTS §3.1: no Linux capabilities; the API server rejects the
+		// Linux-only fields on Windows pods.
+		r.User.Kind = UserUnknown
+		r.Notes = append(r.Notes, noteWindows)
+		if caps != nil && len(r.Added)+len(r.Dropped) > 0 || sc != nil && (sc.Privileged != nil || sc.AllowPrivilegeEscalation != nil) {
+			w.add("api-rejects", w.path(".securityContext"), w.who()+
+				": spec.os.name is windows, and capabilities, privileged and allowPrivilegeEscalation cannot be set on a Windows pod; the API server rejects it. Remove them.")
+		}
+		r.Warnings = w.ws
+		return r
+	}
+
+	if r.Privileged {
+		r.Applied = in.Profile.ApplyPrivileged(r.Added, r.Dropped)
+	} else {
+		r.Applied = in.Profile.Apply(r.Added, r.Dropped)
+	}
+	r.CreateFails = r.Applied.CreateFails
+	if !r.CreateFails {
+		r.Bounding = r.Applied.Set
+	}
+	r.User = resolveUser(&in, pod, sc)
+
+	ambient := false
+	switch {
+	case r.CreateFails:
+	case r.User.Kind != UserNonRoot:
+		// Root, or unknown and assumed root: at exec P' = bounding, E' = P'
+		// (FACTS §3.5).
+		r.Effective = r.Bounding
+	case r.Privileged && in.Profile.Kind == profile.CRIO:
+		// CRI-O's privileged spec fills Ambient too, and runc raises it after
+		// switching user, so a non-root process keeps everything through exec
+		// (FACTS §3.4, derived from source). Reported as effective because
+		// under-reporting a privileged container is the worse error.
+		r.Effective = r.Bounding
+		ambient = true
+	default:
+		// Non-root without ambient or inheritable caps: E' = ∅ (FACTS §3.5).
+		r.Reachable.FileCaps = r.Bounding
+		r.Reachable.FileCapsEntrypointOnly = r.NoNewPrivs
+		if !r.NoNewPrivs {
+			r.Reachable.SetuidRoot = r.Bounding
+		}
+	}
+	if r.Context.UserNamespace {
+		r.Inert = r.Bounding & inertInUserNamespace
+	}
+
+	r.Warnings = w.collect(&r, sc, ambient)
+	r.Notes = notes(&in, &r)
+	return r
+}
+
+func podContext(pod *corev1.PodSpec, c *corev1.Container) PodContext {
+	x := PodContext{
+		HostPID:               pod.HostPID,
+		HostNetwork:           pod.HostNetwork,
+		HostIPC:               pod.HostIPC,
+		ShareProcessNamespace: pod.ShareProcessNamespace != nil && *pod.ShareProcessNamespace,
+		UserNamespace:         pod.HostUsers != nil && !*pod.HostUsers,
+		Windows:               pod.OS != nil && pod.OS.Name == corev1.Windows,
+	}
+	for i := range pod.Volumes {
+		v := &pod.Volumes[i]
+		if v.HostPath == nil {
+			continue
+		}
+		x.HostPath = true
+		for j := range c.VolumeMounts {
+			if c.VolumeMounts[j].Name == v.Name {
+				x.HostPathMounted = true
+			}
+		}
+	}
+	switch {
+	case c.SecurityContext != nil && c.SecurityContext.SeccompProfile != nil:
+		x.Seccomp = string(c.SecurityContext.SeccompProfile.Type)
+	case pod.SecurityContext != nil && pod.SecurityContext.SeccompProfile != nil:
+		x.Seccomp = string(pod.SecurityContext.SeccompProfile.Type)
+	}
+	x.SeccompRuntimeDefault = x.Seccomp == string(corev1.SeccompProfileTypeRuntimeDefault)
+	return x
+}
+
+// resolveUser: the container's runAsUser overrides the pod's; else
+// runAsNonRoot (container over pod) means non-root; else the UID the runtime
+// reported; else unknown (the image's USER decides).
+func resolveUser(in *Input, pod *corev1.PodSpec, sc *corev1.SecurityContext) UserInfo {
+	psc := pod.SecurityContext
+	var u UserInfo
+	switch {
+	case sc != nil && sc.RunAsUser != nil:
+		u.UID, u.Source = sc.RunAsUser, SourceContainerRunAsUser
+	case psc != nil && psc.RunAsUser != nil:
+		u.UID, u.Source = psc.RunAsUser, SourcePodRunAsUser
+	case sc != nil && sc.RunAsNonRoot != nil:
+		if *sc.RunAsNonRoot {
+			return UserInfo{Kind: UserNonRoot, Source: SourceContainerRunAsNonRoot}
+		}
+		// An explicit false at container level overrides the pod's true.
+	case psc != nil && psc.RunAsNonRoot != nil && *psc.RunAsNonRoot:
+		return UserInfo{Kind: UserNonRoot, Source: SourcePodRunAsNonRoot}
+	}
+	if u.UID == nil && in.ObservedUID != nil {
+		u.UID, u.Source = in.ObservedUID, SourceObserved
+	}
+	switch {
+	case u.UID == nil:
+		u = UserInfo{Kind: UserUnknown}
+	case *u.UID == 0:
+		u.Kind = UserRoot
+	default:
+		u.Kind = UserNonRoot
+	}
+	return u
+}

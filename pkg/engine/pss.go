@@ -1,0 +1,43 @@
+package engine
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+)
+
+// The newest version of each Pod Security Admission capability check, taken
+// from the library rather than rewritten, so the verdict is PSA's own:
+// exact, case-sensitive strings, and the Windows exemption of restricted
+// from v1.25 (FACTS §4). Package-level, but read-only after init.
+var (
+	checkCapsBaseline   = latestCheck(policy.CheckCapabilitiesBaseline())
+	checkCapsRestricted = latestCheck(policy.CheckCapabilitiesRestricted())
+)
+
+func latestCheck(c policy.Check) policy.CheckPodFn {
+	return c.Versions[len(c.Versions)-1].CheckPod
+}
+
+// pssCapabilities is the highest level whose capability rules c meets, as
+// PSA judges it at that level. At restricted, PSA runs
+// capabilities_restricted and skips capabilities_baseline, which it
+// overrides; at baseline it runs capabilities_baseline. privileged: true is
+// a separate check and does not count here.
+//
+// The pod handed to PSA holds only this container (its name and security
+// context, the only fields the capability checks read) and the pod's OS.
+func pssCapabilities(meta *metav1.ObjectMeta, os *corev1.PodOS, c *corev1.Container) string {
+	spec := corev1.PodSpec{
+		OS:         os,
+		Containers: []corev1.Container{{Name: c.Name, SecurityContext: c.SecurityContext}},
+	}
+	if checkCapsRestricted(meta, &spec).Allowed {
+		return string(api.LevelRestricted)
+	}
+	if checkCapsBaseline(meta, &spec).Allowed {
+		return string(api.LevelBaseline)
+	}
+	return string(api.LevelPrivileged)
+}

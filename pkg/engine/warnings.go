@@ -1,0 +1,282 @@
+package engine
+
+import (
+	"fmt"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
+	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+)
+
+// warner builds warnings. Nothing here runs unless a warning is due, so
+// the common path allocates no strings.
+type warner struct {
+	in   *Input
+	name string
+	base string
+	ws   []Warning
+}
+
+func (w *warner) add(code, field, msg string) {
+	w.ws = append(w.ws, Warning{Code: code, Field: field, Message: msg})
+}
+
+// path is the container's field path followed by suffix.
+func (w *warner) path(suffix string) string {
+	if w.base == "" {
+		list := "containers"
+		switch w.in.Type {
+		case TypeInitContainer:
+			list = "initContainers"
+		case TypeEphemeralContainer:
+			list = "ephemeralContainers"
+		}
+		w.base = list + "[" + strconv.Itoa(w.in.Index) + "]"
+		if w.in.FieldPrefix != "" {
+			w.base = w.in.FieldPrefix + "." + w.base
+		}
+	}
+	return w.base + suffix
+}
+
+func (w *warner) entryPath(e *profile.EntryOutcome) string {
+	return w.path(".securityContext.capabilities." + e.List + "[" + strconv.Itoa(e.Index) + "]")
+}
+
+// who names the container the way kubectl's messages do.
+func (w *warner) who() string {
+	switch w.in.Type {
+	case TypeInitContainer:
+		return fmt.Sprintf("init container %q", w.name)
+	case TypeEphemeralContainer:
+		return fmt.Sprintf("ephemeral container %q", w.name)
+	}
+	return fmt.Sprintf("container %q", w.name)
+}
+
+func (w *warner) collect(r *Result, sc *corev1.SecurityContext, ambient bool) []Warning {
+	p := w.in.Profile
+	rt := p.Name()
+	entries := r.Applied.Entries
+	var addSet, dropSet capability.Set
+	var addAllAt, dropAllAt *profile.EntryOutcome
+
+	for i := range entries {
+		e := &entries[i]
+		add := e.List == "add"
+		switch {
+		case e.All:
+			if add && addAllAt == nil {
+				addAllAt = e
+			} else if !add && dropAllAt == nil {
+				dropAllAt = e
+			}
+		case e.Known && add:
+			addSet = addSet.Add(e.Cap)
+		case e.Known:
+			dropSet = dropSet.Add(e.Cap)
+		}
+		// On a privileged container the entries do nothing; one warning
+		// below says so. Names that still fail creation are reported.
+		if r.Privileged && e.Effect != profile.EffectCreateFailsUnknown {
+			continue
+		}
+		switch {
+		case e.All:
+			if e.Raw != "ALL" {
+				w.lowercaseAll(e)
+			}
+		case !e.Known && e.Prefixed && e.IntendedKnown && p.Kind == profile.Containerd:
+			w.capPrefix(e, rt)
+		case !e.Known:
+			w.unknown(e, p, rt)
+		case e.Prefixed:
+			w.capPrefix(e, rt)
+		case add && e.Raw != e.Cap.String():
+			w.add("non-canonical-name", w.entryPath(e), fmt.Sprintf(
+				"%s: capabilities.add entry %q works on every runtime (read as %s), but Pod Security Admission compares exact strings, so this spelling fails the baseline and restricted checks even where %s is allowed; write %q.",
+				w.who(), e.Raw, e.Cap, e.Cap, e.Cap.String()))
+		}
+	}
+
+	if r.Privileged {
+		if len(entries) > 0 {
+			w.add("privileged-add-drop", w.path(".securityContext.capabilities"), fmt.Sprintf(
+				"%s is privileged, so on %s it gets every capability and its capabilities.add/drop entries are not applied; drop privileged: true and keep only the capabilities it needs.",
+				w.who(), rt))
+		}
+	} else {
+		w.addAndDrop(entries, addSet&dropSet, addAllAt, dropAllAt, rt, p.Kind)
+		if dropAllAt != nil {
+			w.dropAllLegacy(dropAllAt, r, p)
+		}
+	}
+
+	if r.CreateFails {
+		w.add("create-fails", w.path(".securityContext.capabilities"), fmt.Sprintf(
+			"%s will not be created on %s: it lists a name that is no capability (see the unknown-capability warnings); the pod stays in CreateContainerError until the name is fixed.",
+			w.who(), rt))
+	}
+	if ambient {
+		w.add("privileged-nonroot-ambient", w.path(".securityContext.privileged"), fmt.Sprintf(
+			"%s is privileged and runs as non-root on cri-o: CRI-O fills every capability set of a privileged container, ambient included, so the non-root process keeps every capability after exec (derived from the CRI-O and runtime-tools source, not runtime-tested); reported as effective. containerd and Docker leave ambient empty.",
+			w.who()))
+	}
+	if r.User.Kind == UserUnknown {
+		w.add("unknown-user", w.path(".securityContext.runAsUser"), fmt.Sprintf(
+			"%s: no runAsUser or runAsNonRoot in the spec and no UID reported by the runtime, so the image's USER decides; assuming root, whose effective set is the whole bounding set. Set runAsUser (or runAsNonRoot: true) to make it explicit.",
+			w.who()))
+	}
+	if r.NoNewPrivs && sc != nil {
+		if r.Privileged {
+			w.add("api-rejects", w.path(".securityContext.allowPrivilegeEscalation"), w.who()+
+				": allowPrivilegeEscalation: false together with privileged: true is rejected by the API server; remove one of them.")
+		}
+		for i := range entries {
+			if e := &entries[i]; e.List == "add" && e.Raw == "CAP_SYS_ADMIN" {
+				w.add("api-rejects", w.entryPath(e), w.who()+
+					`: allowPrivilegeEscalation: false together with capabilities.add "CAP_SYS_ADMIN" is rejected by the API server, which checks only this literal string; "SYS_ADMIN" passes validation, but no_new_privs is no real barrier for a process holding SYS_ADMIN.`)
+			}
+		}
+	}
+	return w.ws
+}
+
+func (w *warner) lowercaseAll(e *profile.EntryOutcome) {
+	what := "drops every capability"
+	policy := `Pod Security Admission's restricted check requires the exact string "ALL" in drop`
+	if e.List == "add" {
+		what = "adds every capability"
+		policy = `Pod Security Admission compares exact strings (and baseline forbids adding ALL in any spelling)`
+	}
+	w.add("lowercase-all", w.entryPath(e), fmt.Sprintf(
+		`%s: capabilities.%s entry %q %s on every runtime, but %s; write "ALL".`,
+		w.who(), e.List, e.Raw, what, policy))
+}
+
+func (w *warner) capPrefix(e *profile.EntryOutcome, rt string) {
+	name := e.Intended.String()
+	var msg string
+	switch {
+	case e.Known:
+		msg = fmt.Sprintf("%s: capabilities.%s entry %q works on %s (read as %s), but containerd ignores CAP_-prefixed names and Pod Security Admission compares exact strings; write %q.",
+			w.who(), e.List, e.Raw, rt, name, name)
+	case e.List == "add":
+		msg = fmt.Sprintf("%s: capabilities.add entry %q is ignored on containerd: it becomes %s, which runc drops with a warning (runc before 1.0.0-rc94 refuses to create the container), so the container does not get %s; write %q.",
+			w.who(), e.Raw, e.Normalized, name, name)
+	default:
+		msg = fmt.Sprintf("%s: capabilities.drop entry %q drops nothing on containerd: it becomes %s, which matches no capability, so %s stays; write %q.",
+			w.who(), e.Raw, e.Normalized, name, name)
+	}
+	w.add("cap-prefix", w.entryPath(e), msg)
+}
+
+func (w *warner) unknown(e *profile.EntryOutcome, p profile.Profile, rt string) {
+	var what string
+	switch {
+	case p.Kind == profile.CRIO || p.Kind == profile.Docker:
+		what = fmt.Sprintf("%s refuses to create the container (unknown capability %s)", rt, e.Normalized)
+	case p.Kind == profile.Containerd && e.List == "add":
+		what = fmt.Sprintf("containerd passes %s to runc, which ignores it with a warning", e.Normalized)
+	case p.Kind == profile.Containerd:
+		what = "containerd silently ignores it"
+	default:
+		what = "it has no effect"
+	}
+	var hint string
+	switch {
+	case e.IntendedKnown:
+		hint = fmt.Sprintf("write %q", e.Intended.String())
+	case len(e.Suggestions) == 1 && e.Suggestions[0] == "ALL":
+		hint = `the keyword is "ALL", without a prefix`
+	case len(e.Suggestions) > 0:
+		hint = fmt.Sprintf("did you mean %q?", e.Suggestions[0])
+	default:
+		hint = "run 'kubectl caps explain' to list all capabilities"
+	}
+	w.add("unknown-capability", w.entryPath(e), fmt.Sprintf("%s: capabilities.%s entry %q names no capability; %s; %s",
+		w.who(), e.List, e.Raw, what, hint))
+}
+
+func (w *warner) addAndDrop(entries []profile.EntryOutcome, both capability.Set, addAllAt, dropAllAt *profile.EntryOutcome, rt string, kind profile.Kind) {
+	if addAllAt != nil && dropAllAt != nil {
+		how := fmt.Sprintf("on %s drop ALL wins, leaving only the individual adds (Docker would grant every capability)", rt)
+		if kind == profile.Docker {
+			how = "on docker add ALL wins: the container gets every capability except the individually dropped ones (containerd and CRI-O would let drop ALL win)"
+		}
+		w.add("add-and-drop", w.entryPath(addAllAt), fmt.Sprintf("%s: ALL is both added and dropped; %s. Keep one of them.", w.who(), how))
+	}
+	if both == 0 {
+		return
+	}
+	for i := range entries {
+		e := &entries[i]
+		if e.List != "add" || !e.Known || !both.Has(e.Cap) {
+			continue
+		}
+		both = both.Remove(e.Cap)
+		how := fmt.Sprintf("on %s the drop wins, so the container does not get %s (under Docker the add would win)", rt, e.Cap)
+		if kind == profile.Docker {
+			how = fmt.Sprintf("on docker the add wins, so the container gets %s (containerd and CRI-O let the drop win)", e.Cap)
+		}
+		w.add("add-and-drop", w.entryPath(e), fmt.Sprintf("%s: %s is both added and dropped; %s. Remove one of the entries.", w.who(), e.Cap, how))
+	}
+}
+
+func (w *warner) dropAllLegacy(e *profile.EntryOutcome, r *Result, p profile.Profile) {
+	switch {
+	case p.DropAllReaddsDefaults():
+		w.add("crio-drop-all-readds-defaults", w.entryPath(e), fmt.Sprintf(
+			"%s: on %s, drop: [ALL] does not remove the default capabilities: CRI-O re-added its configured defaults after drop ALL until the fix in cri-o#4923 (2021), so the container keeps %s; drop those capabilities by name as well.",
+			w.who(), p.Name(), r.Applied.Set))
+	case p.DropAllMayReaddDefaults():
+		w.add("crio-drop-all-may-readd-defaults", w.entryPath(e), fmt.Sprintf(
+			"%s: cri-o %s may re-add its default capabilities after drop: [ALL]: releases before 1.22 did so unless they carry the cri-o#4923 backport (1.18 never got it); this report assumes the fixed behaviour. Dropping the defaults by name as well is safe on every version.",
+			w.who(), p.Version))
+	}
+}
+
+// Notes are fixed sentences where possible, so they cost one small slice.
+const (
+	noteWindows      = "Windows pod (spec.os.name: windows): Linux capabilities do not apply."
+	noteUserNS       = "hostUsers: false: capabilities act only inside the pod's user namespace; those the kernel checks in the initial namespace are inert (see Inert)."
+	noteNonRoot      = "Runs as non-root: after exec its processes hold no capabilities, but a setuid-root binary would regain the whole bounding set (allowPrivilegeEscalation is not false) and a binary with file capabilities gains those inside the bounding set."
+	noteNonRootNNP   = "Runs as non-root with no_new_privs (allowPrivilegeEscalation: false): after exec its processes hold no capabilities and setuid bits are ignored; only an entrypoint binary carrying file capabilities gains them, and only inside the bounding set."
+	noteNonRootEmpty = "Runs as non-root with an empty bounding set: its processes hold no capabilities and cannot gain any."
+	noteNoSeccomp    = "drop: [ALL] without a RuntimeDefault seccomp profile: a process can still unshare a user namespace and hold every capability inside it, which exposes namespaced kernel code (CVE-2022-0185, CVE-2022-0492); set seccompProfile.type: RuntimeDefault."
+	noteSysAdminNNP  = "allowPrivilegeEscalation: false does not contain a process holding SYS_ADMIN; the API documents privilege escalation as always possible with it."
+	noteUnknownRT    = "Container runtime unknown: the sets show only what the spec adds, without the runtime's defaults."
+)
+
+// CRIOConfigNote is the sentence a report should print once per CRI-O node
+// (FACTS §2.1), not per container.
+const CRIOConfigNote = "CRI-O's default set is configurable per node (crio.conf default_capabilities), which the API does not show; the upstream default is assumed."
+
+func notes(in *Input, r *Result) []string {
+	var n []string
+	if in.Profile.Name() == "unknown" {
+		n = append(n, noteUnknownRT)
+	}
+	if r.Context.UserNamespace && !r.CreateFails {
+		n = append(n, noteUserNS)
+	}
+	if r.User.Kind == UserNonRoot && !r.CreateFails && r.Effective == 0 {
+		switch {
+		case r.Bounding == 0:
+			n = append(n, noteNonRootEmpty)
+		case r.NoNewPrivs:
+			n = append(n, noteNonRootNNP)
+		default:
+			n = append(n, noteNonRoot)
+		}
+	}
+	if r.Applied.DropAll && !r.Privileged && (r.Context.Seccomp == "" || r.Context.Seccomp == string(corev1.SeccompProfileTypeUnconfined)) {
+		n = append(n, noteNoSeccomp)
+	}
+	if r.NoNewPrivs && r.Bounding.Has(capability.SYS_ADMIN) {
+		n = append(n, noteSysAdminNNP)
+	}
+	return n
+}

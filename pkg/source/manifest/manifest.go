@@ -1,0 +1,464 @@
+// Package manifest reads Kubernetes manifests from files, directories, URLs
+// and standard input as "kubectl apply -f" does, and hands every object that
+// runs pods (a workload) to the caller with its pod spec.
+//
+// Reading is kubectl's own: cli-runtime's visitors find the files (-R,
+// extensions, globs), fetch URLs, split YAML and JSON streams, decode
+// unstructured objects and flatten Lists. This package composes those
+// visitors itself instead of calling Builder.Do, because Do collects every
+// per-document error into one aggregate at the end, which loses the document
+// each belongs to, and a single missing path stops it from reading the
+// other inputs at all.
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured/unstructuredscheme"
+	"k8s.io/cli-runtime/pkg/resource"
+)
+
+// Options says what to read.
+type Options struct {
+	Filenames []string  // files, directories, glob patterns, http(s) URLs, "-" for Stdin
+	Recursive bool      // read subdirectories of directories (-R)
+	Stdin     io.Reader // read for "-"
+}
+
+// Workload is one object that carries a pod template, or a Pod.
+type Workload struct {
+	Source string // file path as found, the URL, or "STDIN"
+	// Document is the 1-based index of the YAML document in Source, counted
+	// as yq and PyYAML do ("---" starts a document, even an empty one). For
+	// JSON it counts the objects in the stream; for URLs it is 0 (unknown).
+	// Objects from a List share the List's document.
+	Document int
+	// Line is the 1-based line of the document's first content (usually
+	// its apiVersion or kind), or 0 if unknown (URLs, JSON).
+	Line int
+
+	APIVersion, Kind, Namespace, Name string // Namespace is "" when the manifest sets none
+	Labels                            map[string]string
+
+	PodMeta metav1.ObjectMeta // the pod template's metadata, or the Pod's own
+	Spec    *corev1.PodSpec   // never nil
+	// FieldPrefix is the path of Spec in the object: "spec" (Pod),
+	// "spec.template.spec" (Deployment, StatefulSet, DaemonSet,
+	// ReplicaSet, ReplicationController, Job),
+	// "spec.jobTemplate.spec.template.spec" (CronJob), "template.spec"
+	// (PodTemplate).
+	FieldPrefix string
+	// UnknownFields are paths in the pod template that Kubernetes does not
+	// know, e.g. "spec.template.spec.containers[0].securityContext.capabilites".
+	// They were ignored, as a lenient API server would ignore them; the
+	// caller should warn, because a misspelt securityContext field changes
+	// nothing in the pod.
+	UnknownFields []string
+}
+
+// Stats counts what Read saw. Objects from a List count one by one; the
+// List itself does not count.
+type Stats struct {
+	Objects   int // every object decoded, including those with a problem
+	Workloads int // objects returned through visit (or that would have been, after a problem)
+	Skipped   int // objects that are not workloads
+	// SkippedKinds counts skipped objects by kind and group, as kubectl
+	// writes them: "Service", "Ingress.networking.k8s.io".
+	SkippedKinds map[string]int
+}
+
+// Read reads every input in order and calls visit for each workload as it
+// is decoded, so that large inputs are never held in memory.
+//
+// When the input has problems Read still reads everything it can, so that
+// one run reports them all, and returns them in an *InputError. From the
+// first problem on, visit is no longer called; workloads visited before it
+// are a partial result, and the caller must discard them and print nothing
+// but the error. If visit returns an error, Read stops at once and returns
+// that error unchanged.
+//
+// Empty files and files with only comments are not a problem by themselves,
+// but finding no object at all in any input is.
+func Read(opts Options, visit func(Workload) error) (Stats, error) {
+	r := newReader(opts, visit)
+	if len(opts.Filenames) == 0 {
+		r.problem(loc{}, `no input given; pass a file, a directory, a URL, or "-" for standard input`)
+	}
+	stdinUsed := false
+	for _, name := range opts.Filenames {
+		switch {
+		case name == "-":
+			if stdinUsed {
+				r.problem(loc{}, `standard input ("-") is given more than once; it can be read only once`)
+				continue
+			}
+			stdinUsed = true
+			r.readStdin()
+		case strings.HasPrefix(name, "http://") || strings.HasPrefix(name, "https://"):
+			r.readURL(name)
+		default:
+			r.readPath(name)
+		}
+		if r.visitErr != nil {
+			return r.stats, r.visitErr
+		}
+	}
+	if len(r.problems) == 0 && r.stats.Objects == 0 && len(opts.Filenames) > 0 {
+		r.problem(loc{}, fmt.Sprintf("no objects found in %s; the inputs are empty or hold only comments, so there is nothing to audit", inputList(opts.Filenames)))
+	}
+	if len(r.problems) > 0 {
+		return r.stats, &InputError{Problems: r.problems}
+	}
+	return r.stats, nil
+}
+
+func inputList(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		if n == "-" {
+			quoted[i] = stdinSource
+		} else {
+			quoted[i] = fmt.Sprintf("%q", n)
+		}
+	}
+	return strings.Join(quoted, ", ")
+}
+
+// stdinSource is how kubectl names standard input in its messages.
+const stdinSource = "STDIN"
+
+// defaultHTTPAttempts is kubectl's number of tries for a URL given to -f.
+const defaultHTTPAttempts = 3
+
+// errStopped ends a visit early after the caller's visit failed.
+var errStopped = errors.New("stopped")
+
+type reader struct {
+	opts     Options
+	visit    func(Workload) error
+	stats    Stats
+	problems []Problem
+	visitErr error
+	raw      lastDocument
+
+	// The cli-runtime constructors take its unexported mapper type, which
+	// cannot be named here, so the mapper lives in these closures.
+	newStream func(r io.Reader, source string) *resource.StreamVisitor
+	expand    func(path string) ([]resource.Visitor, error)
+	flatten   func(list *resource.Info) resource.Visitor
+}
+
+func newReader(opts Options, visit func(Workload) error) *reader {
+	r := &reader{opts: opts, visit: visit, stats: Stats{SkippedKinds: map[string]int{}}}
+	// The local unstructured builder gives kubectl's decoder: unstructured
+	// objects, metadata checked against ObjectMeta, no server.
+	m := resource.NewLocalBuilder().Unstructured().Mapper()
+	typer := unstructuredscheme.NewUnstructuredObjectTyper()
+	r.newStream = func(in io.Reader, source string) *resource.StreamVisitor {
+		return resource.NewStreamVisitor(in, m, source, &r.raw)
+	}
+	r.expand = func(path string) ([]resource.Visitor, error) {
+		return resource.ExpandPathsToFileVisitors(m, path, opts.Recursive, resource.FileExtensions, &r.raw)
+	}
+	r.flatten = func(list *resource.Info) resource.Visitor {
+		return resource.NewFlattenListVisitor(list, typer, m)
+	}
+	return r
+}
+
+// lastDocument keeps the JSON of the document being decoded, which
+// StreamVisitor passes to its ContentValidator just before decoding, so that
+// a decoding error can be explained from the data rather than from the
+// decoder's message (which quotes the whole document).
+type lastDocument struct{ data []byte }
+
+func (l *lastDocument) ValidateBytes(data []byte) error {
+	l.data = data
+	return nil
+}
+
+// utf16BOM is the transformation kubectl's FileVisitor applies: a UTF-16
+// file with a byte-order mark is read as text, a UTF-8 mark is dropped.
+func utf16BOM(in io.Reader) io.Reader {
+	return transform.NewReader(in, unicode.BOMOverride(unicode.UTF8.NewDecoder()))
+}
+
+func (r *reader) readStdin() {
+	if r.opts.Stdin == nil {
+		r.problem(loc{}, `standard input ("-") is not available here; pass a file instead`)
+		return
+	}
+	pos := &positions{}
+	r.readStream(r.newStream(pos.observe(utf16BOM(r.opts.Stdin)), stdinSource), stdinSource, pos)
+}
+
+func (r *reader) readURL(name string) {
+	u, err := url.Parse(name)
+	if err != nil {
+		r.problem(loc{}, fmt.Sprintf("the URL %q is not valid: %v", name, err))
+		return
+	}
+	v := &resource.URLVisitor{URL: u, StreamVisitor: r.newStream(nil, u.String()), HttpAttemptCount: defaultHTTPAttempts}
+	r.readStream(v, u.String(), nil)
+}
+
+// readPath reads a file, a directory or a glob pattern, choosing files as
+// cli-runtime's Builder.FilenameParam and Builder.Path do.
+func (r *reader) readPath(name string) {
+	paths, err := expandIfFilePattern(name)
+	if err != nil {
+		r.problem(loc{}, err.Error())
+		return
+	}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if os.IsNotExist(err) {
+			r.problem(loc{}, fmt.Sprintf("the path %q does not exist; check the name given to -f", p))
+			continue
+		}
+		if err != nil {
+			r.problem(loc{}, fmt.Sprintf("the path %q cannot be accessed: %v", p, err))
+			continue
+		}
+		visitors, err := r.expand(p)
+		if err != nil {
+			r.problem(loc{}, fmt.Sprintf("error reading %q: %v", p, err))
+			continue
+		}
+		if len(visitors) == 0 && fi.IsDir() {
+			if r.opts.Recursive {
+				r.problem(loc{}, fmt.Sprintf("the directory %q and its subdirectories have no %s files", p, extensionList()))
+			} else {
+				r.problem(loc{}, fmt.Sprintf("the directory %q has no %s files; to read its subdirectories too, pass -R", p, extensionList()))
+			}
+			continue
+		}
+		for _, v := range visitors {
+			if fv, ok := v.(*resource.FileVisitor); ok {
+				r.readFile(fv)
+			} else {
+				r.readStream(v, p, nil)
+			}
+			if r.visitErr != nil {
+				return
+			}
+		}
+	}
+}
+
+func extensionList() string {
+	e := resource.FileExtensions
+	return strings.Join(e[:len(e)-1], ", ") + " or " + e[len(e)-1]
+}
+
+// expandIfFilePattern is cli-runtime's: a name that does not exist is tried
+// as a glob pattern.
+func expandIfFilePattern(pattern string) ([]string, error) {
+	if _, err := os.Stat(pattern); os.IsNotExist(err) {
+		matches, err := filepath.Glob(pattern)
+		if err == nil && len(matches) == 0 {
+			return nil, fmt.Errorf("the path %q does not exist; check the name given to -f", pattern)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("the pattern %q is not valid: %v; quote it or escape its special characters", pattern, err)
+		}
+		return matches, nil
+	}
+	return []string{pattern}, nil
+}
+
+// readFile does what FileVisitor.Visit does, with the reader observed.
+func (r *reader) readFile(fv *resource.FileVisitor) {
+	f, err := os.Open(fv.Path)
+	if err != nil {
+		r.problem(loc{source: fv.Path}, fmt.Sprintf("cannot read the file: %v", err))
+		return
+	}
+	defer f.Close()
+	pos := &positions{}
+	fv.StreamVisitor.Reader = pos.observe(utf16BOM(f))
+	r.readStream(fv.StreamVisitor, fv.Path, pos)
+}
+
+// readStream visits the documents of one source in order. pos is nil when
+// positions are not known (URLs).
+func (r *reader) readStream(v resource.Visitor, source string, pos *positions) {
+	defer func() {
+		// Nothing in this package panics on purpose; if the decoding
+		// libraries do, the user still gets an error, not a crash.
+		if p := recover(); p != nil {
+			r.problem(loc{source: source}, fmt.Sprintf("internal error while reading this input: %v; please report it", p))
+		}
+	}()
+	ordinal := 0
+	err := v.Visit(func(info *resource.Info, err error) error {
+		ordinal++
+		at := pos.locate(source, ordinal)
+		if err != nil {
+			r.problem(at, explainDecodeError(r.raw.data, source, err))
+			return nil
+		}
+		r.document(at, info)
+		if r.visitErr != nil {
+			return errStopped
+		}
+		return nil
+	})
+	if err == nil || errors.Is(err, errStopped) {
+		return
+	}
+	r.streamError(source, pos, ordinal, err)
+}
+
+// streamError reports why a source stopped before its end.
+func (r *reader) streamError(source string, pos *positions, ordinal int, err error) {
+	msg := err.Error()
+	inner, decoding := strings.CutPrefix(msg, "error parsing "+source+": ")
+	switch {
+	case !decoding:
+		// Fetching the URL or reading the file failed; the message names it.
+		r.problem(loc{source: source}, msg)
+	case pos.isBinary():
+		r.problem(loc{source: source}, "binary data, not YAML or JSON; pass only manifest files (a UTF-16 file needs a byte-order mark)")
+	default:
+		r.problem(syntaxError(pos, source, ordinal, inner))
+	}
+}
+
+// document handles one decoded document: a List's items one by one, as
+// kubectl flattens them, or a single object.
+func (r *reader) document(at loc, info *resource.Info) {
+	list, ok := info.Object.(*unstructured.UnstructuredList)
+	if !ok {
+		if u, ok := info.Object.(*unstructured.Unstructured); ok {
+			r.object(at, u)
+		}
+		return
+	}
+	if msg := listProblem(list); msg != "" {
+		r.problem(at, msg)
+		return
+	}
+	item := 0
+	err := r.flatten(info).Visit(func(i *resource.Info, err error) error {
+		if err != nil {
+			return err
+		}
+		item++
+		if u, ok := i.Object.(*unstructured.Unstructured); ok {
+			r.object(at.inItem(item), u)
+		}
+		if r.visitErr != nil {
+			return errStopped
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopped) {
+		r.problem(at, fmt.Sprintf("%s: %v", list.GetKind(), err))
+	}
+}
+
+// listProblem finds what would make kubectl's flattening fail, to say it
+// in the user's terms and with the item's index.
+func listProblem(list *unstructured.UnstructuredList) string {
+	for i := range list.Items {
+		item := &list.Items[i]
+		switch {
+		case item.IsList():
+			return fmt.Sprintf("%s: items[%d] is itself a List, which kubectl cannot read; move its items into the outer list", list.GetKind(), i)
+		case item.GetKind() == "":
+			return fmt.Sprintf("%s: items[%d] has no kind; every item needs apiVersion and kind", list.GetKind(), i)
+		}
+	}
+	return ""
+}
+
+// object classifies one object and hands workloads to visit.
+func (r *reader) object(at loc, u *unstructured.Unstructured) {
+	r.stats.Objects++
+	c := classify(u)
+	switch {
+	case c.problem != "":
+		r.problem(at, c.problem)
+	case c.workload == nil:
+		r.stats.Skipped++
+		r.stats.SkippedKinds[c.groupKind]++
+	default:
+		r.workload(at, u, c.workload)
+	}
+}
+
+func (r *reader) workload(at loc, u *unstructured.Unstructured, w *workloadKind) {
+	what := describe(u)
+	meta, spec, unknown, err := w.read(u.Object)
+	if err != nil {
+		r.problem(at, fmt.Sprintf("%s does not match the Kubernetes schema: %v; fix the manifest", what, err))
+		return
+	}
+	if len(spec.Containers) == 0 {
+		r.problem(at, fmt.Sprintf("%s has no containers in %s.containers; a pod needs at least one (for a kustomize patch, audit the output of \"kubectl kustomize\" instead)", what, w.prefix))
+		return
+	}
+	r.stats.Workloads++
+	if len(r.problems) > 0 {
+		return // the result is already void; see Read
+	}
+	var inTemplate []string
+	for _, f := range unknown {
+		if strings.HasPrefix(f, podTemplatePath(w.prefix)) {
+			inTemplate = append(inTemplate, f)
+		}
+	}
+	err = r.visit(Workload{
+		Source:        at.source,
+		Document:      at.doc,
+		Line:          at.line,
+		APIVersion:    u.GetAPIVersion(),
+		Kind:          u.GetKind(),
+		Namespace:     u.GetNamespace(),
+		Name:          u.GetName(),
+		Labels:        u.GetLabels(),
+		PodMeta:       *meta,
+		Spec:          spec,
+		FieldPrefix:   w.prefix,
+		UnknownFields: inTemplate,
+	})
+	if err != nil {
+		r.visitErr = err
+	}
+}
+
+func (r *reader) problem(at loc, msg string) {
+	if at.item > 0 {
+		msg = fmt.Sprintf("items[%d]: %s", at.item-1, msg)
+	}
+	r.problems = append(r.problems, Problem{Source: at.source, Line: at.line, Document: at.doc, Message: msg})
+}
+
+// loc is where an object or problem is.
+type loc struct {
+	source    string
+	doc, line int
+	item      int // 1-based index in a List, 0 if not in one
+}
+
+func (l loc) inItem(i int) loc {
+	l.item = i
+	return l
+}
+
+func (p *positions) locate(source string, ordinal int) loc {
+	d := p.next(ordinal)
+	return loc{source: source, doc: d.doc, line: d.first}
+}

@@ -1,0 +1,262 @@
+package manifest
+
+import (
+	"bytes"
+	"io"
+	"unicode/utf8"
+
+	"sigs.k8s.io/yaml"
+)
+
+// kubectl's StreamVisitor says nothing about where a document sits in its
+// file: it drops empty and comment-only documents without a callback and
+// reports YAML errors with lines counted from the start of the failing
+// document. positions follows the same bytes the decoder reads, split by the
+// same rules as apimachinery's YAMLReader, and records where each document
+// that decodes to something other than null starts. The n-th callback of
+// the StreamVisitor then belongs to the n-th record. It only observes: what
+// kubectl reads is unchanged, and if the two ever disagree the cost is a
+// wrong or missing position, never a wrong object.
+
+// jsonPeek is how far apimachinery's YAMLOrJSONDecoder looks for a leading
+// "{" to decide that a stream is JSON (the bufferSize StreamVisitor passes).
+const jsonPeek = 4096
+
+// lineCap bounds how much of one line is kept. Separators, comments and the
+// null scalars that matter here all fit; a longer line is simply content.
+const lineCap = 256
+
+// sniffLen is how much of the start of a stream is checked for binary data.
+const sniffLen = 1024
+
+type streamMode uint8
+
+const (
+	modeUnknown streamMode = iota
+	modeYAML
+	modeJSON
+)
+
+// docPos locates one non-null document.
+type docPos struct {
+	doc   int // 1-based YAML document index: "---" starts a new document, as in yq or PyYAML
+	start int // first line after the separator; YAML error lines count from here
+	first int // first line with content (not blank, not a comment)
+}
+
+type positions struct {
+	mode      streamMode
+	seen      int    // bytes written so far
+	sniff     []byte // the first sniffLen bytes
+	line      []byte // current line, up to lineCap bytes
+	lineLen   int    // full length of the current line
+	lines     int    // complete lines so far
+	seps      int    // separator lines so far
+	implicit  bool   // content before the first separator forms document 1
+	badSep    int    // line of the first separator kubectl rejects
+	cur       chunk
+	queue     []docPos
+	ended     bool
+	exhausted bool // a record was asked for and none was there: stop guessing
+}
+
+// chunk is the text between two separators, as YAMLReader returns it.
+type chunk struct {
+	start    int    // first line, 0 while the chunk has no line yet
+	first    int    // first content line, 0 if none
+	content  int    // number of content lines
+	onlyLine []byte // the content line while there is exactly one
+}
+
+// observe returns r wrapped so that everything read through it is fed to p,
+// and the end of the stream closes the last document.
+func (p *positions) observe(r io.Reader) io.Reader { return &observedReader{r: r, p: p} }
+
+type observedReader struct {
+	r io.Reader
+	p *positions
+}
+
+func (o *observedReader) Read(b []byte) (int, error) {
+	n, err := o.r.Read(b)
+	o.p.write(b[:n])
+	if err == io.EOF {
+		o.p.end()
+	}
+	return n, err
+}
+
+func (p *positions) write(b []byte) {
+	if len(p.sniff) < sniffLen {
+		take := min(sniffLen-len(p.sniff), len(b))
+		p.sniff = append(p.sniff, b[:take]...)
+	}
+	if p.mode == modeUnknown {
+		p.guessMode(b)
+	}
+	p.seen += len(b)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			p.addToLine(b)
+			return
+		}
+		p.addToLine(b[:i])
+		p.endLine()
+		b = b[i+1:]
+	}
+}
+
+// guessMode mirrors GuessJSONStream: JSON if the first non-space byte within
+// jsonPeek bytes is "{".
+func (p *positions) guessMode(b []byte) {
+	for i, c := range b {
+		if p.seen+i >= jsonPeek {
+			p.mode = modeYAML
+			return
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r', '\v', '\f':
+			continue
+		case '{':
+			p.mode = modeJSON
+		default:
+			p.mode = modeYAML
+		}
+		return
+	}
+}
+
+func (p *positions) addToLine(b []byte) {
+	p.lineLen += len(b)
+	if room := lineCap - len(p.line); room > 0 {
+		p.line = append(p.line, b[:min(room, len(b))]...)
+	}
+}
+
+func (p *positions) endLine() {
+	p.lines++
+	line := bytes.TrimSuffix(p.line, []byte("\r")) // bufio.ReadLine drops "\r\n" too
+	if bytes.HasPrefix(line, []byte("---")) {
+		// YAMLReader: a line starting with "---" separates documents; only
+		// spaces and a comment may follow, anything else ends the stream.
+		rest := bytes.TrimSpace(line[3:])
+		if len(rest) > 0 && rest[0] != '#' && p.badSep == 0 {
+			p.badSep = p.lines
+		}
+		p.endChunk()
+		p.seps++
+	} else {
+		if p.cur.start == 0 {
+			p.cur.start = p.lines
+		}
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
+			p.cur.content++
+			if p.cur.first == 0 {
+				p.cur.first = p.lines
+			}
+			if p.cur.content == 1 && p.lineLen <= lineCap {
+				p.cur.onlyLine = append(p.cur.onlyLine[:0], t...)
+			} else {
+				p.cur.onlyLine = nil
+			}
+		}
+	}
+	p.line = p.line[:0]
+	p.lineLen = 0
+}
+
+// endChunk closes the current chunk and queues it if the decoder will turn it
+// into a callback, that is, if it is not null.
+func (p *positions) endChunk() {
+	c := p.cur
+	p.cur = chunk{onlyLine: c.onlyLine[:0]}
+	if c.content == 0 {
+		return
+	}
+	if p.seps == 0 {
+		p.implicit = true
+	}
+	if c.content == 1 && isNull(c.onlyLine) {
+		return
+	}
+	doc := p.seps
+	if p.implicit {
+		doc++
+	}
+	p.queue = append(p.queue, docPos{doc: doc, start: c.start, first: c.first})
+}
+
+// isNull reports whether a document whose only content is line decodes to
+// null ("null", "~", "!!null", "..."), which StreamVisitor skips. A line
+// holding more than that (e.g. one longer than lineCap) is not null.
+func isNull(line []byte) bool {
+	if line == nil {
+		return false
+	}
+	j, err := yaml.YAMLToJSON(line)
+	return err == nil && bytes.Equal(bytes.TrimSpace(j), []byte("null"))
+}
+
+// end closes the stream: the last line and chunk have no terminator.
+func (p *positions) end() {
+	if p.ended {
+		return
+	}
+	p.ended = true
+	if p.lineLen > 0 {
+		p.endLine()
+	}
+	p.endChunk()
+	if p.mode == modeUnknown {
+		p.mode = modeYAML
+	}
+}
+
+// next hands out the position of the next non-null document, for the
+// decoder's next callback or error. ordinal is that callback's 1-based
+// count, used as the document number of JSON streams, whose documents are
+// not separated by "---". The zero docPos means unknown.
+func (p *positions) next(ordinal int) docPos {
+	if p == nil {
+		return docPos{}
+	}
+	if p.mode == modeJSON {
+		return docPos{doc: ordinal}
+	}
+	if p.exhausted || len(p.queue) == 0 {
+		p.exhausted = true
+		return docPos{}
+	}
+	d := p.queue[0]
+	p.queue = p.queue[1:]
+	if len(p.queue) == 0 {
+		p.queue = p.queue[:0:0] // let the backing array go; the queue is short-lived
+	}
+	return d
+}
+
+// isBinary reports whether the start of the stream holds bytes no manifest
+// has: NUL, or invalid UTF-8 (after the byte-order-mark handling kubectl
+// applies, so UTF-16 with a BOM is text by then).
+func (p *positions) isBinary() bool {
+	if p == nil {
+		return false
+	}
+	s := p.sniff
+	if bytes.IndexByte(s, 0) >= 0 {
+		return true
+	}
+	if !p.ended {
+		// The sniff may stop inside a rune that the stream completes.
+		for i := len(s) - 1; i >= 0 && i >= len(s)-utf8.UTFMax; i-- {
+			if utf8.RuneStart(s[i]) {
+				if !utf8.FullRune(s[i:]) {
+					s = s[:i]
+				}
+				break
+			}
+		}
+	}
+	return !utf8.Valid(s)
+}

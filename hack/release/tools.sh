@@ -16,8 +16,8 @@
 #
 # The result is cached in
 # ${KUBECTL_CAPS_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-caps-tools}/<hash>/
-# where <hash> covers both go.mod/go.sum pairs and this script, so a pin change
-# or a change of how the tools are built rebuilds, and a warm cache answers in
+# where <hash> covers both go.mod/go.sum pairs and $recipe, so a pin change or
+# a change of how the tools are built rebuilds, and a warm cache answers in
 # milliseconds. A cold build takes about 6 minutes on 2 cores, nearly all of it
 # goreleaser.
 set -euo pipefail
@@ -36,7 +36,10 @@ if [[ -z "$goreleaser_version" || -z "$krew_version" ]]; then
 	log "cannot read the goreleaser and krew pins from $tools_mod/*/go.mod"
 	exit 2
 fi
-hash="$(cat "$tools_mod"/goreleaser/go.{mod,sum} "$tools_mod"/krew/go.{mod,sum} "${BASH_SOURCE[0]}" |
+# Bump when the build commands below change, so caches of the old recipe are
+# not reused (hashing this whole script would rebuild for every comment edit).
+recipe=1
+hash="$( (cat "$tools_mod"/goreleaser/go.{mod,sum} "$tools_mod"/krew/go.{mod,sum}; echo "recipe $recipe") |
 	sha256sum | cut -c1-16)"
 cache_root="${KUBECTL_CAPS_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-caps-tools}"
 dest="$cache_root/goreleaser-${goreleaser_version}-krew-${krew_version}-${hash}"

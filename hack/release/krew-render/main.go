@@ -35,6 +35,9 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+	"unicode/utf8"
+
+	"sigs.k8s.io/yaml"
 )
 
 func main() {
@@ -43,10 +46,11 @@ func main() {
 	flag.StringVar(&o.Dist, "dist", "dist", "goreleaser output directory (holds metadata.json and artifacts.json)")
 	flag.StringVar(&o.Tag, "tag", "", "release tag to render for, e.g. v0.1.0; must be the version dist/ was built for")
 	flag.BoolVar(&o.AllowDirty, "allow-dirty", false, "render even if the binaries were built from a modified working tree (tests only)")
+	flag.StringVar(&o.GoreleaserManifest, "goreleaser-manifest", "", "goreleaser's own krew manifest (dist/krew/caps.yaml) that the result must agree with")
 	out := flag.String("o", "-", "output file, - for stdout")
 	flag.Parse()
 	if o.Tag == "" || flag.NArg() != 0 {
-		fmt.Fprintln(os.Stderr, "usage: krew-render -tag vX.Y.Z [-dist dist] [-template krew-manifest.yaml] [-o plugins/caps.yaml] [-allow-dirty]")
+		fmt.Fprintln(os.Stderr, "usage: krew-render -tag vX.Y.Z [-dist dist] [-template krew-manifest.yaml] [-o plugins/caps.yaml] [-goreleaser-manifest dist/krew/caps.yaml] [-allow-dirty]")
 		os.Exit(2)
 	}
 	b, err := render(o, buildinfo.ReadFile)
@@ -66,10 +70,11 @@ func main() {
 }
 
 type options struct {
-	Template   string
-	Dist       string
-	Tag        string
-	AllowDirty bool
+	Template           string
+	Dist               string
+	Tag                string
+	AllowDirty         bool
+	GoreleaserManifest string
 }
 
 // metadata is the part of goreleaser's dist/metadata.json used here.
@@ -140,6 +145,20 @@ func render(o options, readBuildInfo buildInfoReader) ([]byte, error) {
 		case 1:
 		default:
 			return nil, fmt.Errorf("%s names the archive %s %d times", o.Template, a, used[a])
+		}
+	}
+
+	if err := checkManifest(body, o.Tag); err != nil {
+		return nil, fmt.Errorf("%s renders a bad manifest: %w", o.Template, err)
+	}
+	if o.GoreleaserManifest != "" {
+		theirs, err := os.ReadFile(o.GoreleaserManifest)
+		if err != nil {
+			return nil, err
+		}
+		if err := agree(body, theirs); err != nil {
+			return nil, fmt.Errorf("%s and %s disagree (one of krew-manifest.yaml and the krews: section of .goreleaser.yaml was changed without the other): %w",
+				o.Template, o.GoreleaserManifest, err)
 		}
 	}
 
@@ -348,4 +367,135 @@ func readJSON(file string, v any) error {
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	return nil
+}
+
+// manifest is the part of a krew Plugin manifest that is checked here.
+type manifest struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+	Spec struct {
+		Version          string     `json:"version"`
+		Homepage         string     `json:"homepage"`
+		ShortDescription string     `json:"shortDescription"`
+		Description      string     `json:"description"`
+		Caveats          string     `json:"caveats"`
+		Platforms        []platform `json:"platforms"`
+	} `json:"spec"`
+}
+
+type platform struct {
+	Selector struct {
+		MatchLabels map[string]string `json:"matchLabels"`
+	} `json:"selector"`
+	URI    string `json:"uri"`
+	Sha256 string `json:"sha256"`
+	Bin    string `json:"bin"`
+	Files  []struct {
+		From string `json:"from"`
+		To   string `json:"to"`
+	} `json:"files,omitempty"`
+}
+
+func (p platform) key() string {
+	return p.Selector.MatchLabels["os"] + "/" + p.Selector.MatchLabels["arch"]
+}
+
+// maxShortDescription is krew-index's limit: `kubectl krew search` prints
+// the short description in a column, and longer ones are sent back in review.
+const maxShortDescription = 50
+
+// checkManifest holds the rendered manifest to the rules that
+// validate-krew-manifest v0.4.3 does not check but krew-index review does.
+func checkManifest(b []byte, tag string) error {
+	var m manifest
+	// Strict: a misspelt key in the template (shortDescripton) would
+	// otherwise vanish silently, as krew ignores it too.
+	if err := yaml.UnmarshalStrict(b, &m); err != nil {
+		return err
+	}
+	if n := utf8.RuneCountInString(m.Spec.ShortDescription); n > maxShortDescription {
+		return fmt.Errorf("shortDescription has %d characters, krew-index allows %d: %q", n, maxShortDescription, m.Spec.ShortDescription)
+	}
+	if m.Spec.Version != tag {
+		return fmt.Errorf("spec.version is %q, want %q", m.Spec.Version, tag)
+	}
+	if m.Spec.Description == "" || m.Spec.Caveats == "" {
+		return errors.New("spec.description and spec.caveats must both be set")
+	}
+	return nil
+}
+
+// agree compares the rendered manifest with goreleaser's rendering of the
+// same release, field by field. goreleaser writes no `files` (krew then
+// copies the whole archive), so those are not compared; everything else,
+// including each platform's uri and sha256, must be equal.
+func agree(ours, theirs []byte) error {
+	var a, b manifest
+	if err := yaml.Unmarshal(ours, &a); err != nil {
+		return err
+	}
+	if err := yaml.Unmarshal(theirs, &b); err != nil {
+		return err
+	}
+	pa, pb := platformsByKey(a.Spec.Platforms), platformsByKey(b.Spec.Platforms)
+	a.Spec.Platforms, b.Spec.Platforms = nil, nil
+	var diffs []string
+	fields := []struct{ name, a, b string }{
+		{"apiVersion", a.APIVersion, b.APIVersion},
+		{"kind", a.Kind, b.Kind},
+		{"metadata.name", a.Metadata.Name, b.Metadata.Name},
+		{"spec.version", a.Spec.Version, b.Spec.Version},
+		{"spec.homepage", a.Spec.Homepage, b.Spec.Homepage},
+		{"spec.shortDescription", a.Spec.ShortDescription, b.Spec.ShortDescription},
+		{"spec.description", a.Spec.Description, b.Spec.Description},
+		{"spec.caveats", a.Spec.Caveats, b.Spec.Caveats},
+	}
+	for _, f := range fields {
+		if f.a != f.b {
+			diffs = append(diffs, fmt.Sprintf("%s: %q vs %q", f.name, f.a, f.b))
+		}
+	}
+	keys := map[string]bool{}
+	for k := range pa {
+		keys[k] = true
+	}
+	for k := range pb {
+		keys[k] = true
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	for _, k := range sorted {
+		x, inA := pa[k]
+		y, inB := pb[k]
+		switch {
+		case !inA:
+			diffs = append(diffs, fmt.Sprintf("platform %s: only in goreleaser's manifest", k))
+		case !inB:
+			diffs = append(diffs, fmt.Sprintf("platform %s: not in goreleaser's manifest", k))
+		default:
+			for _, f := range []struct{ name, a, b string }{{"uri", x.URI, y.URI}, {"sha256", x.Sha256, y.Sha256}, {"bin", x.Bin, y.Bin}} {
+				if f.a != f.b {
+					diffs = append(diffs, fmt.Sprintf("platform %s %s: %q vs %q", k, f.name, f.a, f.b))
+				}
+			}
+		}
+	}
+	if len(diffs) > 0 {
+		return errors.New(strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+func platformsByKey(ps []platform) map[string]platform {
+	m := map[string]platform{}
+	for _, p := range ps {
+		m[p.key()] = p
+	}
+	return m
 }

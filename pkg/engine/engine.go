@@ -222,11 +222,11 @@ func Evaluate(in Input) Result {
 		r.Added, r.Dropped = buf[:len(caps.Add):len(caps.Add)], buf[len(caps.Add):]
 	}
 	r.Context = podContext(pod, c)
-	r.PSSCapabilities = pssCapabilities(in.PodMeta, pod.OS, c)
+	r.PSSCapabilities = pssCapabilities(in.PodMeta, pod.OS, ownSlice(pod, in.Type, in.Index, c))
 	r.Privileged = sc != nil && sc.Privileged != nil && *sc.Privileged
 	r.NoNewPrivs = sc != nil && sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation
 
-	w := warner{in: &in, name: c.Name}
+	w := warner{typ: in.Type, index: in.Index, prefix: in.FieldPrefix, name: c.Name, profile: in.Profile}
 	if r.Context.Windows {
 		// FACTS §3.1: no Linux capabilities; the API server rejects the
 		// Linux-only fields on Windows pods.

@@ -26,13 +26,10 @@ func latestCheck(c policy.Check) policy.CheckPodFn {
 // overrides; at baseline it runs capabilities_baseline. privileged: true is
 // a separate check and does not count here.
 //
-// The pod handed to PSA holds only this container (its name and security
-// context, the only fields the capability checks read) and the pod's OS.
-func pssCapabilities(meta *metav1.ObjectMeta, os *corev1.PodOS, c *corev1.Container) string {
-	spec := corev1.PodSpec{
-		OS:         os,
-		Containers: []corev1.Container{{Name: c.Name, SecurityContext: c.SecurityContext}},
-	}
+// The pod handed to PSA holds only this container, as the one-element
+// slice one, and the pod's OS: the capability checks read nothing else.
+func pssCapabilities(meta *metav1.ObjectMeta, os *corev1.PodOS, one []corev1.Container) string {
+	spec := corev1.PodSpec{OS: os, Containers: one}
 	if checkCapsRestricted(meta, &spec).Allowed {
 		return string(api.LevelRestricted)
 	}
@@ -40,4 +37,22 @@ func pssCapabilities(meta *metav1.ObjectMeta, os *corev1.PodOS, c *corev1.Contai
 		return string(api.LevelBaseline)
 	}
 	return string(api.LevelPrivileged)
+}
+
+// ownSlice returns c as a one-element slice without copying it when c is
+// the pod's own Type[Index] element (the usual case), and otherwise a copy
+// of the two fields the PSA capability checks read. The checks only read
+// the pod they are given.
+func ownSlice(pod *corev1.PodSpec, typ ContainerType, i int, c *corev1.Container) []corev1.Container {
+	var list []corev1.Container
+	switch typ {
+	case TypeInitContainer:
+		list = pod.InitContainers
+	case TypeContainer, "":
+		list = pod.Containers
+	}
+	if i >= 0 && i < len(list) && &list[i] == c {
+		return list[i : i+1 : i+1]
+	}
+	return []corev1.Container{{Name: c.Name, SecurityContext: c.SecurityContext}}
 }

@@ -13,10 +13,13 @@ import (
 // warner builds warnings. Nothing here runs unless a warning is due, so
 // the common path allocates no strings.
 type warner struct {
-	in   *Input
-	name string
-	base string
-	ws   []Warning
+	typ     ContainerType
+	index   int
+	prefix  string
+	name    string
+	profile profile.Profile
+	base    string
+	ws      []Warning
 }
 
 func (w *warner) add(code, field, msg string) {
@@ -27,15 +30,15 @@ func (w *warner) add(code, field, msg string) {
 func (w *warner) path(suffix string) string {
 	if w.base == "" {
 		list := "containers"
-		switch w.in.Type {
+		switch w.typ {
 		case TypeInitContainer:
 			list = "initContainers"
 		case TypeEphemeralContainer:
 			list = "ephemeralContainers"
 		}
-		w.base = list + "[" + strconv.Itoa(w.in.Index) + "]"
-		if w.in.FieldPrefix != "" {
-			w.base = w.in.FieldPrefix + "." + w.base
+		w.base = list + "[" + strconv.Itoa(w.index) + "]"
+		if w.prefix != "" {
+			w.base = w.prefix + "." + w.base
 		}
 	}
 	return w.base + suffix
@@ -47,7 +50,7 @@ func (w *warner) entryPath(e *profile.EntryOutcome) string {
 
 // who names the container the way kubectl's messages do.
 func (w *warner) who() string {
-	switch w.in.Type {
+	switch w.typ {
 	case TypeInitContainer:
 		return fmt.Sprintf("init container %q", w.name)
 	case TypeEphemeralContainer:
@@ -57,7 +60,7 @@ func (w *warner) who() string {
 }
 
 func (w *warner) collect(r *Result, sc *corev1.SecurityContext, ambient bool) []Warning {
-	p := w.in.Profile
+	p := w.profile
 	rt := p.Name()
 	entries := r.Applied.Entries
 	var addSet, dropSet capability.Set

@@ -120,39 +120,41 @@ var builtinKinds = sync.OnceValue(func() map[string]map[string]bool {
 
 // suggestKind returns the kind the user most likely meant by kind in the
 // built-in group, or "" if nothing is close enough to call it a typo.
-// Workload kinds are matched more generously (up to two edits, or a prefix
-// such as "Deploy") because missing one means auditing too little; other
-// kinds need one edit, so that kinds removed from Kubernetes, e.g.
-// resource.k8s.io ResourceClass (two edits from ResourceClaim), are skipped
-// as unknown rather than rejected. Ties go to workload kinds, then to the
-// alphabet, so the answer does not depend on map order.
+// Workload kinds are matched more generously (two edits for longer names,
+// one for "Jobs", or a prefix such as "Deploy") because missing one means
+// auditing too little; other kinds need a name of five letters or more and
+// one edit, so that kinds removed from Kubernetes, e.g. resource.k8s.io
+// ResourceClass (two edits from ResourceClaim), are skipped as unknown
+// rather than rejected. Any kind may differ from the real one in case
+// alone. Ties go to workload kinds, then to the alphabet, so the answer
+// does not depend on map order.
 func suggestKind(group, kind string) string {
 	best, bestDist := "", 1<<30
-	try := func(cand string, maxDist int, prefixOK bool) {
+	try := func(cand string, budget int, prefixOK bool) {
 		d := kindDistance(kind, cand)
 		if prefixOK && len(kind) >= 4 && strings.HasPrefix(strings.ToLower(cand), strings.ToLower(kind)) {
-			d = min(d, maxDist)
+			d = min(d, budget)
 		}
-		if d <= maxDist && d < bestDist {
+		if d <= budget && d < bestDist {
 			best, bestDist = cand, d
 		}
 	}
+	workloadBudget, otherBudget := 0, 0
+	switch n := len(kind); {
+	case n >= 6:
+		workloadBudget, otherBudget = 2, 1
+	case n >= 5:
+		workloadBudget, otherBudget = 1, 1
+	case n >= 4:
+		workloadBudget = 1
+	}
 	for _, cand := range slices.Sorted(maps.Keys(workloadKinds)) {
-		try(cand, editBudget(kind, 2), true)
+		try(cand, workloadBudget, true)
 	}
 	for _, cand := range slices.Sorted(maps.Keys(builtinKinds()[group])) {
-		try(cand, editBudget(kind, 1), false)
+		try(cand, otherBudget, false)
 	}
 	return best
-}
-
-// editBudget allows no edits to short kinds, where one edit makes another
-// word, only a change of case.
-func editBudget(kind string, n int) int {
-	if len(kind) < 5 {
-		return 0
-	}
-	return n
 }
 
 // kindDistance is the optimal string alignment distance (insertions,

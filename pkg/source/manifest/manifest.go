@@ -327,8 +327,10 @@ func (r *reader) streamError(source string, pos *positions, ordinal int, err err
 	inner, decoding := strings.CutPrefix(msg, "error parsing "+source+": ")
 	switch {
 	case !decoding:
-		// Fetching the URL or reading the file failed; the message names it.
-		r.problem(loc{source: source}, msg)
+		// Fetching the URL failed; kubectl's message names it.
+		r.problem(loc{}, msg+"; check the URL")
+	case pos != nil && pos.readErr != nil:
+		r.problem(loc{source: source}, fmt.Sprintf("cannot read: %v", pos.readErr))
 	case pos.isBinary():
 		r.problem(loc{source: source}, "binary data, not YAML or JSON; pass only manifest files (a UTF-16 file needs a byte-order mark)")
 	default:

@@ -5,6 +5,7 @@ import (
 	"io"
 	"unicode/utf8"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 )
 
@@ -57,7 +58,8 @@ type positions struct {
 	cur       chunk
 	queue     []docPos
 	ended     bool
-	exhausted bool // a record was asked for and none was there: stop guessing
+	exhausted bool  // a record was asked for and none was there: stop guessing
+	readErr   error // the first error reading the stream, which the decoder reports as a parse error
 }
 
 // chunk is the text between two separators, as YAMLReader returns it.
@@ -80,8 +82,11 @@ type observedReader struct {
 func (o *observedReader) Read(b []byte) (int, error) {
 	n, err := o.r.Read(b)
 	o.p.write(b[:n])
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		o.p.end()
+	case err != nil && o.p.readErr == nil:
+		o.p.readErr = err
 	}
 	return n, err
 }
@@ -188,14 +193,20 @@ func (p *positions) endChunk() {
 }
 
 // isNull reports whether a document whose only content is line decodes to
-// null ("null", "~", "!!null", "..."), which StreamVisitor skips. A line
-// holding more than that (e.g. one longer than lineCap) is not null.
+// null ("null", "~", "!!null", "..."), which StreamVisitor skips. It
+// decodes line as YAMLToJSONDecoder decodes a document, into a
+// RawExtension, since sigs.k8s.io/yaml's other entry points disagree on
+// "...". A line longer than lineCap (nil here) is never null.
 func isNull(line []byte) bool {
 	if line == nil {
 		return false
 	}
-	j, err := yaml.YAMLToJSON(line)
-	return err == nil && bytes.Equal(bytes.TrimSpace(j), []byte("null"))
+	var ext runtime.RawExtension
+	if err := yaml.Unmarshal(line, &ext); err != nil {
+		return false
+	}
+	raw := bytes.TrimSpace(ext.Raw)
+	return len(raw) == 0 || bytes.Equal(raw, []byte("null"))
 }
 
 // end closes the stream: the last line and chunk have no terminator.

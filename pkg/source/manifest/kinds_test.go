@@ -1,0 +1,95 @@
+package manifest
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		apiVersion, kind string
+		// exactly one of these
+		prefix  string // a workload with this FieldPrefix
+		skip    string // skipped, counted under this key
+		problem string // a problem containing this
+	}{
+		// Workloads, current and old apiVersions.
+		{apiVersion: "v1", kind: "Pod", prefix: "spec"},
+		{apiVersion: "apps/v1", kind: "Deployment", prefix: "spec.template.spec"},
+		{apiVersion: "extensions/v1beta1", kind: "DaemonSet", prefix: "spec.template.spec"},
+		{apiVersion: "apps/v1beta2", kind: "ReplicaSet", prefix: "spec.template.spec"},
+		{apiVersion: "batch/v2alpha1", kind: "CronJob", prefix: "spec.jobTemplate.spec.template.spec"},
+		{apiVersion: "v1", kind: "PodTemplate", prefix: "template.spec"},
+
+		// A workload kind under an apiVersion that never served it.
+		{apiVersion: "apps/v1beta1", kind: "DaemonSet", problem: "apiVersion apps/v1beta1 does not serve DaemonSet; use apiVersion: apps/v1"},
+		{apiVersion: "v1", kind: "Deployment", problem: "apiVersion v1 does not serve Deployment; use apiVersion: apps/v1"},
+		{apiVersion: "apps/v1", kind: "Pod", problem: "apiVersion apps/v1 does not serve Pod; use apiVersion: v1"},
+		{apiVersion: "apps/v2", kind: "StatefulSet", problem: "use apiVersion: apps/v1"},
+
+		// Typos of built-in kinds, in built-in groups.
+		{apiVersion: "apps/v1", kind: "Deploymnet", problem: `unknown kind "Deploymnet" in apiVersion apps/v1; did you mean kind: Deployment?`},
+		{apiVersion: "apps/v1", kind: "deployment", problem: "did you mean kind: Deployment?"},
+		{apiVersion: "apps/v1", kind: "Deploy", problem: "did you mean kind: Deployment?"},
+		{apiVersion: "apps/v1", kind: "StatefullSet", problem: "did you mean kind: StatefulSet?"},
+		{apiVersion: "batch/v1", kind: "Jobs", problem: "did you mean kind: Job?"},
+		{apiVersion: "v1", kind: "pod", problem: "did you mean kind: Pod?"},
+		{apiVersion: "v1", kind: "Deploymnet", problem: "did you mean kind: Deployment with apiVersion: apps/v1?"},
+		{apiVersion: "v1", kind: "Servcie", problem: "did you mean kind: Service?"},
+		{apiVersion: "v1", kind: "configmap", problem: "did you mean kind: ConfigMap?"},
+
+		// Unknown kinds that are not typos: custom resources, kinds Kubernetes
+		// removed, names nothing like a built-in kind.
+		{apiVersion: "example.com/v1", kind: "Deployment", skip: "Deployment.example.com"},
+		{apiVersion: "example.com/v1", kind: "Deploymnet", skip: "Deploymnet.example.com"},
+		{apiVersion: "policy/v1beta1", kind: "PodSecurityPolicy", skip: "PodSecurityPolicy.policy"},
+		{apiVersion: "extensions/v1beta1", kind: "PodSecurityPolicy", skip: "PodSecurityPolicy.extensions"},
+		{apiVersion: "resource.k8s.io/v1alpha2", kind: "ResourceClass", skip: "ResourceClass.resource.k8s.io"},
+		{apiVersion: "networking.k8s.io/v1alpha1", kind: "ClusterCIDR", skip: "ClusterCIDR.networking.k8s.io"},
+		{apiVersion: "v1", kind: "Foo", skip: "Foo"},
+		{apiVersion: "v1", kind: "Service", skip: "Service"},
+		{apiVersion: "networking.k8s.io/v1", kind: "Ingress", skip: "Ingress.networking.k8s.io"},
+
+		// Broken apiVersions.
+		{apiVersion: "", kind: "Service", problem: `Service "x" has no apiVersion; add apiVersion: v1`},
+		{apiVersion: "", kind: "StatefulSet", problem: "add apiVersion: apps/v1"},
+		{apiVersion: "", kind: "Ingress", problem: `Ingress "x" has no apiVersion; every object needs apiVersion and kind`}, // in two groups
+		{apiVersion: "a/b/c", kind: "Pod", problem: `apiVersion "a/b/c" is not valid`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.apiVersion+" "+tt.kind, func(t *testing.T) {
+			u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": tt.apiVersion, "kind": tt.kind, "metadata": map[string]any{"name": "x"}}}
+			c := classify(u)
+			var prefix string
+			if c.workload != nil {
+				prefix = c.workload.prefix
+			}
+			if prefix != tt.prefix || c.groupKind != tt.skip || (tt.problem == "") != (c.problem == "") || !strings.Contains(c.problem, tt.problem) {
+				t.Errorf("classify = workload %q, skip %q, problem %q; want workload %q, skip %q, problem containing %q",
+					prefix, c.groupKind, c.problem, tt.prefix, tt.skip, tt.problem)
+			}
+		})
+	}
+}
+
+func TestKindDistance(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"Deployment", "Deployment", 0},
+		{"deployment", "Deployment", 0}, // case does not count
+		{"Deploymnet", "Deployment", 1}, // a swap is one edit
+		{"Deploymen", "Deployment", 1},
+		{"kitten", "sitting", 3},
+		{"", "Pod", 3},
+		{"ResourceClass", "ResourceClaim", 2},
+	}
+	for _, tt := range tests {
+		if got := kindDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("kindDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package manifest
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/cli-runtime/pkg/resource"
+)
+
+// observeAll runs input through positions one byte at a time, so that lines
+// and the JSON guess cross every possible read boundary.
+func observeAll(t *testing.T, input string) *positions {
+	t.Helper()
+	p := &positions{}
+	if _, err := io.Copy(io.Discard, p.observe(iotest.OneByteReader(strings.NewReader(input)))); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func drain(p *positions) []docPos {
+	var got []docPos
+	for i := 1; ; i++ {
+		d := p.next(i)
+		if d == (docPos{}) {
+			return got
+		}
+		got = append(got, d)
+	}
+}
+
+// decoderCallbacks counts the documents kubectl's StreamVisitor claims a
+// position for: one per callback, and one for the document that stops the
+// stream with a syntax error. The number of positions must be the same, or
+// they would be handed to the wrong documents.
+func decoderCallbacks(t *testing.T, input string) int {
+	t.Helper()
+	n := 0
+	m := resource.NewLocalBuilder().Unstructured().Mapper()
+	err := resource.NewStreamVisitor(strings.NewReader(input), m, "test", nil).Visit(func(*resource.Info, error) error {
+		n++
+		return nil
+	})
+	if err != nil {
+		n++
+	}
+	return n
+}
+
+// Expected positions follow YAML: "---" starts a document, content before
+// the first "---" is document 1, comments are not content. start is the
+// first line after the separator, first the first content line.
+func TestPositionsYAML(t *testing.T) {
+	long := "a: " + strings.Repeat("x", 2*lineCap) + "\n"
+	tests := []struct {
+		name  string
+		input string
+		want  []docPos
+	}{
+		{"one document", "a: 1\nb: 2\n", []docPos{{1, 1, 1}}},
+		{"leading comment", "# c\na: 1\n", []docPos{{1, 1, 2}}},
+		{"leading separator", "---\na: 1\n", []docPos{{1, 2, 2}}},
+		{"separator with a comment", "--- # x\na: 1\n", []docPos{{1, 2, 2}}},
+		{"comment before the first separator is no document", "# header\n---\na: 1\n", []docPos{{1, 3, 3}}},
+		{"empty document between separators", "a: 1\n---\n---\nb: 2\n", []docPos{{1, 1, 1}, {3, 4, 4}}},
+		{"comment-only document", "a: 1\n---\n# only\n---\nb: 2", []docPos{{1, 1, 1}, {3, 5, 5}}},
+		{"null documents", "~\n---\nnull # c\n---\n\n  a: 1\n", []docPos{{3, 5, 6}}},
+		{"blank lines only", "\n\n\n", nil},
+		{"comments only", "# a\n---\n# b\n", nil},
+		{"CRLF", "a: 1\r\n---\r\nb: 2\r\n", []docPos{{1, 1, 1}, {2, 3, 3}}},
+		{"no final newline", "---\na: 1", []docPos{{1, 2, 2}}},
+		{"line longer than kept", long, []docPos{{1, 1, 1}}},
+		{"whitespace before a YAML document", "\n\n  \na: 1\n", []docPos{{1, 1, 4}}},
+		{"helm template output", "---\n# Source: c/templates/a.yaml\na: 1\n---\n# Source: c/templates/b.yaml\nb: 1\n", []docPos{{1, 2, 3}, {2, 5, 6}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := observeAll(t, tt.input)
+			if p.mode != modeYAML {
+				t.Errorf("mode %d, want YAML", p.mode)
+			}
+			got := drain(p)
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(docPos{})); diff != "" {
+				t.Errorf("positions (-want +got):\n%s", diff)
+			}
+			if n := decoderCallbacks(t, tt.input); n != len(got) {
+				t.Errorf("%d positions for %d decoder callbacks", len(got), n)
+			}
+		})
+	}
+}
+
+// Inputs where only agreement with the decoder is checked: what matters is
+// that the n-th position goes to the n-th callback.
+func TestPositionsAgreeWithDecoder(t *testing.T) {
+	for _, input := range []string{
+		"...\n",
+		"!!null\n---\na: 1\n",
+		"NULL\n---\na: 1\n",
+		"\"null\"\n---\na: 1\n",
+		"a: |\n  # not a comment\n---\nb: 1\n",
+		"- 1\n---\n[]\n---\n{}\n",
+		"a: 1\n...\n---\nb: 1\n",
+	} {
+		p := observeAll(t, input)
+		if got, n := len(drain(p)), decoderCallbacks(t, input); got != n {
+			t.Errorf("%q: %d positions for %d decoder callbacks", input, got, n)
+		}
+	}
+}
+
+func TestPositionsBadSeparator(t *testing.T) {
+	p := observeAll(t, "a: 1\n---\nb: 1\n--- x\nc: 1\n--- y\n")
+	if p.badSep != 4 {
+		t.Errorf("badSep = %d, want 4, the first separator kubectl rejects", p.badSep)
+	}
+}
+
+// JSON is recognized as apimachinery's GuessJSONStream does: "{" as the
+// first non-space byte within the first 4096 bytes.
+func TestPositionsJSON(t *testing.T) {
+	tests := []struct {
+		input string
+		mode  streamMode
+	}{
+		{`{"a": 1}`, modeJSON},
+		{" \n\t{\"a\": 1}", modeJSON},
+		{strings.Repeat(" ", jsonPeek-1) + "{}", modeJSON},
+		{strings.Repeat(" ", jsonPeek) + "{}", modeYAML},
+		{"[1]", modeYAML},
+		{"", modeYAML},
+	}
+	for _, tt := range tests {
+		p := observeAll(t, tt.input)
+		if p.mode != tt.mode {
+			t.Errorf("%.20q...: mode %d, want %d", tt.input, p.mode, tt.mode)
+		}
+	}
+	p := observeAll(t, `{"a": 1}{"b": 2}`)
+	if d := p.next(2); d != (docPos{doc: 2}) {
+		t.Errorf("second JSON object at %+v, want document 2, line unknown", d)
+	}
+}
+
+func TestPositionsBinary(t *testing.T) {
+	split := strings.Repeat("a", sniffLen-1) + "é" // the sniff ends inside "é"
+	tests := []struct {
+		name   string
+		input  string
+		ended  bool
+		binary bool
+	}{
+		{"text", "apiVersion: v1\n", true, false},
+		{"UTF-8 text", "name: café\n", true, false},
+		{"NUL", "abc\x00def", true, true},
+		{"invalid UTF-8", "\x89PNG\r\n", true, true},
+		{"rune cut by the sniff, stream goes on", split + "\n", false, false},
+		{"NUL after the sniff", strings.Repeat("a", sniffLen) + "\x00", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &positions{}
+			r := p.observe(strings.NewReader(tt.input))
+			if tt.ended {
+				io.Copy(io.Discard, r)
+			} else {
+				io.CopyN(io.Discard, r, int64(len(tt.input)-1))
+			}
+			if got := p.isBinary(); got != tt.binary {
+				t.Errorf("isBinary() = %v, want %v", got, tt.binary)
+			}
+		})
+	}
+}

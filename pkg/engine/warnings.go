@@ -193,7 +193,7 @@ func (w *warner) unknown(e *profile.EntryOutcome, p profile.Profile, rt string) 
 	case e.IntendedKnown:
 		hint = fmt.Sprintf("write %q", e.Intended.String())
 	case len(e.Suggestions) == 1 && e.Suggestions[0] == "ALL":
-		hint = `the keyword is "ALL", without a prefix`
+		hint = `write the keyword as "ALL", with no prefix or blanks`
 	case len(e.Suggestions) > 0:
 		hint = fmt.Sprintf("did you mean %q?", e.Suggestions[0])
 	default:

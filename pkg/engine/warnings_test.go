@@ -57,10 +57,10 @@ func TestWarnings(t *testing.T) {
 			ww("unknown-capability", capsPath+".add[0]", "cri-o refuses to create the container", `did you mean "NET_RAW"?`),
 			ww("create-fails", capsPath, "will not be created on cri-o")}},
 		{"docker CAP_ALL fails creation", in(dock, s(uid(0), dropCaps("CAP_ALL"))), []wantWarning{
-			ww("unknown-capability", capsPath+".drop[0]", "docker refuses", `the keyword is "ALL"`),
+			ww("unknown-capability", capsPath+".drop[0]", "docker refuses", `write the keyword as "ALL"`),
 			ww("create-fails", capsPath, "docker")}},
 		{"containerd CAP_ALL", in(ctrd, s(uid(0), addCaps("CAP_ALL"))), []wantWarning{
-			ww("unknown-capability", capsPath+".add[0]", `the keyword is "ALL"`)}},
+			ww("unknown-capability", capsPath+".add[0]", `write the keyword as "ALL"`)}},
 
 		// Spelling that runtimes accept and PSA does not (§4: exact strings).
 		{"lower-case name in add", in(crio, s(uid(0), addCaps("chown"))), []wantWarning{

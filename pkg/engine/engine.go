@@ -107,18 +107,21 @@ type UserInfo struct {
 // after exec (FACTS §3.5). Zero for root containers, whose processes already
 // hold the whole bounding set.
 type ReachableInfo struct {
-	// SetuidRoot: through a setuid-root binary, the whole bounding set;
+	// ViaSetuid: through a setuid-root binary, the whole bounding set;
 	// empty when no_new_privs is set.
-	SetuidRoot capability.Set `json:"setuidRoot"`
-	// FileCaps: through a binary with file capabilities, at most the
+	ViaSetuid capability.Set `json:"viaSetuid"`
+	// ViaFileCaps: through a binary with file capabilities, at most the
 	// bounding set, also with no_new_privs.
-	FileCaps capability.Set `json:"fileCaps"`
+	ViaFileCaps capability.Set `json:"viaFileCaps"`
 	// FileCapsEntrypointOnly: with no_new_privs the kernel grants file
 	// capabilities only up to the exec-ing process's permitted set; runc
 	// gives that set to the process that execs the entrypoint, but the
 	// entrypoint's own permitted set is empty, so only the entrypoint
 	// binary's file capabilities can take effect.
 	FileCapsEntrypointOnly bool `json:"fileCapsEntrypointOnly,omitempty"`
+	// Explanation is one fixed sentence saying the above for a non-root
+	// container; empty for root.
+	Explanation string `json:"explanation,omitempty"`
 }
 
 // PodContext holds the pod settings that change what capabilities mean
@@ -154,6 +157,8 @@ type Warning struct {
 
 // Result is the engine's verdict on one container.
 type Result struct {
+	// Runtime is the profile's stable name (profile.Profile.Name).
+	Runtime string `json:"runtime"`
 	// Bounding is what the container's processes can ever hold.
 	Bounding capability.Set `json:"bounding"`
 	// Effective is what its first process holds after exec.
@@ -209,7 +214,7 @@ func Evaluate(in Input) Result {
 		caps = sc.Capabilities
 	}
 
-	var r Result
+	r := Result{Runtime: in.Profile.Name()}
 	if caps != nil && len(caps.Add)+len(caps.Drop) > 0 {
 		// One allocation for both lists.
 		buf := make([]string, len(caps.Add)+len(caps.Drop))
@@ -265,12 +270,19 @@ func Evaluate(in Input) Result {
 		// under-reporting a privileged container is the worse error.
 		r.Effective = r.Bounding
 		ambient = true
+		r.Reachable.Explanation = noteAmbient
 	default:
 		// Non-root without ambient or inheritable caps: E' = ∅ (FACTS §3.5).
-		r.Reachable.FileCaps = r.Bounding
+		r.Reachable.ViaFileCaps = r.Bounding
 		r.Reachable.FileCapsEntrypointOnly = r.NoNewPrivs
-		if !r.NoNewPrivs {
-			r.Reachable.SetuidRoot = r.Bounding
+		switch {
+		case r.Bounding == 0:
+			r.Reachable.Explanation = noteNonRootEmpty
+		case r.NoNewPrivs:
+			r.Reachable.Explanation = noteNonRootNNP
+		default:
+			r.Reachable.ViaSetuid = r.Bounding
+			r.Reachable.Explanation = noteNonRoot
 		}
 	}
 	if r.Context.UserNamespace {
@@ -344,4 +356,35 @@ func resolveUser(in *Input, pod *corev1.PodSpec, sc *corev1.SecurityContext) Use
 		u.Kind = UserNonRoot
 	}
 	return u
+}
+
+// ExplicitlyAdded is the part of the bounding set the spec asks for rather
+// than inherits from the runtime's defaults: capabilities named in add (ALL
+// names them all), and for a privileged container everything beyond the
+// defaults.
+func (r *Result) ExplicitlyAdded() capability.Set {
+	if r.Applied.Privileged {
+		return r.Bounding &^ r.defaults()
+	}
+	var s capability.Set
+	for i := range r.Applied.Entries {
+		e := &r.Applied.Entries[i]
+		switch {
+		case e.List != "add":
+		case e.All:
+			s = capability.All
+		case e.Known:
+			s = s.Add(e.Cap)
+		}
+	}
+	return s & r.Bounding
+}
+
+func (r *Result) defaults() capability.Set {
+	for _, p := range profile.Known() {
+		if p.Name() == r.Runtime {
+			return p.Defaults()
+		}
+	}
+	return 0
 }

@@ -167,15 +167,15 @@ func TestReachable(t *testing.T) {
 		note      string
 	}{
 		{"nonroot, escalation unset", in(ctrd, s(uid(1000))), false,
-			ReachableInfo{SetuidRoot: d14, FileCaps: d14}, "setuid-root binary would regain"},
+			ReachableInfo{ViaSetuid: d14, ViaFileCaps: d14, Explanation: noteNonRoot}, "setuid-root binary would regain"},
 		{"nonroot, escalation true", in(ctrd, s(uid(1000), ape(true))), false,
-			ReachableInfo{SetuidRoot: d14, FileCaps: d14}, "setuid-root binary would regain"},
+			ReachableInfo{ViaSetuid: d14, ViaFileCaps: d14, Explanation: noteNonRoot}, "setuid-root binary would regain"},
 		{"nonroot, escalation false", in(ctrd, s(uid(1000), ape(false))), true,
-			ReachableInfo{FileCaps: d14, FileCapsEntrypointOnly: true}, "only an entrypoint binary"},
+			ReachableInfo{ViaFileCaps: d14, FileCapsEntrypointOnly: true, Explanation: noteNonRootNNP}, "only an entrypoint binary"},
 		{"nonroot, NET_BIND_SERVICE only, escalation false", in(crio, s(uid(1000), ape(false), dropCaps("ALL"), addCaps("NET_BIND_SERVICE"))), true,
-			ReachableInfo{FileCaps: set("NET_BIND_SERVICE"), FileCapsEntrypointOnly: true}, "only an entrypoint binary"},
+			ReachableInfo{ViaFileCaps: set("NET_BIND_SERVICE"), FileCapsEntrypointOnly: true, Explanation: noteNonRootNNP}, "only an entrypoint binary"},
 		{"nonroot, nothing left", in(dock, s(nonRoot(true), dropCaps("ALL"))), false,
-			ReachableInfo{}, "cannot gain any"},
+			ReachableInfo{FileCapsEntrypointOnly: false, Explanation: noteNonRootEmpty}, "cannot gain any"},
 		{"root has nothing more to reach", in(ctrd, s(uid(0), ape(false))), true, ReachableInfo{}, ""},
 		{"unknown user is treated as root", in(ctrd, nil), false, ReachableInfo{}, ""},
 	}
@@ -209,6 +209,14 @@ func TestPrivilegedNonRootPerRuntime(t *testing.T) {
 			}
 			if got := slices.Contains(codes(r.Warnings), "privileged-nonroot-ambient"); got != isCRIO {
 				t.Errorf("privileged-nonroot-ambient = %v, want %v", got, isCRIO)
+			}
+			// Under CRI-O nothing is left to reach; elsewhere everything is.
+			want := ReachableInfo{ViaSetuid: capability.All, ViaFileCaps: capability.All, Explanation: noteNonRoot}
+			if isCRIO {
+				want = ReachableInfo{Explanation: noteAmbient}
+			}
+			if diff := cmp.Diff(want, r.Reachable); diff != "" {
+				t.Errorf("Reachable (-want +got):\n%s", diff)
 			}
 			if !r.Privileged || !r.Applied.Privileged {
 				t.Error("Privileged not reported")
@@ -426,5 +434,47 @@ func TestFieldPaths(t *testing.T) {
 				t.Errorf("got %q %q; want field %q, message starting %q", r.Warnings[0].Field, r.Warnings[0].Message, tt.field, tt.who)
 			}
 		})
+	}
+}
+
+// Explicit means the spec asked for it: add entries (ALL counts), or
+// privileged: true beyond the runtime's defaults (§2.1).
+func TestExplicitlyAdded(t *testing.T) {
+	all := capability.All
+	tests := []struct {
+		name string
+		in   Input
+		want capability.Set
+	}{
+		{"defaults only", in(ctrd, s(uid(0))), 0},
+		{"drop ALL add NET_BIND_SERVICE", in(ctrd, s(uid(0), dropCaps("ALL"), addCaps("NET_BIND_SERVICE"))), set("NET_BIND_SERVICE")},
+		{"adding a default is still asking for it", in(ctrd, s(uid(0), addCaps("CHOWN"))), set("CHOWN")},
+		{"containerd drop wins", in(ctrd, s(uid(0), addCaps("NET_ADMIN"), dropCaps("NET_ADMIN"))), 0},
+		{"docker add wins", in(dock, s(uid(0), addCaps("NET_ADMIN"), dropCaps("NET_ADMIN"))), set("NET_ADMIN")},
+		{"add ALL drop CHOWN", in(crio, s(uid(0), addCaps("ALL"), dropCaps("CHOWN"))), all.Remove(capability.CHOWN)},
+		{"ignored CAP_ add on containerd", in(ctrd, s(uid(0), addCaps("CAP_SYS_ADMIN"))), 0},
+		{"privileged containerd", in(ctrd, s(uid(0), privileged(true))), all.Minus(d14)},
+		{"privileged cri-o", in(crio, s(uid(0), privileged(true))), all.Minus(o9)},
+		{"privileged cri-o<1.18", in(crio117, s(uid(0), privileged(true))), all.Minus(o11)},
+		{"privileged docker", in(dock, s(uid(0), privileged(true), addCaps("NET_ADMIN"))), all.Minus(d14)},
+		{"privileged, unknown runtime", in(profile.Profile{}, s(uid(0), privileged(true))), all},
+		{"not created", in(crio, s(uid(0), addCaps("NET_ADMIN", "FOO"))), 0},
+		{"windows", in(ctrd, s(addCaps("NET_ADMIN")), windows), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Evaluate(tt.in)
+			if got := r.ExplicitlyAdded(); got != tt.want {
+				t.Errorf("ExplicitlyAdded() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRuntimeName(t *testing.T) {
+	for p, want := range map[profile.Profile]string{ctrd: "containerd", crio: "cri-o", crio117: "cri-o<1.18", dock: "docker", {}: "unknown"} {
+		if got := Evaluate(in(p, s(uid(0)))).Runtime; got != want {
+			t.Errorf("Runtime = %q, want %q", got, want)
+		}
 	}
 }

@@ -248,6 +248,7 @@ const (
 	noteNonRoot      = "Runs as non-root: after exec its processes hold no capabilities, but a setuid-root binary would regain the whole bounding set (allowPrivilegeEscalation is not false) and a binary with file capabilities gains those inside the bounding set."
 	noteNonRootNNP   = "Runs as non-root with no_new_privs (allowPrivilegeEscalation: false): after exec its processes hold no capabilities and setuid bits are ignored; only an entrypoint binary carrying file capabilities gains them, and only inside the bounding set."
 	noteNonRootEmpty = "Runs as non-root with an empty bounding set: its processes hold no capabilities and cannot gain any."
+	noteAmbient      = "Privileged on cri-o: CRI-O puts every capability into the ambient set too, so the non-root process keeps them all through exec."
 	noteNoSeccomp    = "drop: [ALL] without a RuntimeDefault seccomp profile: a process can still unshare a user namespace and hold every capability inside it, which exposes namespaced kernel code (CVE-2022-0185, CVE-2022-0492); set seccompProfile.type: RuntimeDefault."
 	noteSysAdminNNP  = "allowPrivilegeEscalation: false does not contain a process holding SYS_ADMIN; the API documents privilege escalation as always possible with it."
 	noteUnknownRT    = "Container runtime unknown: the sets show only what the spec adds, without the runtime's defaults."
@@ -266,14 +267,7 @@ func notes(in *Input, r *Result) []string {
 		n = append(n, noteUserNS)
 	}
 	if r.User.Kind == UserNonRoot && !r.CreateFails && r.Effective == 0 {
-		switch {
-		case r.Bounding == 0:
-			n = append(n, noteNonRootEmpty)
-		case r.NoNewPrivs:
-			n = append(n, noteNonRootNNP)
-		default:
-			n = append(n, noteNonRoot)
-		}
+		n = append(n, r.Reachable.Explanation)
 	}
 	if r.Applied.DropAll && !r.Privileged && (r.Context.Seccomp == "" || r.Context.Seccomp == string(corev1.SeccompProfileTypeUnconfined)) {
 		n = append(n, noteNoSeccomp)

@@ -380,11 +380,12 @@ func (r *Result) ExplicitlyAdded() capability.Set {
 	return s & r.Bounding
 }
 
+// defaults reads the runtime's default set back from its stable name;
+// profile.Parse accepts every Name it produces ("unknown" has none).
 func (r *Result) defaults() capability.Set {
-	for _, p := range profile.Known() {
-		if p.Name() == r.Runtime {
-			return p.Defaults()
-		}
+	p, err := profile.Parse(r.Runtime)
+	if err != nil {
+		return 0
 	}
-	return 0
+	return p.Defaults()
 }

@@ -18,7 +18,7 @@ import (
 // user's terms, from the data where possible.
 
 // stopped ends every syntax error: a stream cannot go on after one.
-const stopped = "; fix it and run again (kubectl also stops reading a file at its first syntax error, so nothing after this point was read)"
+const stopped = "; fix it and run again (kubectl also stops reading an input at its first syntax error, so nothing after this point was read)"
 
 var (
 	jsonOffsetRE = regexp.MustCompile(`^json: offset (\d+): (.*)$`)

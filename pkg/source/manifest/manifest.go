@@ -188,9 +188,9 @@ func (l *lastDocument) ValidateBytes(data []byte) error {
 	return nil
 }
 
-// utf16BOM is the transformation kubectl's FileVisitor applies: a UTF-16
-// file with a byte-order mark is read as text, a UTF-8 mark is dropped.
-func utf16BOM(in io.Reader) io.Reader {
+// decodeBOM is the transformation kubectl's FileVisitor applies: UTF-16
+// with a byte-order mark becomes UTF-8, a UTF-8 byte-order mark is dropped.
+func decodeBOM(in io.Reader) io.Reader {
 	return transform.NewReader(in, unicode.BOMOverride(unicode.UTF8.NewDecoder()))
 }
 
@@ -200,7 +200,7 @@ func (r *reader) readStdin() {
 		return
 	}
 	pos := &positions{}
-	r.readStream(r.newStream(pos.observe(utf16BOM(r.opts.Stdin)), stdinSource), stdinSource, pos)
+	r.readStream(r.newStream(pos.observe(decodeBOM(r.opts.Stdin)), stdinSource), stdinSource, pos)
 }
 
 func (r *reader) readURL(name string) {
@@ -224,7 +224,7 @@ func (r *reader) readPath(name string) {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if os.IsNotExist(err) {
-			r.problem(loc{}, fmt.Sprintf("the path %q does not exist; check the name given to -f", p))
+			r.problem(loc{}, notExist(p))
 			continue
 		}
 		if err != nil {
@@ -268,7 +268,7 @@ func expandIfFilePattern(pattern string) ([]string, error) {
 	if _, err := os.Stat(pattern); os.IsNotExist(err) {
 		matches, err := filepath.Glob(pattern)
 		if err == nil && len(matches) == 0 {
-			return nil, fmt.Errorf("the path %q does not exist; check the name given to -f", pattern)
+			return nil, errors.New(notExist(pattern))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("the pattern %q is not valid: %v; quote it or escape its special characters", pattern, err)
@@ -276,6 +276,11 @@ func expandIfFilePattern(pattern string) ([]string, error) {
 		return matches, nil
 	}
 	return []string{pattern}, nil
+}
+
+// notExist extends kubectl's message for a missing path.
+func notExist(path string) string {
+	return fmt.Sprintf("the path %q does not exist; check the name given to -f", path)
 }
 
 // readFile does what FileVisitor.Visit does, with the reader observed.
@@ -287,7 +292,7 @@ func (r *reader) readFile(fv *resource.FileVisitor) {
 	}
 	defer f.Close()
 	pos := &positions{}
-	fv.StreamVisitor.Reader = pos.observe(utf16BOM(f))
+	fv.StreamVisitor.Reader = pos.observe(decodeBOM(f))
 	r.readStream(fv.StreamVisitor, fv.Path, pos)
 }
 
@@ -413,8 +418,8 @@ func (r *reader) workload(at loc, u *unstructured.Unstructured, w *workloadKind)
 		return
 	}
 	r.stats.Workloads++
-	if len(r.problems) > 0 {
-		return // the result is already void; see Read
+	if len(r.problems) > 0 || r.visitErr != nil {
+		return // the result is already void, or the caller has stopped; see Read
 	}
 	var inTemplate []string
 	for _, f := range unknown {

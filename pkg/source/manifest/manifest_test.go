@@ -360,7 +360,7 @@ func TestReadProblems(t *testing.T) {
 	}, {
 		name: "malformed YAML: file line, not document line",
 		opts: Options{Filenames: []string{"testdata/bad/malformed.yaml"}},
-		want: []wantProblem{{"testdata/bad/malformed.yaml", 9, 2, "invalid YAML: mapping values are not allowed in this context; fix it and run again (kubectl also stops reading a file at its first syntax error, so " + stopped + ")"}},
+		want: []wantProblem{{"testdata/bad/malformed.yaml", 9, 2, "invalid YAML: mapping values are not allowed in this context; fix it and run again (kubectl also stops reading an input at its first syntax error, so " + stopped + ")"}},
 	}, {
 		name: "malformed YAML on stdin",
 		opts: Options{Filenames: []string{"-"}, Stdin: strings.NewReader("a: 1\nb: [\n")},
@@ -530,6 +530,20 @@ func TestReadVisitError(t *testing.T) {
 	}
 	if calls != 2 {
 		t.Errorf("visit called %d times, want 2", calls)
+	}
+}
+
+// The same holds for the items of a List, which kubectl's flattening
+// would otherwise go on visiting.
+func TestReadVisitErrorInList(t *testing.T) {
+	full := errors.New("report full")
+	calls := 0
+	_, err := Read(Options{Filenames: []string{"testdata/list.yaml"}}, func(Workload) error {
+		calls++
+		return full
+	})
+	if err != full || calls != 1 {
+		t.Errorf("error %v after %d calls, want the visit error after 1", err, calls)
 	}
 }
 

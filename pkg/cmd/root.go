@@ -36,6 +36,7 @@ Each capability is annotated with its risk from the built-in catalog.
 		return usageErrorf(c.CommandPath(), "%v", err)
 	})
 
+	root.AddCommand(NewCmdAudit(streams))
 	root.AddCommand(NewCmdExplain(streams))
 	root.AddCommand(NewCmdVersion(streams))
 	return root

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 )
@@ -85,11 +86,18 @@ func capList(it *report.Item, names []string, effective, color bool) string {
 	if len(names) == 0 {
 		return "-"
 	}
-	if len(names) == 41 {
-		if color {
-			return ansiBold + ansiRed + "ALL" + ansiReset
+	prefix := ""
+	if len(names) >= allExceptThreshold {
+		// Nearly everything: name what is missing instead of 30-odd
+		// capabilities that no one reads.
+		prefix, names = "ALL", missing(names)
+		if len(names) > 0 {
+			prefix += " except "
 		}
-		return "ALL"
+		if color {
+			prefix = ansiBold + ansiRed + prefix + ansiReset
+		}
+		return prefix + strings.Join(names, ",")
 	}
 	if !color {
 		return strings.Join(names, ",")
@@ -105,6 +113,26 @@ func capList(it *report.Item, names []string, effective, color bool) string {
 		parts[i] = paint(n, risk[n])
 	}
 	return strings.Join(parts, ",")
+}
+
+// allExceptThreshold is where "ALL except X,Y" becomes shorter to read than
+// the list itself.
+const allExceptThreshold = 30
+
+// missing returns the capabilities 0..40 that are not in names, sorted.
+func missing(names []string) []string {
+	have := make(map[string]bool, len(names))
+	for _, n := range names {
+		have[n] = true
+	}
+	all := capability.All.Names()
+	out := all[:0]
+	for _, n := range all {
+		if !have[n] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func riskLabel(r string, color bool) string {

@@ -69,8 +69,9 @@ type Item struct {
 	Added           []string   `json:"added,omitempty"`
 	Dropped         []string   `json:"dropped,omitempty"`
 	PSSCapabilities string     `json:"pssCapabilities"`
-	// MaxRisk is the highest risk among the findings the container really
-	// holds (effective and not inert); "none" when it holds nothing.
+	// MaxRisk is the highest risk among the counted findings: what the
+	// container holds, or can regain without an exploit (see
+	// Finding.Counted); "none" when there is no such capability.
 	MaxRisk  string    `json:"maxRisk"`
 	Findings []Finding `json:"findings"`
 	Warnings []Warning `json:"warnings"`
@@ -92,6 +93,17 @@ type Finding struct {
 	// Effective: held by the first process after exec; otherwise only
 	// reachable (non-root).
 	Effective bool `json:"effective"`
+	// Exposure says how the container's processes can use it: "effective"
+	// (held after exec), "setuid" (non-root, regained by running a
+	// setuid-root binary: allowPrivilegeEscalation is not false), or
+	// "file-caps" (non-root with no_new_privs: only a binary carrying file
+	// capabilities, in practice the entrypoint, can gain it).
+	Exposure string `json:"exposure"`
+	// Counted: part of maxRisk. Effective and setuid exposures count;
+	// file-caps counts only for explicitly added capabilities (nobody adds a
+	// capability to a non-root container except for such a binary); inert
+	// capabilities never count.
+	Counted bool `json:"counted"`
 	// Inert: the kernel ignores it in this pod's user namespace.
 	Inert bool `json:"inert,omitempty"`
 	// Amplified names the pod context that raised the risk above the
@@ -100,6 +112,13 @@ type Finding struct {
 	// Explicit: the manifest adds it (rather than it being a runtime default).
 	Explicit bool `json:"explicit,omitempty"`
 }
+
+// Exposures of a finding.
+const (
+	ExposureEffective = "effective"
+	ExposureSetuid    = "setuid"
+	ExposureFileCaps  = "file-caps"
+)
 
 // Warning is a problem in the spec, naming the exact field.
 type Warning struct {
@@ -176,7 +195,16 @@ func NewItem(cat *catalog.Catalog, s Subject, r *engine.Result) Item {
 			}
 		}
 		f.Risk = string(risk)
-		if f.Effective && !f.Inert && risk.Level() > max.Level() {
+		switch {
+		case f.Effective:
+			f.Exposure = ExposureEffective
+		case r.Reachable.ViaSetuid.Has(c):
+			f.Exposure = ExposureSetuid
+		default:
+			f.Exposure = ExposureFileCaps
+		}
+		f.Counted = !f.Inert && (f.Exposure != ExposureFileCaps || f.Explicit)
+		if f.Counted && risk.Level() > max.Level() {
 			max = risk
 		}
 		it.Findings = append(it.Findings, f)

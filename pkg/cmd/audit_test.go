@@ -1,0 +1,155 @@
+package cmd
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+)
+
+const examples = "../../examples"
+
+func TestAuditGolden(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		golden string
+	}{
+		{"examples table", []string{"audit", "-f", examples, "-R"}, "audit/examples.txt"},
+		{"examples wide", []string{"audit", "-f", examples, "-o", "wide"}, "audit/examples-wide.txt"},
+		{"examples json", []string{"audit", "-f", examples, "-o", "json"}, "audit/examples.json"},
+		{"examples yaml", []string{"audit", "-f", examples, "-o", "yaml"}, "audit/examples.yaml"},
+		{"examples on cri-o", []string{"audit", "-f", examples, "--runtime", "cri-o", "-o", "wide"}, "audit/examples-crio-wide.txt"},
+		{"examples on old cri-o", []string{"audit", "-f", examples, "--runtime", "cri-o://1.17.3", "-o", "wide"}, "audit/examples-crio117-wide.txt"},
+		{"examples on docker", []string{"audit", "-f", examples, "--runtime", "docker", "-o", "wide"}, "audit/examples-docker-wide.txt"},
+		{"min-risk high, no headers", []string{"audit", "-f", examples, "--min-risk", "high", "--no-headers"}, "audit/examples-high.txt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := run(t, "", tt.args...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			golden(t, tt.golden, out)
+		})
+	}
+}
+
+func TestAuditStdinAndWarningsOnStderr(t *testing.T) {
+	in, err := os.ReadFile(filepath.Join(examples, "04-cap-prefix-pitfall.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, string(in), "audit", "-f", "-", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep report.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("stdout is not pure JSON: %v\n%s", err, out)
+	}
+	if rep.APIVersion != report.APIVersion || rep.Kind != report.Kind || len(rep.Items) != 1 {
+		t.Fatalf("report %s/%s with %d items", rep.APIVersion, rep.Kind, len(rep.Items))
+	}
+	it := rep.Items[0]
+	// FACTS §3.3: on containerd CAP_NET_RAW in drop drops nothing and
+	// CAP_SYS_ADMIN in add is ignored, so the container keeps the 14
+	// defaults and does not get SYS_ADMIN.
+	if strings.Join(it.Effective, ",") != "AUDIT_WRITE,CHOWN,DAC_OVERRIDE,FOWNER,FSETID,KILL,MKNOD,NET_BIND_SERVICE,NET_RAW,SETFCAP,SETGID,SETPCAP,SETUID,SYS_CHROOT" {
+		t.Errorf("effective = %v", it.Effective)
+	}
+	if len(it.Warnings) < 3 {
+		t.Errorf("want a warning for each CAP_ entry, got %v", it.Warnings)
+	}
+	if errOut != "" {
+		t.Errorf("with -o json, warnings belong in the report, not stderr: %q", errOut)
+	}
+
+	_, errOut, _ = run(t, string(in), "audit", "-f", "-")
+	for _, w := range []string{
+		`Warning: tools/Pod/legacy-tool: spec.containers[0].securityContext.capabilities.drop[0]:`,
+		`"CAP_NET_RAW" drops nothing on containerd`,
+	} {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errOut)
+		}
+	}
+}
+
+func TestAuditFailOn(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"audit", "-f", examples, "--fail-on", "critical"}, ExitFindings},
+		{[]string{"audit", "-f", filepath.Join(examples, "02-api-restricted.yaml"), "--fail-on", "low"}, ExitOK},
+		{[]string{"audit", "-f", filepath.Join(examples, "01-web-defaults.yaml"), "--fail-on", "high"}, ExitFindings},
+		{[]string{"audit", "-f", filepath.Join(examples, "01-web-defaults.yaml"), "--fail-on", "critical"}, ExitOK},
+		// --min-risk hides rows but --fail-on still sees every container.
+		{[]string{"audit", "-f", examples, "--min-risk", "critical", "--fail-on", "high", "-o", "json"}, ExitFindings},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args[3:], " "), func(t *testing.T) {
+			_, errOut, code := run(t, "", tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errOut)
+			}
+		})
+	}
+}
+
+func TestAuditBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	malformed := write("malformed.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n spec: [\n")
+	kind := write("kind.yaml", "apiVersion: apps/v1\nkind: Deploymnet\nmetadata:\n  name: x\n")
+	empty := write("empty.yaml", "")
+	junk := write("junk.yaml", "\x00\x01\x02\xff\xfe binary \x00 junk")
+	badSpec := write("badspec.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers: \"nginx\"\n")
+	emptyDir := filepath.Join(dir, "nothing")
+	if err := os.Mkdir(emptyDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"malformed yaml", []string{"-f", malformed}, ExitInput, "malformed.yaml:4: document 1: invalid YAML"},
+		{"unknown kind", []string{"-f", kind}, ExitInput, `unknown kind "Deploymnet" in apiVersion apps/v1; did you mean kind: Deployment?`},
+		{"empty file", []string{"-f", empty}, ExitInput, "no objects found"},
+		{"binary junk", []string{"-f", junk}, ExitInput, "binary data, not YAML or JSON"},
+		{"spec that does not convert", []string{"-f", badSpec}, ExitInput, "badspec.yaml"},
+		{"missing file", []string{"-f", filepath.Join(dir, "nope.yaml")}, ExitInput, "does not exist"},
+		{"directory without manifests", []string{"-f", emptyDir}, ExitInput, "has no .json, .yaml or .yml files"},
+		{"one good file, one bad: nothing printed", []string{"-f", filepath.Join(examples, "01-web-defaults.yaml"), "-f", malformed}, ExitInput, "invalid YAML"},
+		{"unknown runtime", []string{"-f", examples, "--runtime", "podman"}, ExitUsage, `unknown container runtime "podman"`},
+		{"bad risk", []string{"-f", examples, "--fail-on", "severe"}, ExitUsage, `--fail-on: unknown risk "severe"`},
+		{"bad output", []string{"-f", examples, "-o", "xml"}, ExitUsage, `unknown output format "xml"`},
+		{"stray argument", []string{"-f", examples, "extra"}, ExitUsage, "extra"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := run(t, "", append([]string{"audit"}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d", code, tt.code)
+			}
+			if out != "" {
+				t.Errorf("stdout must stay empty on error, got:\n%s", out)
+			}
+			if !strings.Contains(errOut, tt.want) {
+				t.Errorf("stderr %q lacks %q", errOut, tt.want)
+			}
+		})
+	}
+}

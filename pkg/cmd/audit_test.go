@@ -85,7 +85,9 @@ func TestAuditFailOn(t *testing.T) {
 		code int
 	}{
 		{[]string{"audit", "-f", examples, "--fail-on", "critical"}, ExitFindings},
-		{[]string{"audit", "-f", filepath.Join(examples, "02-api-restricted.yaml"), "--fail-on", "low"}, ExitOK},
+		// Restricted shape: only the NET_BIND_SERVICE it adds back counts (low).
+		{[]string{"audit", "-f", filepath.Join(examples, "02-api-restricted.yaml"), "--fail-on", "medium"}, ExitOK},
+		{[]string{"audit", "-f", filepath.Join(examples, "02-api-restricted.yaml"), "--fail-on", "low"}, ExitFindings},
 		{[]string{"audit", "-f", filepath.Join(examples, "01-web-defaults.yaml"), "--fail-on", "high"}, ExitFindings},
 		{[]string{"audit", "-f", filepath.Join(examples, "01-web-defaults.yaml"), "--fail-on", "critical"}, ExitOK},
 		// --min-risk hides rows but --fail-on still sees every container.

@@ -59,6 +59,17 @@ func readAll(t *testing.T, opts Options) ([]Workload, Stats, error) {
 	return got, stats, err
 }
 
+// readSeen is readAll with each workload summarized.
+func readSeen(t *testing.T, opts Options) ([]seen, Stats, error) {
+	t.Helper()
+	got, stats, err := readAll(t, opts)
+	var s []seen
+	for _, w := range got {
+		s = append(s, summarize(w))
+	}
+	return s, stats, err
+}
+
 func skipped(kinds map[string]int) Stats {
 	n := 0
 	for _, c := range kinds {
@@ -176,13 +187,9 @@ func TestRead(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, stats, err := readAll(t, tt.opts)
+			gotSeen, stats, err := readSeen(t, tt.opts)
 			if err != nil {
 				t.Fatalf("Read: %v", err)
-			}
-			var gotSeen []seen
-			for _, w := range got {
-				gotSeen = append(gotSeen, summarize(w))
 			}
 			if diff := cmp.Diff(tt.want, gotSeen); diff != "" {
 				t.Errorf("workloads (-want +got):\n%s", diff)
@@ -284,13 +291,9 @@ func TestReadEncodings(t *testing.T) {
 			if err := os.WriteFile(path, tt.data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			got, _, err := readAll(t, Options{Filenames: []string{path}})
+			gotSeen, _, err := readSeen(t, Options{Filenames: []string{path}})
 			if err != nil {
 				t.Fatal(err)
-			}
-			var gotSeen []seen
-			for _, w := range got {
-				gotSeen = append(gotSeen, summarize(w))
 			}
 			want := []seen{
 				{path, 1, 2, "v1", "Pod", "", "enc", "spec", []string{"enc-main"}},
@@ -563,13 +566,9 @@ func TestReadURL(t *testing.T) {
 
 	t.Run("served", func(t *testing.T) {
 		u := srv.URL + "/list.yaml"
-		got, stats, err := readAll(t, Options{Filenames: []string{u}})
+		gotSeen, stats, err := readSeen(t, Options{Filenames: []string{u}})
 		if err != nil {
 			t.Fatal(err)
-		}
-		var gotSeen []seen
-		for _, w := range got {
-			gotSeen = append(gotSeen, summarize(w))
 		}
 		// Positions are not known for URLs.
 		want := []seen{

@@ -11,6 +11,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
@@ -37,7 +38,7 @@ type AuditOptions struct {
 	failOn    catalog.Risk
 	namespace string
 	color     bool
-	catalog   *catalog.Catalog
+	auditor   *audit.Auditor
 	cmdPath   string
 
 	genericiooptions.IOStreams
@@ -126,7 +127,7 @@ DROPPED and the number of WARNINGS. Warnings about the spec go to stderr.
 // Complete resolves the namespace and the colour decision.
 func (o *AuditOptions) Complete(c *cobra.Command) error {
 	o.cmdPath = c.CommandPath()
-	o.catalog = catalog.Default()
+	o.auditor = audit.New()
 	if c.Flags().Changed("namespace") && o.ConfigFlags.Namespace != nil {
 		o.namespace = *o.ConfigFlags.Namespace
 	}
@@ -198,24 +199,18 @@ func (o *AuditOptions) auditWorkload(rep *report.Report, w *manifest.Workload) {
 	if w.Document > 0 {
 		source = fmt.Sprintf("%s#%d", w.Source, w.Document)
 	}
-	for _, ref := range engine.Containers(w.Spec) {
-		res := engine.Evaluate(engine.Input{
-			Pod:         w.Spec,
-			PodMeta:     &w.PodMeta,
-			Container:   ref.Container,
-			Type:        ref.Type,
-			Index:       ref.Index,
-			FieldPrefix: w.FieldPrefix,
-			Profile:     o.profile,
-		})
-		rep.Items = append(rep.Items, report.NewItem(o.catalog, report.Subject{
-			Namespace: ns,
-			Workload:  report.WorkloadRef{Kind: w.Kind, Name: w.Name},
-			Source:    source,
-			Container: ref.Container.Name,
-			Type:      ref.Type,
-		}, &res))
-	}
+	o.auditor.Target(&audit.Target{
+		Namespace:     ns,
+		Workload:      report.WorkloadRef{Kind: w.Kind, Name: w.Name},
+		Source:        source,
+		Spec:          w.Spec,
+		Meta:          &w.PodMeta,
+		FieldPrefix:   w.FieldPrefix,
+		Profile:       o.profile,
+		UnknownFields: w.UnknownFields,
+	}, func(it report.Item, _ *engine.Result) {
+		rep.Items = append(rep.Items, it)
+	})
 }
 
 func (o *AuditOptions) print(rep *report.Report) error {

@@ -155,3 +155,29 @@ func TestAuditBadInput(t *testing.T) {
 		})
 	}
 }
+
+// A misspelt securityContext field is dropped by the API server; the drop
+// it meant to make never happens, and the user must hear about it.
+func TestAuditWarnsAboutMisspeltFields(t *testing.T) {
+	in := "apiVersion: v1\nkind: Pod\nmetadata: {name: typo}\nspec:\n  containers:\n  - name: c\n    image: x\n" +
+		"    securityContext:\n      runAsUser: 0\n      capabilites:\n        drop: [ALL]\n"
+	out, _, code := run(t, in, "audit", "-f", "-", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var rep report.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	it := rep.Items[0]
+	if len(it.Effective) != 14 {
+		t.Errorf("the misspelt drop must not drop anything: effective %v", it.Effective)
+	}
+	found := false
+	for _, w := range it.Warnings {
+		found = found || (w.Code == "unknown-field" && w.Field == "spec.containers[0].securityContext.capabilites")
+	}
+	if !found {
+		t.Errorf("no unknown-field warning: %+v", it.Warnings)
+	}
+}

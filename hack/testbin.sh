@@ -11,8 +11,9 @@
 # -mod=readonly and a tampered module fails the checksum). The result is cached
 # in ${KUBECTL_CAPS_TESTBIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-caps-testbin}/<version>-<hash>/
 # where <hash> covers go.mod and go.sum, so a pin change rebuilds and a warm
-# cache answers in milliseconds. A cold build takes 4-5 minutes of compiling on
-# 2 cores (plus module downloads on a machine that has none) and ~2.3 GB.
+# cache answers in milliseconds. A cold build takes ~7 CPU-minutes (4.5 minutes
+# on 2 idle cores; 18 on a busy machine with an empty module cache) and peaks
+# at ~2.35 GB of memory.
 #
 #   hack/testbin.sh --cached-only   print the directory if it is already built,
 #                                   else exit 3 without building (used by tests
@@ -64,7 +65,7 @@ if $cached_only; then
 fi
 
 mkdir -p "$cache_root"
-# Two test runs that start cold at the same time would each spend 12 minutes
+# Two test runs that start cold at the same time would each spend minutes
 # and 3 GB; the second waits for the first and then finds the cache warm.
 exec 9>"$cache_root/.lock"
 flock 9
@@ -104,7 +105,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 ldflags+=" -X 'go.etcd.io/etcd/api/v3/version.GitSHA=module-proxy-$etcd_version'"
 
-log "cold build of kubernetes $kube_version and etcd $etcd_version into $dest (about 12 minutes on 2 cores)"
+log "cold build of kubernetes $kube_version and etcd $etcd_version into $dest (measured 4.5 minutes on 2 idle cores with modules cached, 18 on a busy machine with none)"
 start=$SECONDS
 build() {
 	local out="$1" pkg="$2" t=$SECONDS

@@ -578,7 +578,7 @@ var errNoTestbin = errors.New("testbin not built")
 
 // resolveBinDir finds the binaries: an explicit dir, $KUBECTL_CAPS_TESTBIN,
 // or hack/testbin.sh. Outside CI the script is asked only for a cached build,
-// because a cold build takes ~12 minutes, longer than go test's default
+// because a cold build takes 5-18 minutes, longer than go test's default
 // timeout; under CI=true it builds.
 func resolveBinDir(ctx context.Context, dir string) (string, error) {
 	if dir == "" {
@@ -599,7 +599,7 @@ func resolveBinDir(ctx context.Context, dir string) (string, error) {
 		if err := cmd.Run(); err != nil {
 			var exit *exec.ExitError
 			if errors.As(err, &exit) && exit.ExitCode() == 3 {
-				return "", fmt.Errorf("%w: run %s (about 12 minutes cold) or set KUBECTL_CAPS_TESTBIN", errNoTestbin, script)
+				return "", fmt.Errorf("%w: run %s (several minutes cold) or set KUBECTL_CAPS_TESTBIN", errNoTestbin, script)
 			}
 			return "", fmt.Errorf("%s: %w\n%s", script, err, stderr.String())
 		}

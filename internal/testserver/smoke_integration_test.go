@@ -4,6 +4,7 @@ package testserver_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -21,12 +22,16 @@ import (
 func TestMain(m *testing.M) { os.Exit(testserver.Main(m, testserver.Options{})) }
 
 const (
-	smokeNS  = "smoke"
-	nodeName = "node-crio"
-	podName  = "app"
+	// pinnedKube is the k8s.io/kubernetes pin in hack/testbin/go.mod; bump
+	// both together. hack/testbin.sh stamps it into the binaries with -X, and
+	// without that they would report v0.0.0-master.
+	pinnedKube = "v1.37.2"
+	smokeNS    = "smoke"
+	nodeName   = "node-crio"
+	podName    = "app"
 	// node.status.nodeInfo.containerRuntimeVersion is "<type>://<version>"
-	// (FACTS §2.2, [K8S-NS]); CRI-O 1.17 is the last release whose default
-	// set still held NET_RAW and SYS_CHROOT, which later tests rely on.
+	// (FACTS §2.2, [K8S-NS]). 1.17 is the last CRI-O line whose default set
+	// still held NET_RAW and SYS_CHROOT (FACTS §1.0, [CRIO-118]).
 	runtimeVersion = "cri-o://1.17.3"
 	statusUID      = int64(1000)
 	statusGID      = int64(3000)
@@ -47,6 +52,11 @@ func TestSmoke(t *testing.T) {
 	auditStart, err := srv.AuditOffset()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if v, err := admin.Discovery().ServerVersion(); err != nil {
+		t.Fatal(err)
+	} else if v.GitVersion != pinnedKube {
+		t.Errorf("apiserver /version gitVersion = %q, want %q", v.GitVersion, pinnedKube)
 	}
 
 	if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: smokeNS}}, metav1.CreateOptions{}); err != nil {
@@ -129,6 +139,15 @@ func TestSmoke(t *testing.T) {
 		}
 		if row[2] != "1/1" || row[3] != "Running" {
 			t.Errorf("kubectl row = %v, want READY 1/1 and STATUS Running from the patched status", row)
+		}
+		var version struct {
+			ClientVersion struct{ GitVersion string } `json:"clientVersion"`
+		}
+		if err := json.Unmarshal([]byte(runKubectl(t, srv, testserver.Admin, "version", "--client", "-o", "json")), &version); err != nil {
+			t.Fatalf("kubectl version -o json: %v", err)
+		}
+		if got := version.ClientVersion.GitVersion; got != pinnedKube {
+			t.Errorf("kubectl client gitVersion = %q, want %q", got, pinnedKube)
 		}
 		uid := runKubectl(t, srv, testserver.Admin, "get", "pod", podName, "-n", smokeNS,
 			"-o", "jsonpath={.status.containerStatuses[0].user.linux.uid}")

@@ -578,7 +578,7 @@ var errNoTestbin = errors.New("testbin not built")
 
 // resolveBinDir finds the binaries: an explicit dir, $KUBECTL_CAPS_TESTBIN,
 // or hack/testbin.sh. Outside CI the script is asked only for a cached build,
-// because a cold build takes 5-18 minutes, longer than go test's default
+// because a cold build takes 4.5-18 minutes, longer than go test's default
 // timeout; under CI=true it builds.
 func resolveBinDir(ctx context.Context, dir string) (string, error) {
 	if dir == "" {

@@ -385,8 +385,9 @@ func (s *Server) startEtcd(ctx context.Context, path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	probe := &http.Client{Timeout: 5 * time.Second}
 	err = waitFor(ctx, s.etcd, func() bool {
-		resp, err := http.Get(client + "/health")
+		resp, err := probe.Get(client + "/health")
 		if err != nil {
 			return false
 		}

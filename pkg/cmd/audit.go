@@ -1,10 +1,11 @@
 package cmd
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -17,6 +18,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/source/cluster"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 )
 
@@ -24,22 +26,29 @@ import (
 type AuditOptions struct {
 	ConfigFlags *genericclioptions.ConfigFlags
 
-	Filenames []string
-	Recursive bool
-	Runtime   string
-	Output    string
-	NoHeaders bool
-	MinRisk   string
-	FailOn    string
-	Color     string
+	Filenames     []string
+	Recursive     bool
+	AllNamespaces bool
+	Selector      string
+	FieldSelector string
+	ChunkSize     int64
+	PerPod        bool
+	Runtime       string
+	Output        string
+	NoHeaders     bool
+	MinRisk       string
+	FailOn        string
+	Color         string
 
-	profile   profile.Profile
-	minRisk   catalog.Risk
-	failOn    catalog.Risk
-	namespace string
-	color     bool
-	auditor   *audit.Auditor
-	cmdPath   string
+	args            []string
+	runtimeExplicit bool
+	profile         profile.Profile
+	minRisk         catalog.Risk
+	failOn          catalog.Risk
+	namespace       string
+	color           bool
+	auditor         *audit.Auditor
+	cmdPath         string
 
 	genericiooptions.IOStreams
 }
@@ -49,6 +58,7 @@ func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
 	return &AuditOptions{
 		ConfigFlags: genericclioptions.NewConfigFlags(true),
 		Runtime:     "containerd",
+		ChunkSize:   cluster.DefaultChunkSize,
 		Color:       "auto",
 		IOStreams:   streams,
 	}
@@ -58,7 +68,7 @@ func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
 func NewCmdAudit(streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewAuditOptions(streams)
 	cmd := &cobra.Command{
-		Use:   "audit (-f FILENAME | -f DIR [-R] | -f -)",
+		Use:   "audit [TYPE[/NAME] ...] [-n NAMESPACE | -A] [-l SELECTOR] | audit -f FILENAME",
 		Short: "Show the capabilities each container really holds, with their risk",
 		Long: `Show, per workload and container, the Linux capabilities the container really
 holds, each annotated with its risk from the catalog.
@@ -69,7 +79,18 @@ puts "CAP_" in front of every name, so CAP_NET_RAW in drop drops nothing), ALL,
 privileged, the user the process runs as (non-root processes hold nothing after
 exec) and allowPrivilegeEscalation.
 
-Manifests are read as kubectl reads them: files, directories (-R to recurse),
+Without -f, audit reads the cluster of the current kubeconfig context, like
+kubectl: the current namespace, -n NAMESPACE, or -A for all; -l and
+--field-selector filter pods; arguments name what to audit (pod/NAME,
+deploy/NAME, ds/NAME, sts/NAME, job/NAME, cronjob/NAME, ns/NAME, or a type
+such as deployments): a workload audits its pods. Each pod is judged with the
+runtime of the node it runs on (status.nodeInfo.containerRuntimeVersion);
+pending pods and unknown runtimes use --runtime. The pods of one workload
+with the same spec are one row with a PODS count (--per-pod shows each pod).
+Only get and list are used; nodes, replicasets and jobs are optional and the
+audit degrades with a warning when they are forbidden.
+
+Manifests (-f) are read as kubectl reads them: files, directories (-R to recurse),
 URLs, multi-document YAML, JSON, kind List, and - for standard input. Pods,
 Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers,
 Jobs, CronJobs and PodTemplates are audited; other kinds are skipped. Nothing
@@ -83,7 +104,16 @@ Pod Security Standard whose capability rules the container meets), ADDED,
 DROPPED and the number of WARNINGS. Warnings about the spec go to stderr.
 
 ` + exitCodesHelp,
-		Example: `  # Audit the bundled examples, no cluster needed
+		Example: `  # Every pod in the cluster, one row per workload container
+  kubectl caps audit -A
+
+  # One deployment and one namespace, as JSON
+  kubectl caps audit deploy/web ns/monitoring -o json
+
+  # Pods with a label, each pod on its own row, on a known runtime
+  kubectl caps audit -n shop -l app=web --per-pod --runtime cri-o
+
+  # Audit the bundled examples, no cluster needed
   kubectl caps audit -f examples/ -R
 
   # What a Helm chart's containers would hold on CRI-O
@@ -94,8 +124,8 @@ DROPPED and the number of WARNINGS. Warnings about the spec go to stderr.
 
   # Machine-readable report
   kubectl caps audit -f deploy.yaml -o json | jq '.items[] | select(.privileged)'`,
-		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			o.args = args
 			if err := o.Complete(c); err != nil {
 				return err
 			}
@@ -108,6 +138,11 @@ DROPPED and the number of WARNINGS. Warnings about the spec go to stderr.
 	f := cmd.Flags()
 	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Files, directories or URLs of manifests to audit; - reads standard input")
 	f.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories named in -f recursively")
+	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit pods in all namespaces")
+	f.StringVarP(&o.Selector, "selector", "l", "", "Label selector for the pods (and workloads) to audit, e.g. -l app=web")
+	f.StringVar(&o.FieldSelector, "field-selector", "", "Field selector for the pods to audit, e.g. --field-selector spec.nodeName=node-1")
+	f.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Pods per page when listing (0 is not allowed: audits always paginate)")
+	f.BoolVar(&o.PerPod, "per-pod", false, "Show every pod on its own row instead of one row per workload container")
 	f.StringVar(&o.Runtime, "runtime", o.Runtime, "Container runtime to audit for: containerd, cri-o or docker (also a node's runtime string such as cri-o://1.17.3)")
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: wide, json or yaml (default: table)")
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
@@ -128,6 +163,7 @@ DROPPED and the number of WARNINGS. Warnings about the spec go to stderr.
 func (o *AuditOptions) Complete(c *cobra.Command) error {
 	o.cmdPath = c.CommandPath()
 	o.auditor = audit.New()
+	o.runtimeExplicit = c.Flags().Changed("runtime")
 	if c.Flags().Changed("namespace") && o.ConfigFlags.Namespace != nil {
 		o.namespace = *o.ConfigFlags.Namespace
 	}
@@ -166,14 +202,25 @@ func (o *AuditOptions) Validate() error {
 			return usageErrorf(o.cmdPath, "--fail-on: %v", err)
 		}
 	}
-	if len(o.Filenames) == 0 {
-		return usageErrorf(o.cmdPath, "auditing the live cluster is not available in this build yet; audit manifests with -f FILE, -f DIR -R or -f -")
+	if len(o.Filenames) > 0 {
+		switch {
+		case len(o.args) > 0:
+			return usageErrorf(o.cmdPath, "resource arguments (%s) read the cluster and cannot be combined with -f", strings.Join(o.args, " "))
+		case o.AllNamespaces || o.Selector != "" || o.FieldSelector != "" || o.PerPod:
+			return usageErrorf(o.cmdPath, "-A, -l, --field-selector and --per-pod apply to the live cluster, not to -f manifests")
+		}
+	}
+	if o.ChunkSize <= 0 {
+		return usageErrorf(o.cmdPath, "--chunk-size must be positive, got %d", o.ChunkSize)
 	}
 	return nil
 }
 
-// Run reads the manifests, evaluates every container and prints the report.
+// Run audits the manifests given with -f, or else the live cluster.
 func (o *AuditOptions) Run() error {
+	if len(o.Filenames) == 0 {
+		return o.runLive(context.Background())
+	}
 	rep := report.New()
 	stats, err := manifest.Read(manifest.Options{Filenames: o.Filenames, Recursive: o.Recursive, Stdin: o.In},
 		func(w manifest.Workload) error {
@@ -234,6 +281,7 @@ func (o *AuditOptions) print(rep *report.Report) error {
 		if len(rep.Items) > 0 {
 			if err := printers.WriteAuditTable(o.Out, rep.Items, printers.AuditTableOptions{
 				Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Color: o.color,
+				ShowPods: len(o.Filenames) == 0,
 			}); err != nil {
 				return err
 			}
@@ -262,5 +310,3 @@ func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
-
-var _ = errors.New

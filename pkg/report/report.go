@@ -47,7 +47,10 @@ type Item struct {
 	// Source is the file (and document) a local manifest came from.
 	Source string `json:"source,omitempty"`
 	// Pods counts the pods rolled up into this item in a live audit.
-	Pods          int    `json:"pods,omitempty"`
+	Pods int `json:"pods,omitempty"`
+	// Pod names the first pod of the group in a live audit (the only one
+	// with --per-pod).
+	Pod           string `json:"pod,omitempty"`
 	Container     string `json:"container"`
 	ContainerType string `json:"containerType"`
 	Runtime       string `json:"runtime"`

@@ -1,0 +1,225 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
+	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+)
+
+// Clients are the API clients Collect uses: typed (protobuf) for pods and
+// nodes, metadata-only for ReplicaSets and Jobs.
+type Clients struct {
+	Typed    kubernetes.Interface
+	Metadata metadata.Interface
+}
+
+// Scope is one LIST of pods: a namespace ("" = all), selectors, and an
+// optional filter that keeps only the pods of one workload.
+type Scope struct {
+	Namespace     string
+	LabelSelector string
+	FieldSelector string
+	// Match keeps a pod when it returns true; nil keeps every pod.
+	Match func(pod *corev1.Pod, owner Owner) bool
+	// What describes the scope in errors, e.g. `namespace "shop"`.
+	What string
+}
+
+// Query says what to collect and how.
+type Query struct {
+	Scopes    []Scope
+	ChunkSize int64
+	// Runtime is the profile for pods whose node runtime is unknown, or for
+	// every pod when RuntimeExplicit.
+	Runtime         profile.Profile
+	RuntimeExplicit bool
+	PerPod          bool
+	// Progress, if set, is called after each page with the pods seen so far.
+	Progress func(pods int)
+}
+
+// Collected is what Collect found.
+type Collected struct {
+	Rollup *audit.Rollup
+	// Warnings are for stderr: degraded lookups, restarts.
+	Warnings []string
+}
+
+// maxRestarts bounds how often an expired continue token restarts the
+// listing; a cluster that expires three full passes in a row needs a
+// smaller --chunk-size or a longer etcd compaction interval, not a fourth.
+const maxRestarts = 3
+
+// Collect lists nodes (unless the runtime is given), the owner links and
+// the pods of every scope, and rolls the pods up for auditing. It uses get
+// and list only.
+func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
+	out := &Collected{}
+	var runtimes map[string]string
+	if !q.RuntimeExplicit {
+		var err error
+		runtimes, err = NodeRuntimes(ctx, c.Typed, q.ChunkSize)
+		if err != nil {
+			if !IsForbidden(err) {
+				return nil, fmt.Errorf("listing nodes to learn their container runtimes: %w", err)
+			}
+			out.Warnings = append(out.Warnings, fmt.Sprintf(
+				"you may not list nodes, so each node's container runtime is unknown; auditing every pod as %s (choose with --runtime)", q.Runtime.Name()))
+		}
+	}
+	owners := map[string]*Owners{}
+	for _, s := range q.Scopes {
+		if _, ok := owners[s.Namespace]; ok {
+			continue
+		}
+		o, err := LoadOwners(ctx, c.Metadata, s.Namespace, q.ChunkSize)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range o.Degraded {
+			out.Warnings = append(out.Warnings, fmt.Sprintf(
+				"you may not list %s%s, so pods are attributed to their owners by name where that is certain (ReplicaSet names end in the pod-template-hash) and to the %s otherwise",
+				d, inNamespace(s.Namespace), map[string]string{"replicasets": "ReplicaSet", "jobs": "Job"}[d]))
+		}
+		owners[s.Namespace] = o
+	}
+	resolver := runtimeResolver{nodes: runtimes, fallback: q.Runtime, explicit: q.RuntimeExplicit, parsed: map[string]resolved{}}
+
+	for attempt := 1; ; attempt++ {
+		roll := &audit.Rollup{PerPod: q.PerPod}
+		seen := 0
+		err := func() error {
+			for _, s := range q.Scopes {
+				own := owners[s.Namespace]
+				err := ListPods(ctx, c.Typed, PodQuery{
+					Namespace: s.Namespace, LabelSelector: s.LabelSelector, FieldSelector: s.FieldSelector, ChunkSize: q.ChunkSize,
+				}, func(pod *corev1.Pod) error {
+					owner := own.Of(pod)
+					if s.Match != nil && !s.Match(pod, owner) {
+						return nil
+					}
+					seen++
+					if q.Progress != nil && seen%int(max(q.ChunkSize, 1)) == 0 {
+						q.Progress(seen)
+					}
+					return roll.Add(target(pod, owner, resolver.of(pod)), pod.Name)
+				})
+				if err != nil {
+					return scopeError(s, err)
+				}
+			}
+			return nil
+		}()
+		if err == nil {
+			out.Rollup = roll
+			return out, nil
+		}
+		if !IsExpired(err) || attempt == maxRestarts {
+			return nil, err
+		}
+		out.Warnings = append(out.Warnings, fmt.Sprintf(
+			"the server expired the list after %d pods (410 Gone: it took longer than the server keeps a snapshot); starting again from the beginning", seen))
+	}
+}
+
+func inNamespace(ns string) string {
+	if ns == "" {
+		return " in all namespaces"
+	}
+	return fmt.Sprintf(" in namespace %q", ns)
+}
+
+// ScopeError is a failed LIST of one scope; the command maps it to a clear
+// message and exit code.
+type ScopeError struct {
+	Scope Scope
+	Err   error
+}
+
+func (e *ScopeError) Error() string {
+	return fmt.Sprintf("listing pods in %s: %v", e.Scope.What, e.Err)
+}
+func (e *ScopeError) Unwrap() error { return e.Err }
+
+func scopeError(s Scope, err error) error {
+	if IsExpired(err) {
+		return err
+	}
+	return &ScopeError{Scope: s, Err: err}
+}
+
+func target(pod *corev1.Pod, owner Owner, rt resolved) audit.Target {
+	t := audit.Target{
+		Namespace:   pod.Namespace,
+		Workload:    report.WorkloadRef{Kind: owner.Kind, Name: owner.Name},
+		Spec:        audit.Relevant(&pod.Spec),
+		FieldPrefix: "spec",
+		Profile:     rt.profile,
+	}
+	if rt.note != "" {
+		t.Notes = []string{rt.note}
+	}
+	for _, list := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses, pod.Status.EphemeralContainerStatuses} {
+		for i := range list {
+			if u := list[i].User; u != nil && u.Linux != nil {
+				if t.ObservedUIDs == nil {
+					t.ObservedUIDs = map[string]int64{}
+				}
+				t.ObservedUIDs[list[i].Name] = u.Linux.UID
+			}
+		}
+	}
+	return t
+}
+
+type resolved struct {
+	profile profile.Profile
+	note    string
+}
+
+// runtimeResolver picks the profile of the node a pod runs on.
+type runtimeResolver struct {
+	nodes    map[string]string
+	fallback profile.Profile
+	explicit bool
+	parsed   map[string]resolved // by runtime string; a cluster has few
+}
+
+func (r runtimeResolver) of(pod *corev1.Pod) resolved {
+	if r.explicit {
+		return resolved{profile: r.fallback}
+	}
+	if pod.Spec.NodeName == "" {
+		return resolved{profile: r.fallback, note: fmt.Sprintf(
+			"the pod is not scheduled to a node yet, so its runtime is unknown; audited as %s (--runtime)", r.fallback.Name())}
+	}
+	if r.nodes == nil {
+		return resolved{profile: r.fallback} // nodes forbidden: one global warning says so
+	}
+	rv, ok := r.nodes[pod.Spec.NodeName]
+	if !ok {
+		return resolved{profile: r.fallback, note: fmt.Sprintf(
+			"the pod's node is not in the node list, so its runtime is unknown; audited as %s (--runtime)", r.fallback.Name())}
+	}
+	if res, ok := r.parsed[rv]; ok {
+		return res
+	}
+	res := resolved{profile: r.fallback}
+	if p, err := profile.Parse(rv); err == nil {
+		res.profile = p
+		if p.VersionUnknown {
+			res.note = fmt.Sprintf("the node reports runtime %q whose version could not be read; audited as %s", rv, p.Name())
+		}
+	} else {
+		res.note = fmt.Sprintf("the node reports container runtime %q, which kubectl caps does not model; audited as %s (--runtime)", rv, r.fallback.Name())
+	}
+	r.parsed[rv] = res
+	return res
+}

@@ -25,6 +25,7 @@ var embedded []byte
 type Catalog struct {
 	entries [capability.Count]Entry
 	defects []SeedDefect
+	inert   capability.Set
 }
 
 // Default returns the embedded catalog. The data is validated by the tests,
@@ -50,6 +51,9 @@ func Parse(data []byte) (*Catalog, error) {
 	c := &Catalog{defects: doc.SeedDefects}
 	for _, e := range doc.Capabilities {
 		c.entries[e.Number] = e
+		if e.InertInUserNamespace {
+			c.inert = c.inert.Add(e.Cap())
+		}
 	}
 	return c, nil
 }
@@ -78,6 +82,10 @@ func (c *Catalog) Entries() []Entry {
 	copy(out, c.entries[:])
 	return out
 }
+
+// InertInUserNamespace is the set of capabilities that do nothing in a
+// hostUsers: false pod, from the entries' flags.
+func (c *Catalog) InertInUserNamespace() capability.Set { return c.inert }
 
 // SeedDefects lists the defects of the seed document and how each is fixed.
 func (c *Catalog) SeedDefects() []SeedDefect {

@@ -9,8 +9,10 @@ package engine
 import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sync"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
+	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 )
 
@@ -189,14 +191,13 @@ type Result struct {
 	Notes       []string  `json:"notes,omitempty"`
 }
 
-// inertInUserNamespace is FACTS §6 rule 5 (from §3.6): SYS_MODULE, SYS_TIME,
-// MKNOD [MAN-USERNS], BPF, PERFMON [K-CAPH], AUDIT_* [K-AUDIT]. MAC_ADMIN is
-// left out: SELinux checks it in the initial namespace, but AppArmor policy
-// namespaces accept it with ns_capable [K-AA].
-const inertInUserNamespace = capability.Set(1)<<capability.SYS_MODULE | capability.Set(1)<<capability.SYS_TIME |
-	capability.Set(1)<<capability.MKNOD | capability.Set(1)<<capability.BPF | capability.Set(1)<<capability.PERFMON |
-	capability.Set(1)<<capability.AUDIT_WRITE | capability.Set(1)<<capability.AUDIT_CONTROL |
-	capability.Set(1)<<capability.AUDIT_READ
+// inertInUserNamespace is FACTS §6 rule 5 (from §3.6), as the catalog
+// records it per capability: SYS_MODULE, SYS_TIME, MKNOD [MAN-USERNS], BPF,
+// PERFMON [K-CAPH], AUDIT_* [K-AUDIT]. MAC_ADMIN is not in it: SELinux
+// checks it in the initial namespace, but AppArmor policy namespaces accept
+// it with ns_capable [K-AA]. Read once from the catalog so that the two can
+// never disagree.
+var inertInUserNamespace = sync.OnceValue(func() capability.Set { return catalog.Default().InertInUserNamespace() })
 
 // Evaluate computes one container's capabilities. See docs/engine.md.
 func Evaluate(in Input) Result {
@@ -286,7 +287,7 @@ func Evaluate(in Input) Result {
 		}
 	}
 	if r.Context.UserNamespace {
-		r.Inert = r.Bounding & inertInUserNamespace
+		r.Inert = r.Bounding & inertInUserNamespace()
 	}
 
 	r.Warnings = w.collect(&r, sc, ambient)

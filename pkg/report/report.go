@@ -162,7 +162,12 @@ func NewItem(cat *catalog.Catalog, s Subject, r *engine.Result) Item {
 		PSSCapabilities: r.PSSCapabilities,
 		Findings:        make([]Finding, 0, r.Bounding.Len()),
 		Warnings:        make([]Warning, 0, len(r.Warnings)),
-		Notes:           r.Notes,
+	}
+	for _, n := range r.Notes {
+		// The non-root explanation already stands in Reachable.
+		if n != r.Reachable.Explanation {
+			it.Notes = append(it.Notes, n)
+		}
 	}
 	if !r.Inert.Empty() {
 		it.Inert = r.Inert.Names()

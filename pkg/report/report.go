@@ -238,7 +238,9 @@ func applies(when string, r *engine.Result) bool {
 	case "hostIPC":
 		return ctx.HostIPC
 	case "hostPath":
-		return ctx.HostPath
+		// Only a container that mounts a host path can abuse it; its
+		// siblings in the same pod cannot reach the volume.
+		return ctx.HostPathMounted
 	case "shareProcessNamespace":
 		return ctx.ShareProcessNamespace
 	}

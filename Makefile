@@ -63,3 +63,13 @@ bench:
 
 clean:
 	rm -rf bin dist
+
+.PHONY: dist test-release
+
+## dist: goreleaser snapshot of the working tree into dist/ (archives, checksums, goreleaser's krew manifest)
+dist:
+	hack/release/goreleaser.sh release --snapshot --clean
+
+## test-release: release tests with the real goreleaser, krew and kubectl (docs/release.md)
+test-release:
+	hack/release/test-release.sh

@@ -1,0 +1,123 @@
+package audit
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
+)
+
+// The live audit evaluates Relevant(spec) instead of the pod's full spec.
+// That is only safe if the engine gives the same answer on both; check it on
+// every container of the examples and the shared corpus, on every runtime.
+func TestRelevantSpecGivesTheSameResult(t *testing.T) {
+	inputs := []string{"../../examples"}
+	if _, err := os.Stat("../../../shared/corpus"); err == nil {
+		inputs = append(inputs, "../../../shared/corpus")
+	} else if os.Getenv("CI") == "true" {
+		t.Fatalf("the shared corpus must be present in CI: %v", err)
+	}
+	checked := 0
+	_, err := manifest.Read(manifest.Options{Filenames: inputs, Recursive: true}, func(w manifest.Workload) error {
+		reduced := Relevant(w.Spec)
+		full := engine.Containers(w.Spec)
+		small := engine.Containers(reduced)
+		if len(full) != len(small) {
+			t.Fatalf("%s %s/%s: %d containers, %d after reduction", w.Source, w.Kind, w.Name, len(full), len(small))
+		}
+		for _, p := range profile.Known() {
+			for i := range full {
+				in := engine.Input{Pod: w.Spec, PodMeta: &w.PodMeta, Container: full[i].Container, Type: full[i].Type,
+					Index: full[i].Index, FieldPrefix: w.FieldPrefix, Profile: p}
+				want := engine.Evaluate(in)
+				in.Pod, in.PodMeta, in.Container = reduced, nil, small[i].Container
+				got := engine.Evaluate(in)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s %s/%s %s on %s: reduced spec changes the result (-full +reduced):\n%s",
+						w.Source, w.Kind, w.Name, full[i].Container.Name, p.Name(), diff)
+				}
+				checked++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 100 {
+		t.Errorf("only %d container evaluations compared", checked)
+	}
+}
+
+func TestRollupGroupsIdenticalPods(t *testing.T) {
+	containerd, _ := profile.Parse("containerd")
+	crio, _ := profile.Parse("cri-o")
+	spec := func(mut func(*corev1.PodSpec)) *corev1.PodSpec {
+		s := &corev1.PodSpec{
+			NodeName: "node-1",
+			Volumes:  []corev1.Volume{{Name: "kube-api-access-x1", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{}}}},
+			Containers: []corev1.Container{{Name: "app", Image: "nginx",
+				VolumeMounts: []corev1.VolumeMount{{Name: "kube-api-access-x1", MountPath: "/var/run/secrets"}}}},
+		}
+		if mut != nil {
+			mut(s)
+		}
+		return s
+	}
+	web := report.WorkloadRef{Kind: "Deployment", Name: "web"}
+	add := func(r *Rollup, pod string, s *corev1.PodSpec, p profile.Profile, uids map[string]int64) {
+		t.Helper()
+		if err := r.Add(Target{Namespace: "ns", Workload: web, Spec: Relevant(s), FieldPrefix: "spec", Profile: p, ObservedUIDs: uids}, pod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &Rollup{}
+	add(r, "web-1", spec(nil), containerd, nil)
+	// Another node and another token volume: the same group.
+	add(r, "web-2", spec(func(s *corev1.PodSpec) {
+		s.NodeName = "node-2"
+		s.Volumes[0].Name = "kube-api-access-y2"
+		s.Containers[0].VolumeMounts[0].Name = "kube-api-access-y2"
+	}), containerd, nil)
+	// An ephemeral debug container: its own group.
+	add(r, "web-3", spec(func(s *corev1.PodSpec) {
+		s.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger"}}}
+	}), containerd, nil)
+	// Another runtime: its own group.
+	add(r, "web-4", spec(nil), crio, nil)
+	// A reported UID: its own group.
+	add(r, "web-5", spec(nil), containerd, map[string]int64{"app": 1000})
+	add(r, "web-6", spec(nil), containerd, map[string]int64{"app": 1000})
+
+	if r.Len() != 4 || r.Pods() != 6 {
+		t.Fatalf("%d groups over %d pods, want 4 over 6", r.Len(), r.Pods())
+	}
+	var got []string
+	r.Each(New(), func(it report.Item, _ *engine.Result) {
+		got = append(got, fmt.Sprintf("%s %s %s pods=%d user=%s", it.Pod, it.Container, it.Runtime, it.Pods, it.User))
+	})
+	want := []string{
+		"web-1 app containerd pods=2 user=unknown",
+		"web-3 app containerd pods=1 user=unknown",
+		"web-3 debugger containerd pods=1 user=unknown",
+		"web-4 app cri-o pods=1 user=unknown",
+		"web-5 app containerd pods=2 user=nonroot",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("rollup (-want +got):\n%s", diff)
+	}
+
+	per := &Rollup{PerPod: true}
+	add(per, "web-1", spec(nil), containerd, nil)
+	add(per, "web-2", spec(nil), containerd, nil)
+	if per.Len() != 2 {
+		t.Errorf("--per-pod keeps every pod: %d groups", per.Len())
+	}
+}

@@ -49,12 +49,12 @@ verify-mod:
 
 verify-docs:
 	@tmp=$$(mktemp -d); $(GO) run ./hack/docgen -out $$tmp; \
-	if ! diff -r $$tmp/capabilities docs/capabilities; then \
+	if ! diff -r $$tmp/capabilities docs/capabilities || ! diff -r $$tmp/commands docs/commands; then \
 	  rm -rf $$tmp; echo "docs are stale: run 'make docs' and commit"; exit 1; fi; rm -rf $$tmp
 
-## docs: regenerate docs/capabilities from the catalog
+## docs: regenerate docs/capabilities (from the catalog) and docs/commands (from the cobra commands)
 docs:
-	rm -rf docs/capabilities
+	rm -rf docs/capabilities docs/commands
 	$(GO) run ./hack/docgen -out docs
 
 ## bench: go benchmarks of the engine, the catalog and the manifest reader

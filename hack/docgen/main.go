@@ -1,5 +1,6 @@
 // Command docgen writes the generated documentation: one Markdown page per
-// capability plus an index under docs/capabilities. `make docs` runs it and
+// capability plus an index under docs/capabilities, and one page per command
+// under docs/commands. `make docs` runs it and
 // `make verify` runs it into a temporary folder and compares.
 package main
 
@@ -32,6 +33,9 @@ func run(out string) error {
 	caps := make([]capability.Cap, 0, capability.Count)
 	for c := capability.Cap(0); c <= capability.Last; c++ {
 		caps = append(caps, c)
+	}
+	if err := writeCommandDocs(out); err != nil {
+		return err
 	}
 	views := explain.Build(cat, caps)
 	for _, v := range views {

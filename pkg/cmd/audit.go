@@ -98,8 +98,10 @@ is printed when an input cannot be read: a partial table never looks complete.
 
 Columns: NAMESPACE, WORKLOAD, CONTAINER, USER (root, nonroot or unknown; an
 unknown user is audited as root), EFFECTIVE (what the first process holds),
-MAX-RISK (highest risk among them, raised by hostPID, hostNetwork, hostIPC or
-hostPath where that matters). -o wide adds BOUNDING, RUNTIME, PSS (the highest
+MAX-RISK (the highest risk among what the container holds or can regain
+without an exploit: a non-root container gets its bounding set back through
+any setuid-root binary unless allowPrivilegeEscalation is false; raised by
+hostPID, hostNetwork, hostIPC or a mounted hostPath where that matters). -o wide adds BOUNDING, RUNTIME, PSS (the highest
 Pod Security Standard whose capability rules the container meets), ADDED,
 DROPPED and the number of WARNINGS. Warnings about the spec go to stderr.
 

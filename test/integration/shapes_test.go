@@ -1,0 +1,258 @@
+//go:build integration
+
+package integration
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// TestPodShapes spot-checks the pod shapes the engine knows, as the API
+// server stores them and the live audit reads them back. Every expected set
+// comes from FACTS §2.1 (defaults), §3.3 (add/drop/ALL/privileged per
+// runtime), §3.5 (user), §3.6 (user namespaces) and §3.1 (Windows).
+func TestPodShapes(t *testing.T) {
+	e := newEnv(t)
+	kc := e.auditor()
+	ns := e.namespace("shapes")
+	ctrd := e.node("shapes-containerd", "containerd://2.1.4")
+	dock := e.node("shapes-docker", "docker://20.10.7")
+
+	sc := func(add, drop []corev1.Capability) *corev1.SecurityContext {
+		return &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: add, Drop: drop}}
+	}
+	caps := func(names ...string) []corev1.Capability {
+		var out []corev1.Capability
+		for _, n := range names {
+			out = append(out, corev1.Capability(n))
+		}
+		return out
+	}
+	one := func(name string, s *corev1.SecurityContext) corev1.PodSpec {
+		return corev1.PodSpec{Containers: []corev1.Container{{Name: name, SecurityContext: s}}}
+	}
+	always := corev1.ContainerRestartPolicyAlways
+
+	type want struct {
+		container, containerType string
+		runtime                  string // default containerd
+		user                     string // default unknown
+		uid                      *int64
+		privileged               bool
+		bounding, effective      []string
+		inert                    []string
+		warnFields               []string // fields that must carry a warning with warnCode
+		warnCode                 string
+		note                     string // a note must contain this
+		finding                  *Finding
+	}
+	tests := []struct {
+		name string
+		node string
+		spec corev1.PodSpec
+		// ephemeral is added through pods/ephemeralcontainers after create.
+		ephemeral *corev1.EphemeralContainer
+		want      []want
+	}{
+		{
+			name: "privileged",
+			spec: one("app", &corev1.SecurityContext{Privileged: ptr(true)}),
+			// §3.3: privileged gets every capability, add/drop ignored.
+			want: []want{{container: "app", privileged: true, bounding: all41, effective: all41}},
+		},
+		{
+			name: "drop-all-add-one",
+			spec: one("app", sc(caps("NET_BIND_SERVICE"), caps("ALL"))),
+			want: []want{{container: "app", bounding: []string{"NET_BIND_SERVICE"}, effective: []string{"NET_BIND_SERVICE"}}},
+		},
+		{
+			name: "cap-prefix-on-containerd",
+			spec: one("app", sc(caps("CAP_SYS_ADMIN"), caps("CAP_NET_RAW"))),
+			// §3.3: containerd prefixes again, so the add is ignored and the
+			// drop drops nothing; §6 rule 2: warn on CAP_.
+			want: []want{{container: "app", bounding: containerd14, effective: containerd14, warnCode: "cap-prefix",
+				warnFields: []string{
+					"spec.containers[0].securityContext.capabilities.add[0]",
+					"spec.containers[0].securityContext.capabilities.drop[0]",
+				}}},
+		},
+		{
+			name: "lower-case-drop",
+			spec: one("app", sc(nil, caps("net_raw"))),
+			// §3.3: containerd upper-cases, so lower case works.
+			want: []want{{container: "app", bounding: without(containerd14, "NET_RAW"), effective: without(containerd14, "NET_RAW")}},
+		},
+		{
+			name: "add-and-drop-containerd",
+			spec: one("app", sc(caps("NET_ADMIN"), caps("NET_ADMIN"))),
+			// §3.3: drop wins on containerd.
+			want: []want{{container: "app", bounding: containerd14, effective: containerd14}},
+		},
+		{
+			name: "add-and-drop-docker",
+			node: dock,
+			spec: one("app", sc(caps("NET_ADMIN"), caps("NET_ADMIN"))),
+			// §3.3: add wins on Docker.
+			want: []want{{container: "app", runtime: "docker", bounding: with(docker14, "NET_ADMIN"), effective: with(docker14, "NET_ADMIN")}},
+		},
+		{
+			name: "run-as-non-root",
+			spec: corev1.PodSpec{
+				SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr(true)},
+				Containers:      []corev1.Container{{Name: "app"}},
+			},
+			// §3.5: a non-zero UID holds nothing after exec; the bounding
+			// set is unchanged.
+			want: []want{{container: "app", user: "nonroot", bounding: containerd14, effective: nil}},
+		},
+		{
+			name: "run-as-user-1000",
+			spec: one("app", &corev1.SecurityContext{RunAsUser: ptr(int64(1000))}),
+			want: []want{{container: "app", user: "nonroot", uid: ptr(int64(1000)), bounding: containerd14, effective: nil}},
+		},
+		{
+			name: "run-as-user-0",
+			spec: corev1.PodSpec{
+				SecurityContext: &corev1.PodSecurityContext{RunAsUser: ptr(int64(0))},
+				Containers:      []corev1.Container{{Name: "app"}},
+			},
+			want: []want{{container: "app", user: "root", uid: ptr(int64(0)), bounding: containerd14, effective: containerd14}},
+		},
+		{
+			name: "host-pid",
+			spec: corev1.PodSpec{HostPID: true, Containers: []corev1.Container{{Name: "app"}}},
+			// §1.0 tier of KILL: low, high with hostPID.
+			want: []want{{container: "app", bounding: containerd14, effective: containerd14,
+				finding: &Finding{Capability: "KILL", Risk: "high", Amplified: []string{"hostPID"}}}},
+		},
+		{
+			name: "init-and-sidecar",
+			spec: corev1.PodSpec{
+				InitContainers: []corev1.Container{
+					{Name: "init", SecurityContext: sc(nil, caps("ALL"))},
+					{Name: "sidecar", RestartPolicy: &always, SecurityContext: sc(caps("NET_ADMIN"), nil)},
+				},
+				Containers: []corev1.Container{{Name: "app"}},
+			},
+			// §3.1: init and sidecar containers use the same field.
+			want: []want{
+				{container: "init", containerType: "initContainer", bounding: nil, effective: nil},
+				{container: "sidecar", containerType: "initContainer", bounding: with(containerd14, "NET_ADMIN"), effective: with(containerd14, "NET_ADMIN")},
+				{container: "app", bounding: containerd14, effective: containerd14},
+			},
+		},
+		{
+			name: "ephemeral-debug",
+			spec: one("app", nil),
+			// §3.1: kubectl debug's default profile adds SYS_PTRACE.
+			ephemeral: &corev1.EphemeralContainer{
+				EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger", SecurityContext: sc(caps("SYS_PTRACE"), nil)},
+				TargetContainerName:      "app",
+			},
+			want: []want{
+				{container: "app", bounding: containerd14, effective: containerd14},
+				{container: "debugger", containerType: "ephemeralContainer", bounding: with(containerd14, "SYS_PTRACE"), effective: with(containerd14, "SYS_PTRACE")},
+			},
+		},
+		{
+			name: "user-namespace",
+			spec: corev1.PodSpec{HostUsers: ptr(false), Containers: []corev1.Container{{Name: "app"}}},
+			// §3.6 / §6 rule 5: of the 14, MKNOD and AUDIT_WRITE are checked in
+			// the initial user namespace and do nothing here.
+			want: []want{{container: "app", bounding: containerd14, effective: containerd14, inert: []string{"AUDIT_WRITE", "MKNOD"}}},
+		},
+		{
+			name: "windows",
+			spec: corev1.PodSpec{OS: &corev1.PodOS{Name: corev1.Windows}, Containers: []corev1.Container{{Name: "app"}}},
+			// §3.1: Linux capabilities do not apply to Windows pods.
+			want: []want{{container: "app", bounding: nil, effective: nil, note: "Windows"}},
+		},
+	}
+
+	for _, tt := range tests {
+		node := tt.node
+		if node == "" {
+			node = ctrd
+		}
+		e.pod(ns, tt.name, node, tt.spec)
+		if tt.ephemeral != nil {
+			e.addEphemeral(ns, tt.name, *tt.ephemeral)
+		}
+	}
+	rep := runPlugin(t, kc, "audit", "-n", ns, "-o", "json").report(t)
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, w := range tt.want {
+				it := rep.one(t, ns, "Pod", tt.name, w.container)
+				wantType := w.containerType
+				if wantType == "" {
+					wantType = "container"
+				}
+				wantRuntime, wantUser := w.runtime, w.user
+				if wantRuntime == "" {
+					wantRuntime = "containerd"
+				}
+				if wantUser == "" {
+					wantUser = "unknown"
+				}
+				if it.ContainerType != wantType {
+					t.Errorf("%s: containerType = %q, want %q", w.container, it.ContainerType, wantType)
+				}
+				if it.Runtime != wantRuntime {
+					t.Errorf("%s: runtime = %q, want %q", w.container, it.Runtime, wantRuntime)
+				}
+				if it.User != wantUser {
+					t.Errorf("%s: user = %q, want %q", w.container, it.User, wantUser)
+				}
+				if diff := cmp.Diff(w.uid, it.UID); diff != "" {
+					t.Errorf("%s: uid (-want +got):\n%s", w.container, diff)
+				}
+				if it.Privileged != w.privileged {
+					t.Errorf("%s: privileged = %v, want %v", w.container, it.Privileged, w.privileged)
+				}
+				if diff := cmp.Diff(sorted(w.bounding), sorted(it.Bounding)); diff != "" {
+					t.Errorf("%s: bounding (-want +got):\n%s", w.container, diff)
+				}
+				if diff := cmp.Diff(sorted(w.effective), sorted(it.Effective)); diff != "" {
+					t.Errorf("%s: effective (-want +got):\n%s", w.container, diff)
+				}
+				if diff := cmp.Diff(sorted(w.inert), sorted(it.Inert)); diff != "" {
+					t.Errorf("%s: inert (-want +got):\n%s", w.container, diff)
+				}
+				for _, f := range w.warnFields {
+					found := false
+					for _, got := range it.Warnings {
+						found = found || got.Field == f && got.Code == w.warnCode
+					}
+					if !found {
+						t.Errorf("%s: no %s warning on %s; warnings: %+v", w.container, w.warnCode, f, it.Warnings)
+					}
+				}
+				if w.note != "" && it.noteWith(w.note) == "" {
+					t.Errorf("%s: no note mentions %q; notes: %q", w.container, w.note, it.Notes)
+				}
+				if w.finding != nil {
+					i := slices.IndexFunc(it.Findings, func(f Finding) bool { return f.Capability == w.finding.Capability })
+					if i < 0 {
+						t.Fatalf("%s: no finding for %s", w.container, w.finding.Capability)
+					}
+					if diff := cmp.Diff(*w.finding, it.Findings[i]); diff != "" {
+						t.Errorf("%s: finding (-want +got):\n%s", w.container, diff)
+					}
+				}
+			}
+		})
+	}
+	// Every container of every pod, and nothing else.
+	wantItems := 0
+	for _, tt := range tests {
+		wantItems += len(tt.want)
+	}
+	if got := len(rep.inNamespace(ns)); got != wantItems {
+		t.Errorf("report has %d items in %s, want %d:\n%s", got, ns, wantItems, rep.summary())
+	}
+}

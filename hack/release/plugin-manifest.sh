@@ -34,6 +34,7 @@ git -C "$work/src" checkout -q --detach "$commit"
 echo "building $commit as $tag in a clean clone" >&2
 (cd "$work/src" && GORELEASER_CURRENT_TAG="$tag" "$root/hack/release/goreleaser.sh" release --snapshot --clean >"$work/goreleaser.log" 2>&1) ||
 	{ tail -40 "$work/goreleaser.log" >&2; exit 1; }
+mkdir -p plugins
 # The template of that commit, so the file is exactly what the commit renders.
 go run ./hack/release/krew-render -dist "$work/src/dist" -tag "$tag" \
 	-template "$work/src/krew-manifest.yaml" -goreleaser-manifest "$work/src/dist/krew/caps.yaml" \

@@ -513,3 +513,13 @@ func (e *env) auditOffset() int64 {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// ephemeralDebugger is the container kubectl debug's default ("general")
+// profile adds: it adds SYS_PTRACE (FACTS §3.1).
+func ephemeralDebugger(target string) corev1.EphemeralContainer {
+	return corev1.EphemeralContainer{
+		EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger",
+			SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"SYS_PTRACE"}}}},
+		TargetContainerName: target,
+	}
+}

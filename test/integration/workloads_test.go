@@ -264,11 +264,7 @@ func TestWorkloadRollup(t *testing.T) {
 
 	t.Run("a pod with an ephemeral container is shown on its own", func(t *testing.T) {
 		debugged := w.webPods[1]
-		e.addEphemeral(ns, debugged, corev1.EphemeralContainer{
-			EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger",
-				SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"SYS_PTRACE"}}}},
-			TargetContainerName: "nginx",
-		})
+		e.addEphemeral(ns, debugged, ephemeralDebugger("nginx"))
 		for _, args := range [][]string{{"-n", ns}, {"deploy/web", "-n", ns}} {
 			rep := runPlugin(t, kc, append([]string{"audit", "-o", "json"}, args...)...).report(t)
 			got := rep.find(ns, "Deployment", "web", "nginx")

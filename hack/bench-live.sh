@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Live-cluster benchmark: a real kube-apiserver with N realistic pods, and the
+# wall time and peak RSS of
+#   A  kubectl-caps audit -A -o json > /dev/null
+#   B  kubectl get pods -A -o json > /dev/null      (the real kubectl)
+#   C  a paginated protobuf LIST with client-go, 500 a page (the floor)
+# run alternately for BENCH_ROUNDS rounds (default 5). The last line of the
+# output is one JSON object with the medians and the ratios:
+#
+#   hack/bench-live.sh 10000 | tail -1
+#
+# Needs the test binaries (hack/testbin.sh builds them; several minutes cold)
+# and GNU time (installed from Debian's "time" package when missing).
+# Progress goes to stderr, results to stdout. docs/benchmarks.md has the
+# method and the recorded figures.
+set -euo pipefail
+
+usage() { printf 'usage: %s N   (N = number of pods to seed; env BENCH_ROUNDS=5)\n' "$0" >&2; exit 2; }
+[[ $# -eq 1 && $1 =~ ^[1-9][0-9]*$ ]] || usage
+pods=$1
+rounds=${BENCH_ROUNDS:-5}
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+log() { printf 'bench-live: %s\n' "$*" >&2; }
+
+# GNU time reports peak RSS (%M, KiB); bash's time keyword cannot.
+timebin=/usr/bin/time
+if ! "$timebin" -f %M true >/dev/null 2>&1; then
+	log "installing GNU time (Debian package time)"
+	sudo=""
+	[[ $(id -u) -eq 0 ]] || sudo=sudo
+	$sudo apt-get install -y -qq time >&2
+fi
+
+testbin="${KUBECTL_CAPS_TESTBIN:-$("$here/testbin.sh")}"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/bench-live.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+# The plugin and the floor are built the way releases are (make build), so
+# both carry the same runtime and flags.
+log "building kubectl-caps, the floor and the harness"
+(
+	cd "$root"
+	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/kubectl-caps" ./cmd/kubectl-caps
+	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/floor" ./hack/benchlive/floor
+	go build -o "$work/benchlive" ./hack/benchlive
+)
+
+cd "$work"
+"$work/benchlive" -pods "$pods" -rounds "$rounds" -testbin "$testbin" \
+	-caps "$work/kubectl-caps" -floor "$work/floor" -time "$timebin"

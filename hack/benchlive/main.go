@@ -1,0 +1,367 @@
+// Command benchlive is the live-cluster benchmark behind hack/bench-live.sh:
+// it starts the real test apiserver (internal/testserver), seeds it with a
+// realistic cluster of N pods, and then times, alternating, the three ways
+// of reading every pod:
+//
+//	A  kubectl-caps audit -A -o json      the plugin
+//	B  kubectl get pods -A -o json        what users would script instead
+//	C  floor                              a paginated protobuf LIST, objects dropped
+//
+// Each run is a separate process under GNU time, so the figures are wall
+// time and peak RSS as a user sees them. The last line of the output is one
+// JSON object with the medians and ratios; docs/benchmarks.md records them.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-caps/kubectl-caps/internal/testserver"
+)
+
+func main() {
+	o := options{}
+	flag.IntVar(&o.pods, "pods", 1000, "pods to seed")
+	flag.IntVar(&o.rounds, "rounds", 5, "measured rounds; each runs A, B and C once, in a rotating order")
+	flag.IntVar(&o.workers, "workers", 48, "concurrent requests while seeding")
+	flag.StringVar(&o.caps, "caps", "", "the built kubectl-caps binary")
+	flag.StringVar(&o.floor, "floor", "", "the built floor binary (hack/benchlive/floor)")
+	flag.StringVar(&o.timeBin, "time", "/usr/bin/time", "GNU time")
+	flag.StringVar(&o.binDir, "testbin", "", "directory with etcd, kube-apiserver and kubectl (default: $KUBECTL_CAPS_TESTBIN or hack/testbin.sh)")
+	flag.Uint64Var(&o.seed, "seed", 7, "seed of the generated cluster")
+	flag.BoolVar(&o.hold, "hold", false, "seed, print the kubeconfig and keep the server up until interrupted, measuring nothing (for profiling)")
+	flag.Parse()
+	if err := o.run(context.Background()); err != nil {
+		fmt.Fprintf(os.Stderr, "benchlive: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	pods, rounds, workers   int
+	caps, floor, timeBin    string
+	binDir                  string
+	seed                    uint64
+	hold                    bool
+	kubeconfig, kubeCache   string
+	kubectlPath, scratchDir string
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench-live: "+format+"\n", args...)
+}
+
+func (o *options) run(ctx context.Context) error {
+	if !o.hold && (o.caps == "" || o.floor == "") {
+		return errors.New("-caps and -floor are required")
+	}
+	if o.pods <= 0 || o.rounds <= 0 {
+		return errors.New("-pods and -rounds must be positive")
+	}
+	logf("starting etcd and kube-apiserver")
+	srv, err := testserver.Start(ctx, testserver.Options{
+		BinDir: o.binDir,
+		ExtraAPIServerArgs: []string{
+			// Seeding sends dozens of writes at once, and the measured
+			// clients must never queue behind the server's own limits.
+			"--max-requests-inflight=2000",
+			"--max-mutating-requests-inflight=1000",
+			// An empty policy switches the audit log off: in blocking mode
+			// it costs the apiserver a synchronous write per request, which
+			// would be measured as client time.
+			"--audit-policy-file=",
+		},
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	logf("apiserver ready in %s", srv.StartDuration.Round(time.Millisecond))
+	o.kubeconfig = srv.Kubeconfig()
+	o.kubeCache = filepath.Join(srv.Dir, "kube-cache")
+	o.kubectlPath = srv.KubectlPath
+	o.scratchDir = srv.Dir
+
+	cfg := srv.Config()
+	cfg.ContentType = "application/vnd.kubernetes.protobuf"
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	p := newPlan(o.pods, o.seed)
+	logf("seeding %d pods (%d Deployments, %d bare pods) in %d namespaces on %d nodes, %d requests at a time",
+		len(p.pods), len(p.deployments), len(p.pods)-p.owned(), len(p.namespaces), len(p.nodes), o.workers)
+	start := time.Now()
+	if err := seed(ctx, cs, p, o.workers, func(s string) { logf("  %s", s) }); err != nil {
+		return fmt.Errorf("seeding: %w", err)
+	}
+	logf("seeded in %.1fs", time.Since(start).Seconds())
+	if o.hold {
+		fmt.Printf("KUBECONFIG=%s\n", o.kubeconfig)
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		return nil
+	}
+	weight, err := podWeight(ctx, srv, o.pods)
+	if err != nil {
+		return err
+	}
+
+	cmds := []*command{
+		{name: "A caps", argv: []string{o.caps, "audit", "-A", "-o", "json"}, check: o.checkCaps},
+		{name: "B kubectl", argv: []string{o.kubectlPath, "get", "pods", "-A", "-o", "json"}, check: o.checkKubectl},
+		{name: "C floor", argv: []string{o.floor, "-kubeconfig", o.kubeconfig}, check: o.checkFloor},
+	}
+	// One unmeasured run of each fills kubectl's discovery cache and the
+	// page cache, and proves each command saw every pod.
+	for _, c := range cmds {
+		if _, err := o.measure(c, true); err != nil {
+			return err
+		}
+	}
+	load0 := loadavg()
+	for round := range o.rounds {
+		for k := range cmds {
+			c := cmds[(round+k)%len(cmds)]
+			s, err := o.measure(c, false)
+			if err != nil {
+				return err
+			}
+			c.samples = append(c.samples, s)
+			logf("round %d  %-9s %7.3fs %8.1f MB", round+1, c.name, s.wall.Seconds(), s.rssMB())
+		}
+	}
+	load1 := loadavg()
+
+	capsS, kubectlS, floorS := cmds[0].medianWall(), cmds[1].medianWall(), cmds[2].medianWall()
+	capsMB, kubectlMB, floorMB := cmds[0].medianRSS(), cmds[1].medianRSS(), cmds[2].medianRSS()
+	res := result{
+		Pods: o.pods, CapsS: round3(capsS), KubectlS: round3(kubectlS), FloorS: round3(floorS),
+		CapsRSSMB: round1(capsMB), KubectlRSSMB: round1(kubectlMB),
+		RatioVsKubectl: round3(capsS / kubectlS), RatioVsFloor: round3(capsS / floorS),
+		RSSRatioVsKubectl: round3(capsMB / kubectlMB),
+	}
+	fmt.Printf("pods %d  (%s)  load average %s -> %s\n", o.pods, weight, load0, load1)
+	fmt.Printf("%-10s %9s %9s %9s   %9s %9s %9s   (%d rounds)\n", "", "wall min", "median", "max", "RSS min", "median", "max", o.rounds)
+	for _, c := range cmds {
+		w, r := c.walls(), c.rsss()
+		fmt.Printf("%-10s %8.3fs %8.3fs %8.3fs   %7.1fMB %7.1fMB %7.1fMB\n", c.name, w[0], median(w), w[len(w)-1], r[0], median(r), r[len(r)-1])
+	}
+	fmt.Printf("caps/kubectl wall %.3f (target <= 0.2: %s)\n", res.RatioVsKubectl, verdict(res.RatioVsKubectl <= 0.2))
+	fmt.Printf("caps/floor   wall %.3f (target <= 1.5: %s)\n", res.RatioVsFloor, verdict(res.RatioVsFloor <= 1.5))
+	fmt.Printf("caps/kubectl RSS  %.3f (target <= 0.15: %s)\n", res.RSSRatioVsKubectl, verdict(res.RSSRatioVsKubectl <= 0.15))
+	fmt.Printf("floor RSS %.1f MB\n", floorMB)
+	line, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(line))
+	return nil
+}
+
+type result struct {
+	Pods              int     `json:"pods"`
+	CapsS             float64 `json:"caps_s"`
+	KubectlS          float64 `json:"kubectl_s"`
+	FloorS            float64 `json:"floor_s"`
+	CapsRSSMB         float64 `json:"caps_rss_mb"`
+	KubectlRSSMB      float64 `json:"kubectl_rss_mb"`
+	RatioVsKubectl    float64 `json:"ratio_vs_kubectl"`
+	RatioVsFloor      float64 `json:"ratio_vs_floor"`
+	RSSRatioVsKubectl float64 `json:"rss_ratio_vs_kubectl"`
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+type sample struct {
+	wall  time.Duration
+	rssKB int64
+}
+
+// rssMB is in MiB, as GNU time's %M is in KiB.
+func (s sample) rssMB() float64 { return float64(s.rssKB) / 1024 }
+
+type command struct {
+	name    string
+	argv    []string
+	check   func(stdout, stderr []byte) error
+	samples []sample
+}
+
+func (c *command) walls() []float64 {
+	var v []float64
+	for _, s := range c.samples {
+		v = append(v, s.wall.Seconds())
+	}
+	slices.Sort(v)
+	return v
+}
+
+func (c *command) rsss() []float64 {
+	var v []float64
+	for _, s := range c.samples {
+		v = append(v, s.rssMB())
+	}
+	slices.Sort(v)
+	return v
+}
+
+func (c *command) medianWall() float64 { return median(c.walls()) }
+func (c *command) medianRSS() float64  { return median(c.rsss()) }
+
+// median of sorted values; the mean of the middle two for an even count.
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return math.NaN()
+	}
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
+func round1(f float64) float64 { return math.Round(f*10) / 10 }
+
+// measure runs one command under GNU time with stdout on /dev/null (or in
+// a file on the checked warm-up run) and returns its wall time, taken here
+// around the whole process, and its peak RSS as GNU time reports it.
+func (o *options) measure(c *command, check bool) (sample, error) {
+	rssFile := filepath.Join(o.scratchDir, "rss")
+	argv := append([]string{"-f", "%M", "-o", rssFile, "--"}, c.argv...)
+	cmd := exec.Command(o.timeBin, argv...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+o.kubeconfig, "KUBECACHEDIR="+o.kubeCache)
+	var stdout, stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if check {
+		cmd.Stdout = &stdout
+	} // else nil: /dev/null
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return sample{}, fmt.Errorf("%s: %v\n%s", strings.Join(c.argv, " "), err, stderr.String())
+	}
+	raw, err := os.ReadFile(rssFile)
+	if err != nil {
+		return sample{}, err
+	}
+	kb, err := strconv.ParseInt(strings.TrimSpace(string(raw)), 10, 64)
+	if err != nil {
+		return sample{}, fmt.Errorf("GNU time's %%M for %s: %q: %w", c.name, raw, err)
+	}
+	if check {
+		if err := c.check(stdout.Bytes(), stderr.Bytes()); err != nil {
+			return sample{}, fmt.Errorf("%s: %w", c.name, err)
+		}
+		logf("warm-up %-9s %7.3fs %8.1f MB, %d bytes of output, checked", c.name, wall.Seconds(), float64(kb)/1024, stdout.Len())
+	}
+	return sample{wall: wall, rssKB: kb}, nil
+}
+
+func loadavg() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// checkCaps proves the audit covered every pod: each group names its first
+// pod and counts its pods, so the counts of distinct groups add up to N.
+func (o *options) checkCaps(stdout, _ []byte) error {
+	var rep struct {
+		Items []struct {
+			Namespace string `json:"namespace"`
+			Pod       string `json:"pod"`
+			Pods      int    `json:"pods"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(stdout, &rep); err != nil {
+		return err
+	}
+	groups := map[string]int{}
+	for _, it := range rep.Items {
+		groups[it.Namespace+"/"+it.Pod] = it.Pods
+	}
+	total := 0
+	for _, n := range groups {
+		total += n
+	}
+	if total != o.pods {
+		return fmt.Errorf("the report covers %d pods in %d groups, want %d", total, len(groups), o.pods)
+	}
+	logf("caps report: %d items, %d groups", len(rep.Items), len(groups))
+	return nil
+}
+
+func (o *options) checkKubectl(stdout, _ []byte) error {
+	var list struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal(stdout, &list); err != nil {
+		return err
+	}
+	if len(list.Items) != o.pods {
+		return fmt.Errorf("kubectl listed %d pods, want %d", len(list.Items), o.pods)
+	}
+	return nil
+}
+
+func (o *options) checkFloor(_, stderr []byte) error {
+	want := fmt.Sprintf("pods: %d", o.pods)
+	if !strings.Contains(string(stderr), want) {
+		return fmt.Errorf("floor said %q, want %q", strings.TrimSpace(string(stderr)), want)
+	}
+	return nil
+}
+
+// podWeight describes what one stored pod weighs, as JSON and as
+// protobuf: the size of the first page of the real list over its pods.
+func podWeight(ctx context.Context, srv *testserver.Server, pods int) (string, error) {
+	n := min(500, pods)
+	var sizes []string
+	for _, ct := range []struct{ name, mime string }{{"json", "application/json"}, {"protobuf", "application/vnd.kubernetes.protobuf"}} {
+		cfg := srv.Config()
+		cfg.AcceptContentTypes = ct.mime
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return "", err
+		}
+		raw, err := cs.CoreV1().RESTClient().Get().Resource("pods").
+			VersionedParams(&metav1.ListOptions{Limit: int64(n)}, metav1.ParameterCodec).DoRaw(ctx)
+		if err != nil {
+			return "", err
+		}
+		sizes = append(sizes, fmt.Sprintf("%s %.1f KB/pod", ct.name, float64(len(raw))/float64(n)/1024))
+	}
+	return strings.Join(sizes, ", "), nil
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
@@ -95,6 +96,12 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 	for attempt := 1; ; attempt++ {
 		roll := &audit.Rollup{PerPod: q.PerPod}
 		seen := 0
+		// Resource arguments may name the same pods twice (deploy/web
+		// ns/shop): each pod is counted once.
+		var counted map[types.UID]struct{}
+		if len(q.Scopes) > 1 {
+			counted = map[types.UID]struct{}{}
+		}
 		err := func() error {
 			for _, s := range q.Scopes {
 				own := owners[s.Namespace]
@@ -104,6 +111,12 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 					owner := own.Of(pod)
 					if s.Match != nil && !s.Match(pod, owner) {
 						return nil
+					}
+					if counted != nil {
+						if _, dup := counted[pod.UID]; dup {
+							return nil
+						}
+						counted[pod.UID] = struct{}{}
 					}
 					seen++
 					if q.Progress != nil && seen%int(max(q.ChunkSize, 1)) == 0 {

@@ -87,20 +87,24 @@ step "goreleaser check"
 ok "goreleaser check"
 
 step "goreleaser release --snapshot --clean"
-# The test snapshot carries the SNAPSHOT marker, whatever the caller's env.
-t=$SECONDS
-env -u GORELEASER_CURRENT_TAG "$goreleaser" release --snapshot --clean >"$work/release.log" 2>&1 ||
-	{ tail -40 "$work/release.log" >&2; fail "goreleaser release --snapshot --clean"; }
-ok "goreleaser release --snapshot --clean ($((SECONDS - t))s)"
-
-# What goreleaser should have called this snapshot, derived from git rather
-# than read back from dist/: the latest tag (v0.0.0 before the first
-# release), -SNAPSHOT-, the short commit.
+# What goreleaser should call this snapshot, derived from git rather than
+# read back from dist/: the latest tag (v0.0.0 before the first release),
+# -SNAPSHOT-, the short commit. Read before the build: in a shared checkout
+# someone may commit while it runs.
 last_tag="$(git describe --tags --abbrev=0 2>/dev/null || echo v0.0.0)"
 tag="${last_tag}-SNAPSHOT-$(git show -s --format=%h HEAD)"
 commit="$(git rev-parse HEAD)"
 commit_date="$(date -u -d "@$(git show -s --format=%ct HEAD)" +%Y-%m-%dT%H:%M:%SZ)"
 go_version="$(go env GOVERSION)"
+# The test snapshot carries the SNAPSHOT marker, whatever the caller's env.
+t=$SECONDS
+env -u GORELEASER_CURRENT_TAG "$goreleaser" release --snapshot --clean >"$work/release.log" 2>&1 ||
+	{ tail -40 "$work/release.log" >&2; fail "goreleaser release --snapshot --clean"; }
+built="$(sed -n 's/.*"commit":"\([0-9a-f]*\)".*/\1/p' dist/metadata.json)"
+[[ "$built" == "$commit" ]] ||
+	fail "goreleaser built commit ${built:-?}, but HEAD was $commit when the test started (a commit landed meanwhile?); run again"
+ok "goreleaser release --snapshot --clean ($((SECONDS - t))s)"
+
 
 # ---------------------------------------------------------------------------
 step "archives"

@@ -11,14 +11,19 @@
 #     dist/ by hack/release/krew-render, which also checks that it agrees with
 #     goreleaser's dist/krew/caps.yaml; validate-krew-manifest accepts it and
 #     the committed plugins/caps.yaml;
-#  4. krew installs every platform's archive (KREW_OS/KREW_ARCH, as
-#     validate-krew-manifest does, but from the local archive);
+#  4. krew installs every platform's archive with --archive (KREW_OS/KREW_ARCH),
+#     and each holds the right binary, LICENSE and the shim;
 #  5. on linux/amd64, as a user would: `kubectl krew install --manifest
 #     --archive` into a temporary KREW_ROOT, then through the real kubectl
 #     `kubectl caps explain NET_RAW`, `kubectl caps version`, `kubectl caps
-#     __complete explain NET_`, the completion shim installed as the caveats
-#     say and reached through kubectl's own plugin completion, and uninstall;
-#  6. the committed plugins/caps.yaml is reproduced byte for byte: a clean
+#     __complete explain NET_`, and the completion shim installed as the
+#     caveats say and reached through kubectl's own plugin completion;
+#  6. the user's way, from a local index (a git repository) with the archives
+#     served over loopback HTTP: validate-krew-manifest with its own installs
+#     of every platform, then `kubectl krew update / install caps / list /
+#     uninstall caps`;
+#  7. the committed plugins/caps.yaml is current with krew-manifest.yaml;
+#  8. the committed plugins/caps.yaml is reproduced byte for byte: a clean
 #     clone of the commit it names, built with its tag, renders it again
 #     (skipped, and said so, when the Go toolchain differs from the recorded
 #     one, since another toolchain builds other bytes).
@@ -231,10 +236,49 @@ out="$(kc __complete caps explain NET_ 2>/dev/null)" || fail "kubectl __complete
 [[ "$(candidates <<<"$out")" == "$want_net" ]] || fail "kubectl __complete caps explain NET_ (via the shim) offers"$'\n'"$out"
 ok "kubectl __complete caps explain NET_ through kubectl_complete-caps offers the same four"
 
+unset KREW_ROOT
+
+# ---------------------------------------------------------------------------
+step "krew from a local index, archives over HTTP"
+# What users will run is `kubectl krew install caps`: krew reads the manifest
+# from its index (a git repository of plugins/*.yaml) and downloads the
+# archive from its uri. Here the index is a local git repository and the
+# release downloads come from dist/ over a loopback HTTP server.
+go build -o "$work/fileserver" ./hack/release/fileserver
+"$work/fileserver" "$root/dist" >"$work/fileserver.url" 2>"$work/fileserver.log" &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do [[ -s "$work/fileserver.url" ]] && break; sleep 0.1; done
+base_url="$(cat "$work/fileserver.url")"
+[[ "$base_url" == http://127.0.0.1:*/ ]] || fail "the file server did not start: $(cat "$work/fileserver.log")"
+index="$work/local-index"
+mkdir -p "$index/plugins"
+sed "s|https://github.com/kubectl-caps/kubectl-caps/releases/download/$tag/|$base_url|" "$manifest" >"$index/plugins/caps.yaml"
+[[ "$(grep -c "^    uri: $base_url" "$index/plugins/caps.yaml")" -eq 6 ]] || fail "not all 6 uris were pointed at $base_url"
+
+# Without -skip-install, validate-krew-manifest installs every platform
+# itself (downloading, checking the sha256, unpacking, KREW_OS/KREW_ARCH) and
+# requires a LICENSE among the installed files.
+PATH="$base_path" "$tools/validate-krew-manifest" -manifest "$index/plugins/caps.yaml" >"$work/validate-full.log" 2>&1 ||
+	{ cat "$work/validate-full.log" >&2; fail "validate-krew-manifest with installs"; }
+ok "validate-krew-manifest installs all 6 platforms from their uris and finds the LICENSE"
+
+git -C "$index" init -q
+git -C "$index" add plugins/caps.yaml
+git -C "$index" -c user.name=test-release -c user.email=test-release@invalid commit -q -m "caps $tag"
+export KREW_ROOT="$work/krew-index-root" KREW_DEFAULT_INDEX_URI="$index"
+kc krew update >"$work/update.log" 2>&1 || { cat "$work/update.log" >&2; fail "kubectl krew update from the local index"; }
+kc krew install caps >"$work/install-by-name.log" 2>&1 || { cat "$work/install-by-name.log" >&2; fail "kubectl krew install caps"; }
+out="$(kc krew list 2>/dev/null)" || fail "kubectl krew list"
+# Piped, `krew list` prints names only; the version is in krew's receipt.
+grep -qx caps <<<"$out" || fail "kubectl krew list shows"$'\n'"$out"
+grep -q "^  version: $tag\$" "$KREW_ROOT/receipts/caps.yaml" || fail "krew's receipt does not record version $tag"
+[[ "$(kc caps explain NET_RAW | head -1)" == "CAPABILITY: CAP_NET_RAW (13)" ]] || fail "explain after install by name"
+ok "kubectl krew update / install caps / list from a local index, archive downloaded over HTTP"
 kc krew uninstall caps >"$work/uninstall.log" 2>&1 || { cat "$work/uninstall.log" >&2; fail "kubectl krew uninstall caps"; }
 [[ ! -e "$KREW_ROOT/bin/kubectl-caps" && ! -e "$KREW_ROOT/store/caps" ]] || fail "krew uninstall left kubectl-caps behind"
 ok "kubectl krew uninstall caps removes it"
-unset KREW_ROOT
+unset KREW_ROOT KREW_DEFAULT_INDEX_URI
 
 # ---------------------------------------------------------------------------
 step "the committed plugins/caps.yaml is current"

@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,13 +15,7 @@ import (
 func TestClusterErrors(t *testing.T) {
 	e := newEnv(t)
 
-	// A port that was free a moment ago and has nothing listening now.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedAddr := l.Addr().String()
-	l.Close()
+	closedAddr := closedAddr(t)
 	unreachable := e.kubeconfigWith(func(server, _ *string) { *server = "https://" + closedAddr })
 	badToken := e.kubeconfigWith(func(_, token *string) { *token = "expired-or-revoked-token" })
 	missing := filepath.Join(t.TempDir(), "no-such-kubeconfig")

@@ -247,6 +247,25 @@ func TestPodShapes(t *testing.T) {
 			}
 		})
 	}
+	t.Run("--fail-on and --min-risk", func(t *testing.T) {
+		// FACTS §1.0 tiers: of everything above only the privileged
+		// container holds a critical capability (SYS_ADMIN, SYS_MODULE, ...);
+		// the rest reach high at most (NET_ADMIN, SYS_PTRACE, KILL with
+		// hostPID) with no hostNetwork or hostPath to raise them.
+		r := runPlugin(t, kc, "audit", "-n", ns, "--fail-on", "critical", "--min-risk", "critical", "-o", "json")
+		if r.Code != 1 {
+			t.Errorf("--fail-on critical: exit %d, want 1 (findings); stderr %q", r.Code, r.ErrOut)
+		}
+		r.Code = 0 // the report is still printed; decode it
+		var got []string
+		for _, it := range r.report(t).inNamespace(ns) {
+			got = append(got, it.Workload.Name+"/"+it.Container)
+		}
+		if diff := cmp.Diff([]string{"privileged/app"}, got); diff != "" {
+			t.Errorf("--min-risk critical kept (-want +got):\n%s", diff)
+		}
+	})
+
 	// Every container of every pod, and nothing else.
 	wantItems := 0
 	for _, tt := range tests {

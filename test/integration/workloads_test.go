@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -194,6 +195,27 @@ func TestWorkloadRollup(t *testing.T) {
 		}
 		if diff := cmp.Diff(sorted(containerd14), sorted(web.Effective)); diff != "" {
 			t.Errorf("web effective (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("table has a PODS column", func(t *testing.T) {
+		r := runPlugin(t, kc, "audit", "-n", ns, "deploy/web")
+		if r.Code != 0 {
+			t.Fatalf("exit %d: %s", r.Code, r.ErrOut)
+		}
+		lines := strings.Split(strings.TrimSpace(r.Out), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("want a header and one row:\n%s", r.Out)
+		}
+		header, row := strings.Fields(lines[0]), strings.Fields(lines[1])
+		col := slices.Index(header, "PODS")
+		if col < 0 {
+			t.Fatalf("no PODS column in %q", lines[0])
+		}
+		// Every column before PODS is one word in this row (no empty
+		// cells), so the fields line up.
+		if col >= len(row) || row[col] != "3" {
+			t.Errorf("PODS of web = %q, want 3:\n%s", row, r.Out)
 		}
 	})
 

@@ -16,11 +16,10 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/resource"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/cluster"
 )
@@ -43,15 +42,7 @@ func (o *AuditOptions) runLive(ctx context.Context) error {
 		}
 		return &ExitError{Code: ExitCluster, Err: fmt.Errorf("reading the kubeconfig: %w", err)}
 	}
-	typedCfg := *cfg
-	// Protobuf halves the bytes and the decoding time of a pod list.
-	typedCfg.ContentType = "application/vnd.kubernetes.protobuf"
-	typedCfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	typed, err := kubernetes.NewForConfig(&typedCfg)
-	if err != nil {
-		return &ExitError{Code: ExitCluster, Err: err}
-	}
-	meta, err := metadata.NewForConfig(cfg)
+	clients, err := cluster.NewClients(cfg)
 	if err != nil {
 		return &ExitError{Code: ExitCluster, Err: err}
 	}
@@ -68,7 +59,7 @@ func (o *AuditOptions) runLive(ctx context.Context) error {
 	}
 
 	progress := o.progress()
-	col, err := cluster.Collect(ctx, cluster.Clients{Typed: typed, Metadata: meta}, cluster.Query{
+	col, err := cluster.Collect(ctx, clients, cluster.Query{
 		Scopes:          scopes,
 		ChunkSize:       o.ChunkSize,
 		Runtime:         o.profile,
@@ -84,6 +75,9 @@ func (o *AuditOptions) runLive(ctx context.Context) error {
 	}
 	for _, w := range col.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+	}
+	if o.Output == printers.FormatJSON {
+		return o.streamJSON(col.Rollup)
 	}
 	rep := report.New()
 	col.Rollup.Each(o.auditor, func(it report.Item, _ *engine.Result) {

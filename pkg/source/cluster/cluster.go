@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/pager"
 )
 
@@ -21,6 +23,39 @@ const DefaultChunkSize = 500
 // one is audited: enough to overlap network and CPU, small enough that
 // memory stays flat in the number of pods.
 const PageBuffer = 2
+
+// NewClients builds the clients Collect reads with from a kubeconfig's
+// rest.Config, which it does not modify.
+//
+// Pods and nodes are read as protobuf: a pod list is ~30% smaller on the
+// wire than JSON and decodes several times faster, without reflection.
+//
+// client-go's client-side limiter (5 requests/s after a burst of 10) is
+// switched off. Collect never has more than one request in flight (the
+// pager fetches the next page only when the previous one has arrived), so
+// the limiter cannot protect the server from it; it only stalls a large
+// LIST: 10,000 pods are 20 pages, and pages 11-20 would wait 0.2 s each,
+// more than the transfer itself. The server's API Priority and Fairness
+// (on by default since Kubernetes 1.20, GA in 1.29) is what protects the
+// apiserver, and client-go honours its 429 Retry-After answers.
+func NewClients(cfg *rest.Config) (Clients, error) {
+	c := rest.CopyConfig(cfg)
+	c.QPS = -1
+	typed := rest.CopyConfig(c)
+	typed.ContentType = "application/vnd.kubernetes.protobuf"
+	typed.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	ts, err := kubernetes.NewForConfig(typed)
+	if err != nil {
+		return Clients{}, err
+	}
+	// The metadata client negotiates its own PartialObjectMetadataList
+	// encoding; it only needs the limiter off.
+	md, err := metadata.NewForConfig(c)
+	if err != nil {
+		return Clients{}, err
+	}
+	return Clients{Typed: ts, Metadata: md}, nil
+}
 
 // PodQuery selects the pods to read.
 type PodQuery struct {

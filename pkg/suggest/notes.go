@@ -1,0 +1,174 @@
+package suggest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
+	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+)
+
+type noteInput struct {
+	lists                                       profile.Applied
+	classes                                     classes
+	L, H, target, needs, portNeed, intendedDrop capability.Set
+	explicit                                    capability.Set
+	port                                        int32
+	portOK                                      bool
+	risk                                        func(capability.Cap) (catalog.Risk, []string)
+	cat                                         *catalog.Catalog
+}
+
+// notes lists what else the user must know, the most pressing first:
+// privileged before everything, because no list works under it.
+func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
+	r := in.Result
+	p := in.Profile
+	var n []Note
+	add := func(code, format string, a ...any) { n = append(n, Note{code, fmt.Sprintf(format, a...)}) }
+	dropped := x.H &^ x.target
+
+	if r.Privileged {
+		add(NotePrivileged, "privileged: true gives every capability whatever the lists say, so no drop list works under it: "+
+			"remove privileged first (check what the container uses it for: devices, host mounts, sysctls); the new lists take effect only then.")
+	}
+	if r.CreateFails {
+		add(NoteCreateFails, "%s refuses to create this container as written (a name in the lists is no capability); the new lists leave that name out.", p.Name())
+	}
+	newAdd, newDrop := capability.Set(0), capability.Set(0)
+	if s.Capabilities != nil {
+		newAdd, newDrop = namesSet(s.Capabilities.Add), namesSet(s.Capabilities.Drop)
+	}
+	tail := func(e *profile.EntryOutcome) string {
+		in := newDrop
+		if e.List == "add" {
+			in = newAdd
+		}
+		switch {
+		case s.Capabilities == nil:
+			return ""
+		case e.IntendedKnown && in.Has(e.Intended):
+			return fmt.Sprintf("; the new lists write it as %s", e.Intended)
+		}
+		return "; the new lists leave it out"
+	}
+	for i := range x.classes.entries {
+		e := &x.classes.entries[i]
+		switch {
+		case e.All:
+			if e.Raw != "ALL" {
+				add(NoteNonCanonical, "%s entry %q works on every runtime, but Pod Security Admission compares exact strings (restricted requires \"ALL\" in drop)%s.",
+					e.List, e.Raw, allTail(s.Capabilities, e.List))
+			}
+		case !e.IntendedKnown:
+			hint := ""
+			if len(e.Suggestions) > 0 {
+				hint = " (did you mean " + strings.Join(e.Suggestions, " or ") + "?)"
+			}
+			what := "containerd ignores it"
+			if p.Kind == profile.CRIO || p.Kind == profile.Docker {
+				what = p.Name() + " refuses to create the container because of it"
+			}
+			add(NoteUnknownName, "%s entry %q names no capability%s: %s%s.", e.List, e.Raw, hint, what, tail(e))
+		case e.Prefixed:
+			var what string
+			switch {
+			case p.Kind == profile.Containerd && e.List == "add":
+				what = fmt.Sprintf("does nothing on containerd (it becomes CAP_%s, which runc ignores), so the container does not get %s", strings.ToUpper(e.Raw), e.Intended)
+			case p.Kind == profile.Containerd:
+				what = fmt.Sprintf("drops nothing on containerd (it becomes CAP_%s, which matches no capability)", strings.ToUpper(e.Raw))
+			default:
+				what = fmt.Sprintf("works on %s, but does nothing on containerd, and Pod Security Admission rejects it", p.Name())
+			}
+			add(NoteCapPrefix, "%s entry %q %s%s.", e.List, e.Raw, what, tail(e))
+		case e.Raw != e.Intended.String():
+			add(NoteNonCanonical, "%s entry %q works on every runtime, but Pod Security Admission compares exact strings%s.", e.List, e.Raw, tail(e))
+		}
+	}
+	for _, cp := range (x.classes.addNamed & x.classes.dropNamed).Caps() {
+		where := "only in drop"
+		if x.target.Has(cp) {
+			where = "only in add"
+		}
+		if p.Kind == profile.Docker {
+			add(NoteAddAndDrop, "%s is in both add and drop: Docker (cri-dockerd) lets add win, containerd and CRI-O let drop win; the new lists name it %s, so every runtime agrees.", cp, where)
+		} else {
+			add(NoteAddAndDrop, "%s is in both add and drop: %s lets drop win, but Docker (cri-dockerd) would let add win; the new lists name it %s.", cp, p.Name(), where)
+		}
+	}
+	if s.Capabilities != nil && slices.Contains(s.Capabilities.Drop, "ALL") {
+		switch {
+		case p.DropAllReaddsDefaults():
+			add(NoteCRIODropAll, "CRI-O before 1.18 re-adds its default capabilities after drop: [ALL] (cri-o#4922), so the new drop list also names each default that goes.")
+		case p.DropAllMayReaddDefaults():
+			add(NoteCRIODropAll, "CRI-O 1.18 to 1.21 re-adds its default capabilities after drop: [ALL] unless the patch release has the fix (cri-o#4923), so the new drop list also names each default that goes.")
+		}
+	}
+	if miss := o.Keep &^ x.H; miss != 0 {
+		add(NoteKeepNotHeld, "--keep names %s, which the container does not hold; a suggestion never adds a capability, so it is not in the new lists.", strings.Join(miss.Names(), ", "))
+	}
+	nbs := capability.NET_BIND_SERVICE
+	if x.portOK && r.User.Kind == engine.UserNonRoot && dropped.Has(nbs) {
+		add(NoteNonRootLowPort, "runs as non-root and declares containerPort %d: a non-root process holds no capability after exec, so it binds that port only through "+
+			"file capabilities on its binary (then keep NET_BIND_SERVICE with --keep, or exec fails with EPERM) or through the sysctl %s.", x.port, portSysctl)
+	}
+	if x.portNeed.Has(nbs) && x.target.Has(nbs) && !r.Context.HostNetwork {
+		add(NotePortSysctl, "instead of keeping NET_BIND_SERVICE, the pod can set the Pod Security Standards safe sysctl %s=%d in spec.securityContext.sysctls and drop it too; "+
+			"containerd 2.0 and later and Docker already set it to 0 for pods without hostNetwork.", portSysctl, x.port)
+	}
+	raw := capability.NET_RAW
+	if x.H.Has(raw) && (dropped.Has(raw) || o.Keep.Has(raw)) && !r.Context.HostNetwork {
+		add(NotePingSysctl, "if the container uses ping, the Pod Security Standards safe sysctl net.ipv4.ping_group_range (e.g. \"0 2147483647\" in spec.securityContext.sysctls) "+
+			"lets it send ICMP echo without NET_RAW; containerd 2.0 and later and Docker set it by default, except in user-namespaced pods.")
+	}
+	if dropped != 0 {
+		lead := ""
+		if gone := x.explicit & dropped; gone != 0 && r.User.Kind == engine.UserNonRoot {
+			lead = fmt.Sprintf("it runs as non-root and adds %s explicitly, which is usually for such a binary. ", strings.Join(gone.Names(), ", "))
+		}
+		add(NoteFileCaps, "%sA binary carrying file capabilities (setcap …=+ep) fails at exec with EPERM when one of them is no longer in the bounding set; "+
+			"if the image has one, keep its capabilities with --keep.", lead)
+	}
+	for _, cp := range x.target.Caps() {
+		rk, by := x.risk(cp)
+		if len(by) > 0 && rk.Level() >= catalog.RiskHigh.Level() && !o.Keep.Has(cp) && !x.portNeed.Has(cp) {
+			add(NoteAmplified, "%s is kept (catalog: %s) but its risk is %s here; --strategy=strict drops it unless the workload needs it.",
+				cp, x.cat.Get(cp).Recommendation, riskText(rk, by))
+		}
+	}
+	if s.Strategy == Strict && x.target&^capability.SetOf(nbs) != 0 {
+		add(NotePSSRestricted, "keeps %s, so the container cannot meet Pod Security Standards restricted, which lets a container add only NET_BIND_SERVICE.",
+			strings.Join((x.target&^capability.SetOf(nbs)).Names(), ", "))
+	}
+	if p.Name() == "unknown" {
+		add(NoteUnknownRuntime, "the container runtime is unknown, so its default set is not known and the lists cover only what the spec adds; --strategy=strict does not depend on the runtime.")
+	}
+	return n
+}
+
+func allTail(c *Capabilities, list string) string {
+	if c == nil {
+		return ""
+	}
+	l := c.Drop
+	if list == "add" {
+		l = c.Add
+	}
+	if slices.Contains(l, "ALL") {
+		return "; the new lists write \"ALL\""
+	}
+	return "; the new lists leave it out"
+}
+
+func namesSet(names []string) capability.Set {
+	var s capability.Set
+	for _, n := range names {
+		if c, ok := capability.Lookup(n); ok {
+			s = s.Add(c)
+		}
+	}
+	return s
+}

@@ -1,0 +1,387 @@
+// Package suggest turns the engine's verdict on one container into a drop
+// suggestion: which of the capabilities it holds to drop and which to keep,
+// each with its reason, notes on what else must change, and the new
+// securityContext.capabilities lists that implement it on the container's
+// runtime. It is pure: values in, values out, no I/O.
+//
+// The rules are FACTS.md §6 rule 7 plus issue 5; docs/suggest-drop.md
+// states them for users and this file is their one implementation.
+package suggest
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
+	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+)
+
+// Strategy decides how much a suggestion keeps.
+type Strategy string
+
+const (
+	// Catalog drops what the catalog says to drop and every risky
+	// capability the spec adds explicitly, and keeps the rest.
+	Catalog Strategy = "catalog"
+	// Strict drops ALL and adds back only what the container needs: --keep
+	// and NET_BIND_SERVICE for a root process that declares a port below
+	// 1024.
+	Strict Strategy = "strict"
+)
+
+// ParseStrategy reads a --strategy value.
+func ParseStrategy(s string) (Strategy, error) {
+	switch Strategy(strings.ToLower(strings.TrimSpace(s))) {
+	case Catalog:
+		return Catalog, nil
+	case Strict:
+		return Strict, nil
+	}
+	return "", fmt.Errorf("unknown strategy %q; use catalog or strict", s)
+}
+
+// Options are the user's choices; the zero value is the catalog strategy
+// over the embedded catalog.
+type Options struct {
+	Strategy Strategy
+	// Keep are capabilities the user forces into the keep list (--keep).
+	// They are kept when the container holds them; a suggestion never adds
+	// a capability the container does not hold now.
+	Keep    capability.Set
+	Catalog *catalog.Catalog
+}
+
+// Input is one container as the engine saw it.
+type Input struct {
+	// Result is the engine's verdict; required.
+	Result *engine.Result
+	// Pod is the pod spec (for its sysctls); may be nil.
+	Pod *corev1.PodSpec
+	// Container is the container spec (for its ports); may be nil, e.g.
+	// for an ephemeral container known only from a rolled-up pod.
+	Container *corev1.Container
+	Type      engine.ContainerType
+	// Profile is the runtime the result was computed for; its version
+	// decides CRI-O's drop: [ALL] behaviour, which the result's stable name
+	// does not carry.
+	Profile profile.Profile
+}
+
+// Entry is one capability of a drop or keep list, with why.
+type Entry struct {
+	Capability string `json:"capability"`
+	// Risk is the catalog's risk, raised by the pod's context where the
+	// catalog says so (e.g. KILL with hostPID).
+	Risk   string `json:"risk"`
+	Reason string `json:"reason"`
+}
+
+// Note says what else the user should know or change. Code is stable.
+type Note struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Capabilities is a new securityContext.capabilities: canonical names
+// (upper case, no CAP_ prefix, "ALL" in upper case), sorted, "ALL" first.
+type Capabilities struct {
+	Add  []string `json:"add,omitempty"`
+	Drop []string `json:"drop,omitempty"`
+}
+
+// Suggestion is the verdict for one container.
+type Suggestion struct {
+	Strategy Strategy `json:"strategy"`
+	// Drop are the capabilities the container holds now (its bounding set;
+	// every capability when privileged) and should not; Keep are those it
+	// holds after the change. Both sorted by name.
+	Drop  []Entry `json:"drop"`
+	Keep  []Entry `json:"keep"`
+	Notes []Note  `json:"notes"`
+	// Capabilities is the new securityContext.capabilities; nil when the
+	// lists as written already implement the suggestion, and for
+	// containers that cannot be changed (ephemeral, Windows).
+	Capabilities *Capabilities `json:"capabilities,omitempty"`
+	// Unchanged: the container has nothing to drop and its lists need no
+	// rewriting.
+	Unchanged bool `json:"-"`
+
+	// Held, Target: the sets behind Drop and Keep.
+	Held   capability.Set `json:"-"`
+	Target capability.Set `json:"-"`
+}
+
+// Note codes.
+const (
+	NotePrivileged      = "privileged"
+	NoteEphemeral       = "ephemeral"
+	NoteWindows         = "windows"
+	NoteCreateFails     = "create-fails"
+	NoteCapPrefix       = "cap-prefix"
+	NoteNonCanonical    = "non-canonical"
+	NoteUnknownName     = "unknown-name"
+	NoteAddAndDrop      = "add-and-drop"
+	NoteCRIODropAll     = "crio-drop-all"
+	NoteFileCaps        = "file-caps-eperm"
+	NotePortSysctl      = "sysctl-unprivileged-port"
+	NotePingSysctl      = "sysctl-ping"
+	NoteNonRootLowPort  = "nonroot-low-port"
+	NoteKeepNotHeld     = "keep-not-held"
+	NoteAmplified       = "amplified"
+	NotePSSRestricted   = "pss-restricted"
+	NoteUnknownRuntime  = "unknown-runtime"
+	NoteImmutable       = "immutable"
+	NoteNotInTemplate   = "not-in-template"
+	NoteUnknownWorkload = "unknown-workload"
+)
+
+// portSysctl is the sysctl that lowers the privileged port range
+// [K8S-DOC-PSS safe sysctls; FACTS §1 #10].
+const portSysctl = "net.ipv4.ip_unprivileged_port_start"
+
+// Suggest computes the suggestion for one container.
+//
+// Sets, for a container whose lists the runtime applied as L and which
+// holds H now (H = L, or every capability when privileged):
+//
+//	Needs   = --keep ∪ {NET_BIND_SERVICE if root/unknown and a port < 1024}
+//	          (minus what the manifest itself drops)
+//	catalog: Target = (L − catalog drops − risky explicit adds − intended drops) ∪ (Needs ∩ H)
+//	strict:  Target = Needs ∩ H
+//	Drop    = H − Target, Keep = Target
+//
+// docs/suggest-drop.md explains each rule with its source.
+func Suggest(in Input, o Options) Suggestion {
+	cat := o.Catalog
+	if cat == nil {
+		cat = catalog.Default()
+	}
+	strategy := o.Strategy
+	if strategy == "" {
+		strategy = Catalog
+	}
+	r := in.Result
+	s := Suggestion{Strategy: strategy, Drop: []Entry{}, Keep: []Entry{}, Notes: []Note{}}
+	if r.Context.Windows {
+		s.Notes = append(s.Notes, Note{NoteWindows, "Windows pod (spec.os.name: windows): Linux capabilities do not apply, so there is nothing to drop."})
+		s.Unchanged = true
+		return s
+	}
+	var add, drop []string
+	if r.Added != nil || r.Dropped != nil {
+		add, drop = r.Added, r.Dropped
+	}
+	p := in.Profile
+	// L: what the lists give on this runtime without privileged, with any
+	// entry that makes the runtime refuse the container left out (the new
+	// lists leave it out too).
+	lists := p.Apply(add, drop)
+	L := lists.Set
+	H := L
+	if r.Privileged {
+		H = capability.All
+	}
+
+	c := classify(lists.Entries)
+	ctx := r.Context
+	risk := func(cp capability.Cap) (catalog.Risk, []string) { return amplifiedRisk(cat, cp, H, ctx) }
+
+	// What the container needs, and what the manifest asked to be gone.
+	intendedDrop := c.dropNamed
+	if lists.DropAll {
+		intendedDrop |= capability.All &^ c.addNamed
+	}
+	port, portOK := lowPort(in.Container, in.Pod, ctx.HostNetwork)
+	rootish := r.User.Kind != engine.UserNonRoot
+	portNeed := capability.Set(0)
+	if portOK && rootish {
+		portNeed = capability.SetOf(capability.NET_BIND_SERVICE) &^ intendedDrop
+	}
+	needs := (o.Keep | portNeed) & H
+
+	// The drop rules, over what the lists give.
+	explicit := c.addKnown & L
+	if lists.AddAll {
+		explicit = L
+	}
+	var catalogDrop, riskyExplicit capability.Set
+	for _, cp := range L.Caps() {
+		e := cat.Get(cp)
+		rk, _ := risk(cp)
+		switch {
+		case e.Recommendation == catalog.Drop:
+			catalogDrop = catalogDrop.Add(cp)
+		case explicit.Has(cp) && risky(rk, e.Recommendation):
+			riskyExplicit = riskyExplicit.Add(cp)
+		}
+	}
+	var target capability.Set
+	switch strategy {
+	case Strict:
+		target = needs
+	default:
+		target = L&^catalogDrop&^riskyExplicit&^intendedDrop | needs
+	}
+	s.Held, s.Target = H, target
+
+	for _, cp := range (H &^ target).Caps() {
+		rk, amp := risk(cp)
+		e := cat.Get(cp)
+		var why string
+		switch {
+		case !L.Has(cp):
+			why = "held only because of privileged: true"
+		case intendedDrop.Has(cp):
+			why = c.intendedWhy(cp, p, lists)
+		case strategy == Strict:
+			why = fmt.Sprintf("strict: not in the keep list (catalog: %s, risk %s)", e.Recommendation, riskText(rk, amp))
+		case catalogDrop.Has(cp):
+			why = fmt.Sprintf("catalog: %s (risk %s)", e.Recommendation, riskText(rk, amp))
+		default:
+			why = fmt.Sprintf("added explicitly, and risky: risk %s, catalog: %s; keep it with --keep=%s if the workload needs it", riskText(rk, amp), e.Recommendation, cp)
+		}
+		if r.Inert.Has(cp) || ctx.UserNamespace && cat.InertInUserNamespace().Has(cp) {
+			why += "; inert in this pod's user namespace anyway"
+		}
+		s.Drop = append(s.Drop, Entry{Capability: cp.String(), Risk: string(rk), Reason: why})
+	}
+	for _, cp := range target.Caps() {
+		rk, amp := risk(cp)
+		e := cat.Get(cp)
+		var why string
+		switch {
+		case o.Keep.Has(cp):
+			why = "named in --keep"
+		case portNeed.Has(cp):
+			who := "runs as root"
+			if r.User.Kind == engine.UserUnknown {
+				who = "may run as root (the image's USER decides; audited as root)"
+			}
+			why = fmt.Sprintf("%s and declares containerPort %d (< 1024)", who, port)
+		case e.Recommendation == catalog.Review:
+			why = fmt.Sprintf("catalog: review (risk %s); kept, drop it if the workload does not need it", riskText(rk, amp))
+		default:
+			why = fmt.Sprintf("catalog: %s (risk %s)", e.Recommendation, riskText(rk, amp))
+		}
+		s.Keep = append(s.Keep, Entry{Capability: cp.String(), Risk: string(rk), Reason: why})
+	}
+	sortEntries(s.Drop)
+	sortEntries(s.Keep)
+
+	caps := buildLists(p, lists, target, c, strategy == Strict)
+	changed := !sameList(add, caps.Add) || !sameList(drop, caps.Drop)
+	s.Unchanged = H == target && !changed
+	if in.Type == engine.TypeEphemeralContainer {
+		s.Notes = append(s.Notes, Note{NoteEphemeral, "Ephemeral containers cannot be changed or removed once added, so there is no patch; " +
+			"start the next debug session with `kubectl debug --profile=restricted` (drop: [ALL]) or a custom profile that drops what it does not need."})
+	} else if changed {
+		s.Capabilities = &caps
+	}
+
+	s.Notes = append(s.notes(in, o, noteInput{
+		lists: lists, classes: c, L: L, H: H, target: target, needs: needs,
+		port: port, portOK: portOK, portNeed: portNeed, intendedDrop: intendedDrop, explicit: explicit,
+		risk: risk, cat: cat,
+	}), s.Notes...)
+	return s
+}
+
+// risky is the "risky explicit add" rule: an added capability is dropped
+// when its (amplified) risk is high or critical, or medium and the catalog
+// does not recommend keeping it. A medium capability the catalog says to
+// keep (SETUID, SETGID) is what root entrypoints add back after drop: [ALL]
+// to switch to their service user; dropping it would contradict the
+// catalog and break the hardened shape the tool recommends.
+func risky(r catalog.Risk, rec catalog.Recommendation) bool {
+	switch {
+	case r.Level() >= catalog.RiskHigh.Level():
+		return true
+	case r.Level() >= catalog.RiskMedium.Level():
+		return rec != catalog.Keep
+	}
+	return false
+}
+
+// amplifiedRisk is the catalog risk raised by the pod's context, with the
+// contexts that raised it, the same rule the audit report applies.
+func amplifiedRisk(cat *catalog.Catalog, cp capability.Cap, held capability.Set, ctx engine.PodContext) (catalog.Risk, []string) {
+	e := cat.Get(cp)
+	r := e.Risk
+	var by []string
+	for _, a := range e.Amplifiers {
+		on := false
+		if with, ok := strings.CutPrefix(a.When, "with:"); ok {
+			if w, err := capability.Parse(with); err == nil {
+				on = held.Has(w)
+			}
+		} else {
+			switch a.When {
+			case "hostPID":
+				on = ctx.HostPID
+			case "hostNetwork":
+				on = ctx.HostNetwork
+			case "hostIPC":
+				on = ctx.HostIPC
+			case "hostPath":
+				on = ctx.HostPath
+			case "shareProcessNamespace":
+				on = ctx.ShareProcessNamespace
+			}
+		}
+		if on && a.Risk.Level() > r.Level() {
+			r = a.Risk
+			by = append(by, a.When)
+		}
+	}
+	return r, by
+}
+
+func riskText(r catalog.Risk, by []string) string {
+	if len(by) == 0 {
+		return string(r)
+	}
+	return string(r) + " with " + strings.Join(by, ", ")
+}
+
+// lowPort is the lowest containerPort below 1024 that the process must
+// bind itself: none when the pod's own ip_unprivileged_port_start sysctl
+// already allows it (a pod with hostNetwork cannot set that sysctl; the
+// kubelet rejects namespaced net sysctls there).
+func lowPort(c *corev1.Container, pod *corev1.PodSpec, hostNetwork bool) (int32, bool) {
+	if c == nil {
+		return 0, false
+	}
+	low := int32(0)
+	for _, p := range c.Ports {
+		if p.ContainerPort > 0 && p.ContainerPort < 1024 && (low == 0 || p.ContainerPort < low) {
+			low = p.ContainerPort
+		}
+	}
+	if low == 0 {
+		return 0, false
+	}
+	if !hostNetwork && pod != nil && pod.SecurityContext != nil {
+		for _, s := range pod.SecurityContext.Sysctls {
+			if s.Name != portSysctl {
+				continue
+			}
+			if v, err := strconv.Atoi(strings.TrimSpace(s.Value)); err == nil && int(low) >= v {
+				return low, false
+			}
+		}
+	}
+	return low, true
+}
+
+func sortEntries(es []Entry) {
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && es[j].Capability < es[j-1].Capability; j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+}

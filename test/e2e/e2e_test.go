@@ -167,7 +167,7 @@ func TestKubectlFindsThePlugin(t *testing.T) {
 	bin := pluginDir(t)
 
 	t.Run("plugin list", func(t *testing.T) {
-		r := kubectl(t, srv, kubectlOpts{}, "plugin", "list", "--name-only=false").ok(t)
+		r := kubectl(t, srv, kubectlOpts{}, "plugin", "list").ok(t)
 		want := filepath.Join(bin, "kubectl-caps")
 		found := false
 		for _, l := range strings.Split(r.stdout, "\n") {

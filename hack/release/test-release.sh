@@ -199,7 +199,10 @@ grep -q "store/caps/$tag/kubectl_complete-caps" "$work/install.log" ||
 	fail "krew install did not print caveats naming the shim:"$'\n'"$(cat "$work/install.log")"
 ok "kubectl krew install --manifest --archive into a fresh KREW_ROOT, caveats shown"
 
-kc plugin list 2>/dev/null | grep -qx "$KREW_ROOT/bin/kubectl-caps" || fail "kubectl plugin list does not show the krew-installed kubectl-caps"
+# Captured first: grep -q in a pipe would exit at the first match, and under
+# pipefail kubectl's SIGPIPE on its next line would fail the check at random.
+out="$(kc plugin list 2>/dev/null)" || fail "kubectl plugin list exited non-zero (a plugin warning?)"
+grep -qx "$KREW_ROOT/bin/kubectl-caps" <<<"$out" || fail "kubectl plugin list does not show the krew-installed kubectl-caps:"$'\n'"$out"
 ok "kubectl plugin list finds \$KREW_ROOT/bin/kubectl-caps"
 
 # CAP_NET_RAW is capability 13 (FACTS.md, capability table); the page opens
@@ -273,7 +276,8 @@ out="$(kc krew list 2>/dev/null)" || fail "kubectl krew list"
 # Piped, `krew list` prints names only; the version is in krew's receipt.
 grep -qx caps <<<"$out" || fail "kubectl krew list shows"$'\n'"$out"
 grep -q "^  version: $tag\$" "$KREW_ROOT/receipts/caps.yaml" || fail "krew's receipt does not record version $tag"
-[[ "$(kc caps explain NET_RAW | head -1)" == "CAPABILITY: CAP_NET_RAW (13)" ]] || fail "explain after install by name"
+out="$(kc caps explain NET_RAW)" || fail "kubectl caps explain NET_RAW after install by name"
+[[ "$(head -1 <<<"$out")" == "CAPABILITY: CAP_NET_RAW (13)" ]] || fail "explain after install by name starts with $(head -1 <<<"$out")"
 ok "kubectl krew update / install caps / list from a local index, archive downloaded over HTTP"
 kc krew uninstall caps >"$work/uninstall.log" 2>&1 || { cat "$work/uninstall.log" >&2; fail "kubectl krew uninstall caps"; }
 [[ ! -e "$KREW_ROOT/bin/kubectl-caps" && ! -e "$KREW_ROOT/store/caps" ]] || fail "krew uninstall left kubectl-caps behind"

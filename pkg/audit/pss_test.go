@@ -1,0 +1,80 @@
+package audit
+
+import (
+	"os"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
+)
+
+// pssCapabilities must be what Pod Security Admission itself decides. This
+// runs PSA's evaluator (the registry the admission plugin uses, with only the
+// capability checks registered) on a pod holding just the one container, for
+// every container of the examples and the corpus, and compares.
+func TestPSSCapabilitiesMatchPSAEvaluator(t *testing.T) {
+	eval, err := policy.NewEvaluator([]policy.Check{policy.CheckCapabilitiesBaseline(), policy.CheckCapabilitiesRestricted()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := func(level api.Level, spec *corev1.PodSpec) bool {
+		for _, r := range eval.EvaluatePod(api.LevelVersion{Level: level, Version: api.LatestVersion()}, nil, spec) {
+			if !r.Allowed {
+				return false
+			}
+		}
+		return true
+	}
+	inputs := []string{"../../examples"}
+	if _, err := os.Stat("../../../shared/corpus"); err == nil {
+		inputs = append(inputs, "../../../shared/corpus")
+	} else if os.Getenv("CI") == "true" {
+		t.Fatalf("the shared corpus must be present in CI: %v", err)
+	}
+	p, _ := profile.Parse("containerd")
+	a := New()
+	n := 0
+	_, err = manifest.Read(manifest.Options{Filenames: inputs, Recursive: true}, func(w manifest.Workload) error {
+		refs := engine.Containers(w.Spec)
+		i := 0
+		a.Target(&Target{Namespace: "ns", Workload: report.WorkloadRef{Kind: w.Kind, Name: w.Name}, Spec: w.Spec,
+			Meta: &w.PodMeta, FieldPrefix: w.FieldPrefix, Profile: p}, func(it report.Item, _ *engine.Result) {
+			only := *w.Spec
+			only.InitContainers, only.Containers, only.EphemeralContainers = nil, nil, nil
+			ref := refs[i]
+			i++
+			switch ref.Type {
+			case engine.TypeInitContainer:
+				only.InitContainers = []corev1.Container{*ref.Container}
+			case engine.TypeContainer:
+				only.Containers = []corev1.Container{*ref.Container}
+			default:
+				only.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon(*ref.Container)}}
+			}
+			want := "privileged"
+			switch {
+			case allowed(api.LevelRestricted, &only):
+				want = "restricted"
+			case allowed(api.LevelBaseline, &only):
+				want = "baseline"
+			}
+			if it.PSSCapabilities != want {
+				t.Errorf("%s %s/%s %s: pssCapabilities %s, PSA says %s", w.Source, w.Kind, w.Name, it.Container, it.PSSCapabilities, want)
+			}
+			n++
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 20 {
+		t.Errorf("only %d containers compared", n)
+	}
+}

@@ -5,50 +5,33 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
-	"github.com/kubectl-caps/kubectl-caps/pkg/source/cluster"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 )
 
 // AuditOptions holds the flags of `kubectl caps audit`.
 type AuditOptions struct {
-	ConfigFlags *genericclioptions.ConfigFlags
+	sourceOptions
 
-	Filenames     []string
-	Recursive     bool
-	AllNamespaces bool
-	Selector      string
-	FieldSelector string
-	ChunkSize     int64
-	PerPod        bool
-	Runtime       string
-	Output        string
-	NoHeaders     bool
-	MinRisk       string
-	FailOn        string
-	Color         string
+	Output    string
+	NoHeaders bool
+	MinRisk   string
+	FailOn    string
+	Color     string
 
-	args            []string
-	runtimeExplicit bool
-	profile         profile.Profile
-	minRisk         catalog.Risk
-	failOn          catalog.Risk
-	namespace       string
-	color           bool
-	auditor         *audit.Auditor
-	cmdPath         string
+	minRisk catalog.Risk
+	failOn  catalog.Risk
+	color   bool
+	auditor *audit.Auditor
 
 	genericiooptions.IOStreams
 }
@@ -56,11 +39,9 @@ type AuditOptions struct {
 // NewAuditOptions returns options with the defaults.
 func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
 	return &AuditOptions{
-		ConfigFlags: genericclioptions.NewConfigFlags(true),
-		Runtime:     "containerd",
-		ChunkSize:   cluster.DefaultChunkSize,
-		Color:       "auto",
-		IOStreams:   streams,
+		sourceOptions: newSourceOptions(),
+		Color:         "auto",
+		IOStreams:     streams,
 	}
 }
 
@@ -127,8 +108,7 @@ DROPPED and the number of WARNINGS. Warnings about the spec go to stderr.
   # Machine-readable report
   kubectl caps audit -f deploy.yaml -o json | jq '.items[] | select(.privileged)'`,
 		RunE: func(c *cobra.Command, args []string) error {
-			o.args = args
-			if err := o.Complete(c); err != nil {
+			if err := o.Complete(c, args); err != nil {
 				return err
 			}
 			if err := o.Validate(); err != nil {
@@ -137,22 +117,13 @@ DROPPED and the number of WARNINGS. Warnings about the spec go to stderr.
 			return o.Run()
 		},
 	}
+	o.addFlags(cmd, "audit", true)
 	f := cmd.Flags()
-	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Files, directories or URLs of manifests to audit; - reads standard input")
-	f.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories named in -f recursively")
-	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit pods in all namespaces")
-	f.StringVarP(&o.Selector, "selector", "l", "", "Label selector for the pods (and workloads) to audit, e.g. -l app=web")
-	f.StringVar(&o.FieldSelector, "field-selector", "", "Field selector for the pods to audit, e.g. --field-selector spec.nodeName=node-1")
-	f.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "Pods per page when listing (0 is not allowed: audits always paginate)")
-	f.BoolVar(&o.PerPod, "per-pod", false, "Show every pod on its own row instead of one row per workload container")
-	f.StringVar(&o.Runtime, "runtime", o.Runtime, "Container runtime to audit for: containerd, cri-o or docker (also a node's runtime string such as cri-o://1.17.3)")
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: wide, json or yaml (default: table)")
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
 	f.StringVar(&o.MinRisk, "min-risk", "", "Show only containers whose MAX-RISK is at least this: low, medium, high or critical")
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container's MAX-RISK is at least this: low, medium, high or critical")
 	f.StringVar(&o.Color, "color", o.Color, "Colour risky capabilities in the table: auto (when stdout is a terminal), always or never")
-	o.ConfigFlags.AddFlags(f)
-	_ = cmd.RegisterFlagCompletionFunc("runtime", fixedCompletion("containerd", "cri-o", "docker"))
 	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion("wide", "json", "yaml"))
 	for _, name := range []string{"min-risk", "fail-on"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, fixedCompletion("low", "medium", "high", "critical"))
@@ -162,13 +133,9 @@ DROPPED and the number of WARNINGS. Warnings about the spec go to stderr.
 }
 
 // Complete resolves the namespace and the colour decision.
-func (o *AuditOptions) Complete(c *cobra.Command) error {
-	o.cmdPath = c.CommandPath()
+func (o *AuditOptions) Complete(c *cobra.Command, args []string) error {
+	o.complete(c, args)
 	o.auditor = audit.New()
-	o.runtimeExplicit = c.Flags().Changed("runtime")
-	if c.Flags().Changed("namespace") && o.ConfigFlags.Namespace != nil {
-		o.namespace = *o.ConfigFlags.Namespace
-	}
 	switch o.Color {
 	case "always":
 		o.color = true
@@ -180,10 +147,10 @@ func (o *AuditOptions) Complete(c *cobra.Command) error {
 
 // Validate checks flag values; it makes no API calls and reads no files.
 func (o *AuditOptions) Validate() error {
-	var err error
-	if o.profile, err = profile.Parse(o.Runtime); err != nil {
-		return usageErrorf(o.cmdPath, "--runtime: %v", err)
+	if err := o.validate(); err != nil {
+		return err
 	}
+	var err error
 	switch o.Output {
 	case "", printers.FormatWide, printers.FormatJSON, printers.FormatYAML:
 	default:
@@ -204,62 +171,24 @@ func (o *AuditOptions) Validate() error {
 			return usageErrorf(o.cmdPath, "--fail-on: %v", err)
 		}
 	}
-	if len(o.Filenames) > 0 {
-		switch {
-		case len(o.args) > 0:
-			return usageErrorf(o.cmdPath, "resource arguments (%s) read the cluster and cannot be combined with -f", strings.Join(o.args, " "))
-		case o.AllNamespaces || o.Selector != "" || o.FieldSelector != "" || o.PerPod:
-			return usageErrorf(o.cmdPath, "-A, -l, --field-selector and --per-pod apply to the live cluster, not to -f manifests")
-		}
-	}
-	if o.ChunkSize <= 0 {
-		return usageErrorf(o.cmdPath, "--chunk-size must be positive, got %d", o.ChunkSize)
-	}
 	return nil
 }
 
 // Run audits the manifests given with -f, or else the live cluster.
 func (o *AuditOptions) Run() error {
-	if len(o.Filenames) == 0 {
+	if o.live() {
 		return o.runLive(context.Background())
 	}
 	rep := report.New()
-	stats, err := manifest.Read(manifest.Options{Filenames: o.Filenames, Recursive: o.Recursive, Stdin: o.In},
-		func(w manifest.Workload) error {
-			o.auditWorkload(rep, &w)
-			return nil
+	err := o.readManifests(o.In, func(_ *manifest.Workload, t *audit.Target) {
+		o.auditor.Target(t, func(it report.Item, _ *engine.Result) {
+			rep.Items = append(rep.Items, it)
 		})
-	if err != nil {
-		return &ExitError{Code: ExitInput, Err: err}
-	}
-	_ = stats
-	return o.print(rep)
-}
-
-func (o *AuditOptions) auditWorkload(rep *report.Report, w *manifest.Workload) {
-	ns := w.Namespace
-	if ns == "" {
-		ns = o.namespace
-	}
-	if ns == "" {
-		ns = "default"
-	}
-	source := w.Source
-	if w.Document > 0 {
-		source = fmt.Sprintf("%s#%d", w.Source, w.Document)
-	}
-	o.auditor.Target(&audit.Target{
-		Namespace:     ns,
-		Workload:      report.WorkloadRef{Kind: w.Kind, Name: w.Name},
-		Source:        source,
-		Spec:          w.Spec,
-		Meta:          &w.PodMeta,
-		FieldPrefix:   w.FieldPrefix,
-		Profile:       o.profile,
-		UnknownFields: w.UnknownFields,
-	}, func(it report.Item, _ *engine.Result) {
-		rep.Items = append(rep.Items, it)
 	})
+	if err != nil {
+		return err
+	}
+	return o.print(rep)
 }
 
 func (o *AuditOptions) print(rep *report.Report) error {

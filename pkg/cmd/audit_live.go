@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/resource"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
@@ -26,55 +25,13 @@ import (
 
 // runLive audits the cluster of the current kubeconfig context.
 func (o *AuditOptions) runLive(ctx context.Context) error {
-	noConfig := &ExitError{Code: ExitCluster, Err: errors.New(
-		"no kubeconfig found (looked at --kubeconfig, $KUBECONFIG and ~/.kube/config), so there is no cluster to audit; " +
-			"to audit manifests without a cluster, pass them with -f FILE, -f DIR -R or -f -")}
-	// client-go would quietly fall back to http://localhost:8080, which
-	// only ever produces a confusing "connection refused".
-	if raw, err := o.ConfigFlags.ToRawKubeConfigLoader().RawConfig(); err == nil && len(raw.Clusters) == 0 &&
-		(o.ConfigFlags.APIServer == nil || *o.ConfigFlags.APIServer == "") {
-		return noConfig
-	}
-	cfg, err := o.ConfigFlags.ToRESTConfig()
-	if err != nil {
-		if clientcmd.IsEmptyConfig(err) {
-			return noConfig
-		}
-		return &ExitError{Code: ExitCluster, Err: fmt.Errorf("reading the kubeconfig: %w", err)}
-	}
-	clients, err := cluster.NewClients(cfg)
-	if err != nil {
-		return &ExitError{Code: ExitCluster, Err: err}
-	}
-
-	ns := ""
-	if !o.AllNamespaces {
-		if ns, _, err = o.ConfigFlags.ToRawKubeConfigLoader().Namespace(); err != nil {
-			return &ExitError{Code: ExitCluster, Err: fmt.Errorf("reading the namespace of the current context: %w", err)}
-		}
-	}
-	scopes, err := o.scopes(ns)
+	lc, err := o.connect()
 	if err != nil {
 		return err
 	}
-
-	progress := o.progress()
-	col, err := cluster.Collect(ctx, clients, cluster.Query{
-		Scopes:          scopes,
-		ChunkSize:       o.ChunkSize,
-		Runtime:         o.profile,
-		RuntimeExplicit: o.runtimeExplicit,
-		PerPod:          o.PerPod,
-		Progress:        progress,
-	})
-	if progress != nil {
-		fmt.Fprint(o.ErrOut, "\r\033[K")
-	}
+	col, err := o.collect(ctx, lc, o.ErrOut)
 	if err != nil {
-		return o.clusterError(err, cfg.Host)
-	}
-	for _, w := range col.Warnings {
-		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+		return err
 	}
 	if o.Output == printers.FormatJSON {
 		return o.streamJSON(col.Rollup)
@@ -86,17 +43,8 @@ func (o *AuditOptions) runLive(ctx context.Context) error {
 	return o.print(rep)
 }
 
-// progress returns a callback that keeps one line on a terminal's stderr
-// up to date; nil when stderr is not a terminal, so logs stay clean.
-func (o *AuditOptions) progress() func(int) {
-	if !isTerminal(o.ErrOut) {
-		return nil
-	}
-	return func(n int) { fmt.Fprintf(o.ErrOut, "\r\033[Kread %d pods...", n) }
-}
-
 // scopes turns the namespace flags and resource arguments into pod lists.
-func (o *AuditOptions) scopes(ns string) ([]cluster.Scope, error) {
+func (o *sourceOptions) scopes(ns string) ([]cluster.Scope, error) {
 	what := fmt.Sprintf("namespace %q", ns)
 	if o.AllNamespaces {
 		what = "all namespaces"
@@ -195,7 +143,7 @@ func joinSelectors(a, b string) string {
 
 // clusterError turns a failure to read the cluster into one clear line and
 // exit code 4.
-func (o *AuditOptions) clusterError(err error, host string) error {
+func (o *sourceOptions) clusterError(err error, host string) error {
 	var se *cluster.ScopeError
 	scope := ""
 	if errors.As(err, &se) {

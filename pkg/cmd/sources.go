@@ -1,0 +1,235 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
+	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/source/cluster"
+	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
+)
+
+// sourceOptions are the flags and steps that every command reading
+// workloads shares (audit, suggest-drop): local manifests with -f, or the
+// live cluster of the kubeconfig with -n/-A/-l/--field-selector and
+// resource arguments, and the runtime to assume. One implementation, so the
+// commands accept the same inputs and fail the same way.
+type sourceOptions struct {
+	ConfigFlags *genericclioptions.ConfigFlags
+
+	Filenames     []string
+	Recursive     bool
+	AllNamespaces bool
+	Selector      string
+	FieldSelector string
+	ChunkSize     int64
+	PerPod        bool
+	Runtime       string
+
+	args            []string
+	runtimeExplicit bool
+	profile         profile.Profile
+	// namespace is -n as given, for manifests that set none.
+	namespace string
+	cmdPath   string
+	// hasPerPod: the command offers --per-pod.
+	hasPerPod bool
+	// verb is what the command does to workloads ("audit"), for messages.
+	verb string
+}
+
+func newSourceOptions() sourceOptions {
+	return sourceOptions{
+		ConfigFlags: genericclioptions.NewConfigFlags(true),
+		Runtime:     "containerd",
+		ChunkSize:   cluster.DefaultChunkSize,
+	}
+}
+
+// addFlags registers the source flags; verb completes "manifests to ...".
+func (s *sourceOptions) addFlags(cmd *cobra.Command, verb string, perPod bool) {
+	s.verb = verb
+	f := cmd.Flags()
+	cap := strings.ToUpper(verb[:1]) + verb[1:]
+	f.StringSliceVarP(&s.Filenames, "filename", "f", nil, "Files, directories or URLs of manifests to "+verb+"; - reads standard input")
+	f.BoolVarP(&s.Recursive, "recursive", "R", false, "Process the directories named in -f recursively")
+	f.BoolVarP(&s.AllNamespaces, "all-namespaces", "A", false, cap+" pods in all namespaces")
+	f.StringVarP(&s.Selector, "selector", "l", "", "Label selector for the pods (and workloads) to "+verb+", e.g. -l app=web")
+	f.StringVar(&s.FieldSelector, "field-selector", "", "Field selector for the pods to "+verb+", e.g. --field-selector spec.nodeName=node-1")
+	f.Int64Var(&s.ChunkSize, "chunk-size", s.ChunkSize, "Pods per page when listing (0 is not allowed: "+verb+"s always paginate)")
+	if perPod {
+		s.hasPerPod = true
+		f.BoolVar(&s.PerPod, "per-pod", false, "Show every pod on its own row instead of one row per workload container")
+	}
+	f.StringVar(&s.Runtime, "runtime", s.Runtime, "Container runtime to "+verb+" for: containerd, cri-o or docker (also a node's runtime string such as cri-o://1.17.3)")
+	addConfigFlags(s.ConfigFlags, f)
+	_ = cmd.RegisterFlagCompletionFunc("runtime", fixedCompletion("containerd", "cri-o", "docker"))
+}
+
+// addConfigFlags is kubectl's own kubeconfig flag set.
+func addConfigFlags(c *genericclioptions.ConfigFlags, f *pflag.FlagSet) { c.AddFlags(f) }
+
+// complete records what only the command line knows.
+func (s *sourceOptions) complete(c *cobra.Command, args []string) {
+	s.args = args
+	s.cmdPath = c.CommandPath()
+	s.runtimeExplicit = c.Flags().Changed("runtime")
+	if c.Flags().Changed("namespace") && s.ConfigFlags.Namespace != nil {
+		s.namespace = *s.ConfigFlags.Namespace
+	}
+}
+
+// validate checks the source flags; no API calls, no files.
+func (s *sourceOptions) validate() error {
+	var err error
+	if s.profile, err = profile.Parse(s.Runtime); err != nil {
+		return usageErrorf(s.cmdPath, "--runtime: %v", err)
+	}
+	if len(s.Filenames) > 0 {
+		switch {
+		case len(s.args) > 0:
+			return usageErrorf(s.cmdPath, "resource arguments (%s) read the cluster and cannot be combined with -f", strings.Join(s.args, " "))
+		case s.AllNamespaces || s.Selector != "" || s.FieldSelector != "" || s.PerPod:
+			if s.hasPerPod {
+				return usageErrorf(s.cmdPath, "-A, -l, --field-selector and --per-pod apply to the live cluster, not to -f manifests")
+			}
+			return usageErrorf(s.cmdPath, "-A, -l and --field-selector apply to the live cluster, not to -f manifests")
+		}
+	}
+	if s.ChunkSize <= 0 {
+		return usageErrorf(s.cmdPath, "--chunk-size must be positive, got %d", s.ChunkSize)
+	}
+	return nil
+}
+
+// live reports whether the command reads the cluster rather than -f.
+func (s *sourceOptions) live() bool { return len(s.Filenames) == 0 }
+
+// readManifests reads the -f inputs and calls visit with each workload and
+// the audit target built from it. An unreadable input is an input error
+// (exit 3); visit is then not called again, and the caller prints nothing.
+func (s *sourceOptions) readManifests(in io.Reader, visit func(w *manifest.Workload, t *audit.Target)) error {
+	_, err := manifest.Read(manifest.Options{Filenames: s.Filenames, Recursive: s.Recursive, Stdin: in},
+		func(w manifest.Workload) error {
+			t := s.manifestTarget(&w)
+			visit(&w, &t)
+			return nil
+		})
+	if err != nil {
+		return &ExitError{Code: ExitInput, Err: err}
+	}
+	return nil
+}
+
+// manifestTarget is the audit target of one manifest workload: its
+// namespace, or -n, or "default", as kubectl apply would place it.
+func (s *sourceOptions) manifestTarget(w *manifest.Workload) audit.Target {
+	ns := w.Namespace
+	if ns == "" {
+		ns = s.namespace
+	}
+	if ns == "" {
+		ns = "default"
+	}
+	source := w.Source
+	if w.Document > 0 {
+		source = fmt.Sprintf("%s#%d", w.Source, w.Document)
+	}
+	return audit.Target{
+		Namespace:     ns,
+		Workload:      report.WorkloadRef{Kind: w.Kind, Name: w.Name},
+		Source:        source,
+		Spec:          w.Spec,
+		Meta:          &w.PodMeta,
+		FieldPrefix:   w.FieldPrefix,
+		Profile:       s.profile,
+		UnknownFields: w.UnknownFields,
+	}
+}
+
+// liveClients are the clients of the kubeconfig's cluster.
+type liveClients struct {
+	cluster.Clients
+	Host string
+	// Namespace is the namespace the command reads ("" with -A).
+	Namespace string
+}
+
+// connect builds the clients for the live cluster, refusing clearly when
+// there is no kubeconfig at all.
+func (s *sourceOptions) connect() (*liveClients, error) {
+	noConfig := &ExitError{Code: ExitCluster, Err: fmt.Errorf(
+		"no kubeconfig found (looked at --kubeconfig, $KUBECONFIG and ~/.kube/config), so there is no cluster to %s; "+
+			"to %s manifests without a cluster, pass them with -f FILE, -f DIR -R or -f -", s.verb, s.verb)}
+	// client-go would quietly fall back to http://localhost:8080, which
+	// only ever produces a confusing "connection refused".
+	if raw, err := s.ConfigFlags.ToRawKubeConfigLoader().RawConfig(); err == nil && len(raw.Clusters) == 0 &&
+		(s.ConfigFlags.APIServer == nil || *s.ConfigFlags.APIServer == "") {
+		return nil, noConfig
+	}
+	cfg, err := s.ConfigFlags.ToRESTConfig()
+	if err != nil {
+		if clientcmd.IsEmptyConfig(err) {
+			return nil, noConfig
+		}
+		return nil, &ExitError{Code: ExitCluster, Err: fmt.Errorf("reading the kubeconfig: %w", err)}
+	}
+	clients, err := cluster.NewClients(cfg)
+	if err != nil {
+		return nil, &ExitError{Code: ExitCluster, Err: err}
+	}
+	lc := &liveClients{Clients: clients, Host: cfg.Host}
+	if !s.AllNamespaces {
+		if lc.Namespace, _, err = s.ConfigFlags.ToRawKubeConfigLoader().Namespace(); err != nil {
+			return nil, &ExitError{Code: ExitCluster, Err: fmt.Errorf("reading the namespace of the current context: %w", err)}
+		}
+	}
+	return lc, nil
+}
+
+// collect lists the pods the flags and arguments select, with each node's
+// runtime and the owner links, and rolls them up per workload. Warnings
+// about degraded lookups go to errOut.
+func (s *sourceOptions) collect(ctx context.Context, lc *liveClients, errOut io.Writer) (*cluster.Collected, error) {
+	scopes, err := s.scopes(lc.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	progress := progressLine(errOut)
+	col, err := cluster.Collect(ctx, lc.Clients, cluster.Query{
+		Scopes:          scopes,
+		ChunkSize:       s.ChunkSize,
+		Runtime:         s.profile,
+		RuntimeExplicit: s.runtimeExplicit,
+		PerPod:          s.PerPod,
+		Progress:        progress,
+	})
+	if progress != nil {
+		fmt.Fprint(errOut, "\r\033[K")
+	}
+	if err != nil {
+		return nil, s.clusterError(err, lc.Host)
+	}
+	for _, w := range col.Warnings {
+		fmt.Fprintf(errOut, "Warning: %s\n", w)
+	}
+	return col, nil
+}
+
+// progressLine returns a callback that keeps one line on a terminal's
+// stderr up to date; nil when stderr is not a terminal, so logs stay clean.
+func progressLine(errOut io.Writer) func(int) {
+	if !isTerminal(errOut) {
+		return nil
+	}
+	return func(n int) { fmt.Fprintf(errOut, "\r\033[Kread %d pods...", n) }
+}

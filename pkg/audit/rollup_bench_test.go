@@ -1,0 +1,93 @@
+package audit
+
+import (
+	"fmt"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
+)
+
+// benchPod is one pod of the benchmark cluster with what Collect derives
+// from it before Add.
+type benchPod struct {
+	name     string
+	workload report.WorkloadRef
+	spec     *corev1.PodSpec
+	profile  profile.Profile
+}
+
+// benchCluster builds n pods shaped like hack/bench-live.sh's cluster: the
+// examples' pod specs, 70% as replicas of Deployments of ~6 pods and 30%
+// bare, spread over nodes with four runtimes, each pod with its own
+// service-account token volume mounted into every container.
+func benchCluster(b *testing.B, n int) []benchPod {
+	b.Helper()
+	var specs []*corev1.PodSpec
+	_, err := manifest.Read(manifest.Options{Filenames: []string{"../../examples"}, Recursive: true}, func(w manifest.Workload) error {
+		specs = append(specs, w.Spec)
+		return nil
+	})
+	if err != nil || len(specs) == 0 {
+		b.Fatalf("reading the examples: %v (%d specs)", err, len(specs))
+	}
+	var runtimes []profile.Profile
+	for _, s := range []string{"containerd://2.1.4", "containerd://1.7.27", "cri-o://1.33.2", "cri-o://1.20.3"} {
+		p, err := profile.Parse(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtimes = append(runtimes, p)
+	}
+	pods := make([]benchPod, n)
+	for i := range pods {
+		deploy := i%10 < 7
+		w := report.WorkloadRef{Kind: "Pod", Name: fmt.Sprintf("bare-%d", i)}
+		spec := specs[i%len(specs)]
+		if deploy {
+			d := i / 6
+			w = report.WorkloadRef{Kind: "Deployment", Name: fmt.Sprintf("web-%d", d)}
+			spec = specs[d%len(specs)]
+		}
+		s := spec.DeepCopy()
+		token := fmt.Sprintf("kube-api-access-%05d", i)
+		s.NodeName = fmt.Sprintf("node-%02d", i%20)
+		s.Volumes = append(s.Volumes, corev1.Volume{Name: token, VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{}}})
+		for _, list := range [][]corev1.Container{s.InitContainers, s.Containers} {
+			for j := range list {
+				list[j].VolumeMounts = append(list[j].VolumeMounts, corev1.VolumeMount{Name: token, MountPath: "/var/run/secrets/kubernetes.io/serviceaccount", ReadOnly: true})
+			}
+		}
+		pods[i] = benchPod{name: fmt.Sprintf("pod-%d", i), workload: w, spec: s, profile: runtimes[(i/3)%len(runtimes)]}
+	}
+	return pods
+}
+
+// BenchmarkRollup is the live audit's own work per pod once the pod is
+// decoded: Relevant, Add (the key and the grouping) and Each (one engine
+// evaluation and one report item per container of each group).
+func BenchmarkRollup(b *testing.B) {
+	const n = 10000
+	pods := benchCluster(b, n)
+	a := New()
+	b.ReportAllocs()
+	groups, items := 0, 0
+	for b.Loop() {
+		roll := &Rollup{}
+		for i := range pods {
+			p := &pods[i]
+			if err := roll.Add(Target{Namespace: "shop", Workload: p.workload, Spec: Relevant(p.spec), FieldPrefix: "spec", Profile: p.profile}, p.name); err != nil {
+				b.Fatal(err)
+			}
+		}
+		groups, items = roll.Len(), 0
+		roll.Each(a, func(report.Item, *engine.Result) { items++ })
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "pods/s")
+	b.ReportMetric(float64(groups), "groups")
+	b.ReportMetric(float64(items), "items")
+}

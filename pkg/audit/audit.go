@@ -74,8 +74,14 @@ func (a *Auditor) Target(t *Target, visit func(report.Item, *engine.Result)) {
 		if len(t.UnknownFields) > 0 {
 			item.Warnings = append(item.Warnings, unknownFieldWarnings(t, ref)...)
 		}
-		if len(t.Notes) > 0 {
-			item.Notes = append(append([]string(nil), t.Notes...), item.Notes...)
+		if len(t.Notes) > 0 || t.Profile.Kind == profile.CRIO {
+			notes := append([]string(nil), t.Notes...)
+			if t.Profile.Kind == profile.CRIO {
+				// FACTS §2.1: the node's crio.conf may change the defaults,
+				// and the API does not show it.
+				notes = append(notes, engine.CRIOConfigNote)
+			}
+			item.Notes = append(notes, item.Notes...)
 		}
 		visit(item, &res)
 	}

@@ -339,11 +339,11 @@ func resolveUser(in *Input, pod *corev1.PodSpec, sc *corev1.SecurityContext) Use
 		u.UID, u.Source = psc.RunAsUser, SourcePodRunAsUser
 	case sc != nil && sc.RunAsNonRoot != nil:
 		if *sc.RunAsNonRoot {
-			return UserInfo{Kind: UserNonRoot, Source: SourceContainerRunAsNonRoot}
+			return nonRootUser(in, SourceContainerRunAsNonRoot)
 		}
 		// An explicit false at container level overrides the pod's true.
 	case psc != nil && psc.RunAsNonRoot != nil && *psc.RunAsNonRoot:
-		return UserInfo{Kind: UserNonRoot, Source: SourcePodRunAsNonRoot}
+		return nonRootUser(in, SourcePodRunAsNonRoot)
 	}
 	if u.UID == nil && in.ObservedUID != nil {
 		u.UID, u.Source = in.ObservedUID, SourceObserved
@@ -357,6 +357,16 @@ func resolveUser(in *Input, pod *corev1.PodSpec, sc *corev1.SecurityContext) Use
 		u.Kind = UserNonRoot
 	}
 	return u
+}
+
+// nonRootUser is the user of a runAsNonRoot container: the kubelet refuses to
+// start it as UID 0, so it is non-root; the UID itself is the one the runtime
+// reports, when it does (FACTS §6 rule 4).
+func nonRootUser(in *Input, source string) UserInfo {
+	if in.ObservedUID != nil && *in.ObservedUID != 0 {
+		return UserInfo{Kind: UserNonRoot, UID: in.ObservedUID, Source: SourceObserved}
+	}
+	return UserInfo{Kind: UserNonRoot, Source: source}
 }
 
 // ExplicitlyAdded is the part of the bounding set the spec asks for rather

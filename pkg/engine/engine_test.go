@@ -136,6 +136,9 @@ func TestUserResolution(t *testing.T) {
 		{"observed non-root", withObserved(in(ctrd, nil), 65532), UserNonRoot, ptr.To[int64](65532), SourceObserved, true, false},
 		{"spec runAsUser beats observed", withObserved(in(ctrd, s(uid(0))), 1000), UserRoot, ptr.To[int64](0), SourceContainerRunAsUser, false, false},
 		{"runAsNonRoot beats observed", withObserved(in(ctrd, s(nonRoot(true))), 0), UserNonRoot, nil, SourceContainerRunAsNonRoot, true, false},
+		// runAsNonRoot says non-root; the runtime says which UID (FACTS §6 rule 4).
+		{"runAsNonRoot with observed uid", withObserved(in(ctrd, s(nonRoot(true))), 1000), UserNonRoot, ptr.To[int64](1000), SourceObserved, true, false},
+		{"pod runAsNonRoot with observed uid", withObserved(in(ctrd, nil, podNonRoot(true)), 2000), UserNonRoot, ptr.To[int64](2000), SourceObserved, true, false},
 		{"nothing known", in(ctrd, nil), UserUnknown, nil, "", false, true},
 	}
 	for _, tt := range tests {

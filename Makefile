@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/kubectl-caps/kubectl-caps/pkg/cmd.version=$(VER
              -X github.com/kubectl-caps/kubectl-caps/pkg/cmd.commit=$(COMMIT)
 FUZZTIME  ?= 5s
 
-.PHONY: all build test test-unit fuzz lint verify verify-docs verify-mod docs bench clean
+.PHONY: all build test test-unit testbin test-integration test-e2e fuzz lint verify verify-docs verify-mod docs bench clean
 
 all: build
 
@@ -15,12 +15,28 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kubectl-caps
 
-## test: everything CI checks: verify, unit tests, short fuzzing
-test: verify test-unit fuzz
+## test: everything CI checks: verify, unit tests, short fuzzing, integration
+## tests against a real kube-apiserver, end-to-end tests through the real
+## kubectl, and the release tests (goreleaser, krew)
+test: verify test-unit fuzz test-integration test-e2e test-release
 
 ## test-unit: the unit tests only (fast, no cluster)
 test-unit:
 	$(GO) test -count=1 ./...
+
+## testbin: build (or reuse from ~/.cache) etcd, kube-apiserver and kubectl
+testbin:
+	hack/testbin.sh >/dev/null
+
+# -count=1: these tests drive external binaries and a server that go test's
+# cache cannot see, so a cached "ok" would prove nothing.
+## test-integration: the live-cluster tests against a real etcd + kube-apiserver
+test-integration: testbin
+	KUBECTL_CAPS_TESTBIN="$$(hack/testbin.sh)" $(GO) test -count=1 -tags integration ./internal/testserver/... ./test/integration/...
+
+## test-e2e: the built plugin run through the real kubectl, as a user runs it
+test-e2e: testbin
+	KUBECTL_CAPS_TESTBIN="$$(hack/testbin.sh)" $(GO) test -count=1 -tags e2e ./test/e2e/...
 
 ## fuzz: run every fuzz target for $(FUZZTIME)
 fuzz:

@@ -3,9 +3,9 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 
+	"github.com/go-logr/logr"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	// Every auth provider kubectl supports (exec, OIDC, ...), so any
 	// kubeconfig that works with kubectl works here.
@@ -20,8 +20,7 @@ func main() {
 	// ("couldn't get current server API group list"), several lines before
 	// the one error line this command prints for the same cause. Every
 	// failure reaches the user through that line, so klog stays silent.
-	klog.LogToStderr(false)
-	klog.SetOutput(io.Discard)
+	klog.SetLogger(logr.Discard())
 
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 	err := cmd.NewCmdRoot(streams).Execute()

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/cli-runtime/pkg/resource"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
@@ -44,7 +45,7 @@ func (o *AuditOptions) runLive(ctx context.Context) error {
 }
 
 // scopes turns the namespace flags and resource arguments into pod lists.
-func (o *sourceOptions) scopes(ns string) ([]cluster.Scope, error) {
+func (o *sourceOptions) scopes(ns, host string) ([]cluster.Scope, error) {
 	what := fmt.Sprintf("namespace %q", ns)
 	if o.AllNamespaces {
 		what = "all namespaces"
@@ -62,8 +63,13 @@ func (o *sourceOptions) scopes(ns string) ([]cluster.Scope, error) {
 		Do()
 	infos, err := r.Infos()
 	if err != nil {
-		if isConnectionError(err) || apierrors.IsUnauthorized(err) || apierrors.IsForbidden(err) {
-			return nil, o.clusterError(err, "")
+		// ContinueOnError aggregates one error per argument; a cluster
+		// failure among them decides the exit code, not the usage errors.
+		for _, e := range utilerrors.Flatten(asAggregate(err)).Errors() {
+			if isConnectionError(e) || apierrors.IsUnauthorized(e) || apierrors.IsForbidden(e) ||
+				apierrors.IsTimeout(e) || isTimeout(e) {
+				return nil, o.clusterError(e, host)
+			}
 		}
 		return nil, usageErrorf(o.cmdPath, "%v", err)
 	}
@@ -152,6 +158,9 @@ func (o *sourceOptions) clusterError(err error, host string) error {
 	}
 	var msg string
 	switch {
+	case apierrors.IsForbidden(err) && scope == "":
+		// Reading a named resource (deploy/web, deployments) was refused.
+		msg = fmt.Sprintf("the cluster refused to show what the arguments name (%s); ask for get/list on it, or audit the pods of a namespace you may read with -n", apiMessage(err))
 	case apierrors.IsForbidden(err) && o.AllNamespaces:
 		msg = fmt.Sprintf("you may not list pods in all namespaces (%s); audit a namespace you may read with -n NAMESPACE", apiMessage(err))
 	case apierrors.IsForbidden(err):
@@ -211,4 +220,13 @@ func rootCause(err error) error {
 
 func runtimeConvert(in map[string]any, out any) error {
 	return runtime.DefaultUnstructuredConverter.FromUnstructured(in, out)
+}
+
+// asAggregate views err as an aggregate of errors, one when it is not.
+func asAggregate(err error) utilerrors.Aggregate {
+	var agg utilerrors.Aggregate
+	if errors.As(err, &agg) {
+		return agg
+	}
+	return utilerrors.NewAggregate([]error{err})
 }

@@ -200,7 +200,7 @@ func (s *sourceOptions) connect() (*liveClients, error) {
 // runtime and the owner links, and rolls them up per workload. Warnings
 // about degraded lookups go to errOut.
 func (s *sourceOptions) collect(ctx context.Context, lc *liveClients, errOut io.Writer) (*cluster.Collected, error) {
-	scopes, err := s.scopes(lc.Namespace)
+	scopes, err := s.scopes(lc.Namespace, lc.Host)
 	if err != nil {
 		return nil, err
 	}

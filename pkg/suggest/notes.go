@@ -60,7 +60,7 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 		switch {
 		case e.All:
 			if e.Raw != "ALL" {
-				add(NoteNonCanonical, "%s entry %q works on every runtime, but Pod Security Admission compares exact strings (restricted requires \"ALL\" in drop)%s.",
+				add(NoteNonCanonical, "The %s entry %q works on every runtime, but Pod Security Admission compares exact strings (restricted requires \"ALL\" in drop)%s.",
 					e.List, e.Raw, allTail(s.Capabilities, e.List))
 			}
 		case !e.IntendedKnown:
@@ -72,7 +72,7 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 			if p.Kind == profile.CRIO || p.Kind == profile.Docker {
 				what = p.Name() + " refuses to create the container because of it"
 			}
-			add(NoteUnknownName, "%s entry %q names no capability%s: %s%s.", e.List, e.Raw, hint, what, tail(e))
+			add(NoteUnknownName, "The %s entry %q names no capability%s: %s%s.", e.List, e.Raw, hint, what, tail(e))
 		case e.Prefixed:
 			var what string
 			switch {
@@ -83,9 +83,9 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 			default:
 				what = fmt.Sprintf("works on %s, but does nothing on containerd, and Pod Security Admission rejects it", p.Name())
 			}
-			add(NoteCapPrefix, "%s entry %q %s%s.", e.List, e.Raw, what, tail(e))
+			add(NoteCapPrefix, "The %s entry %q %s%s.", e.List, e.Raw, what, tail(e))
 		case e.Raw != e.Intended.String():
-			add(NoteNonCanonical, "%s entry %q works on every runtime, but Pod Security Admission compares exact strings%s.", e.List, e.Raw, tail(e))
+			add(NoteNonCanonical, "The %s entry %q works on every runtime, but Pod Security Admission compares exact strings%s.", e.List, e.Raw, tail(e))
 		}
 	}
 	for _, cp := range (x.classes.addNamed & x.classes.dropNamed).Caps() {
@@ -112,25 +112,25 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 	}
 	nbs := capability.NET_BIND_SERVICE
 	if x.portOK && r.User.Kind == engine.UserNonRoot && dropped.Has(nbs) {
-		add(NoteNonRootLowPort, "runs as non-root and declares containerPort %d: a non-root process holds no capability after exec, so it binds that port only through "+
+		add(NoteNonRootLowPort, "It runs as non-root and declares containerPort %d: a non-root process holds no capability after exec, so it binds that port only through "+
 			"file capabilities on its binary (then keep NET_BIND_SERVICE with --keep, or exec fails with EPERM) or through the sysctl %s.", x.port, portSysctl)
 	}
 	if x.portNeed.Has(nbs) && x.target.Has(nbs) && !r.Context.HostNetwork {
-		add(NotePortSysctl, "instead of keeping NET_BIND_SERVICE, the pod can set the Pod Security Standards safe sysctl %s=%d in spec.securityContext.sysctls and drop it too; "+
+		add(NotePortSysctl, "Instead of keeping NET_BIND_SERVICE, the pod can set the Pod Security Standards safe sysctl %s=%d in spec.securityContext.sysctls and drop it too; "+
 			"containerd 2.0 and later and Docker already set it to 0 for pods without hostNetwork.", portSysctl, x.port)
 	}
 	raw := capability.NET_RAW
 	if x.H.Has(raw) && (dropped.Has(raw) || o.Keep.Has(raw)) && !r.Context.HostNetwork {
-		add(NotePingSysctl, "if the container uses ping, the Pod Security Standards safe sysctl net.ipv4.ping_group_range (e.g. \"0 2147483647\" in spec.securityContext.sysctls) "+
+		add(NotePingSysctl, "If the container uses ping, the Pod Security Standards safe sysctl net.ipv4.ping_group_range (e.g. \"0 2147483647\" in spec.securityContext.sysctls) "+
 			"lets it send ICMP echo without NET_RAW; containerd 2.0 and later and Docker set it by default, except in user-namespaced pods.")
 	}
 	if dropped != 0 {
-		lead := ""
+		why := ""
 		if gone := x.explicit & dropped; gone != 0 && r.User.Kind == engine.UserNonRoot {
-			lead = fmt.Sprintf("it runs as non-root and adds %s explicitly, which is usually for such a binary. ", strings.Join(gone.Names(), ", "))
+			why = fmt.Sprintf(" It runs as non-root and adds %s explicitly, which is usually done for such a binary.", strings.Join(gone.Names(), ", "))
 		}
-		add(NoteFileCaps, "%sA binary carrying file capabilities (setcap …=+ep) fails at exec with EPERM when one of them is no longer in the bounding set; "+
-			"if the image has one, keep its capabilities with --keep.", lead)
+		add(NoteFileCaps, "A binary carrying file capabilities (setcap …=+ep) fails at exec with EPERM when one of them is no longer in the bounding set; "+
+			"if the image has one, keep its capabilities with --keep.%s", why)
 	}
 	for _, cp := range x.target.Caps() {
 		rk, by := x.risk(cp)
@@ -140,11 +140,11 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 		}
 	}
 	if s.Strategy == Strict && x.target&^capability.SetOf(nbs) != 0 {
-		add(NotePSSRestricted, "keeps %s, so the container cannot meet Pod Security Standards restricted, which lets a container add only NET_BIND_SERVICE.",
+		add(NotePSSRestricted, "It keeps %s, so the container cannot meet Pod Security Standards restricted, which lets a container add only NET_BIND_SERVICE.",
 			strings.Join((x.target&^capability.SetOf(nbs)).Names(), ", "))
 	}
 	if p.Name() == "unknown" {
-		add(NoteUnknownRuntime, "the container runtime is unknown, so its default set is not known and the lists cover only what the spec adds; --strategy=strict does not depend on the runtime.")
+		add(NoteUnknownRuntime, "The container runtime is unknown, so its default set is not known and the lists cover only what the spec adds; --strategy=strict does not depend on the runtime.")
 	}
 	return n
 }

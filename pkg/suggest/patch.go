@@ -3,6 +3,7 @@ package suggest
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,8 +28,10 @@ const (
 type Target struct {
 	Prefix    string
 	Patchable bool
-	// Why explains a kind that cannot be patched.
-	Why string
+	// Code and Why say why a kind cannot be patched: NoteImmutable,
+	// NoteUnknownWorkload or NoteNoTemplate.
+	Code string
+	Why  string
 }
 
 // TargetOf is the patch target of a workload kind.
@@ -41,13 +44,13 @@ func TargetOf(kind string) Target {
 	case "PodTemplate":
 		return Target{Prefix: PrefixPodTemplate, Patchable: true}
 	case "Pod":
-		return Target{Prefix: PrefixPod, Why: "a Pod's containers cannot change their securityContext after creation (the pod spec is immutable): " +
+		return Target{Prefix: PrefixPod, Code: NoteImmutable, Why: "A Pod's containers cannot change their securityContext after creation (the pod spec is immutable): " +
 			"change the manifest or the controller that creates the pod, and recreate it"}
 	case "Job":
-		return Target{Prefix: PrefixController, Why: "a Job's pod template cannot change after creation (spec.template is immutable): " +
+		return Target{Prefix: PrefixController, Code: NoteImmutable, Why: "A Job's pod template cannot change after creation (spec.template is immutable): " +
 			"change the manifest (or the CronJob that creates it) and recreate the Job"}
 	}
-	return Target{Why: fmt.Sprintf("kubectl caps does not know where a %s keeps its pod template: change the template in the %s itself", kind, kind)}
+	return Target{Code: NoteUnknownWorkload, Why: fmt.Sprintf("kubectl caps does not know where a %s keeps its pod template: change the template in the %s itself", kind, kind)}
 }
 
 // Rollout says what happens to running pods when a kind's template changes.
@@ -149,6 +152,24 @@ func oldList(sc *corev1.SecurityContext, which string) []string {
 		out[i] = string(s)
 	}
 	return out
+}
+
+// Merge combines the lists suggested for one container on several
+// runtimes (a workload whose pods run on nodes with different runtimes)
+// into lists that never give a runtime more than its own suggestion: every
+// drop of either, and the adds that neither drops.
+func Merge(a, b Capabilities) Capabilities {
+	drop := append(slices.Clone(a.Drop), b.Drop...)
+	slices.SortFunc(drop, compareNames)
+	drop = slices.Compact(drop)
+	var add []string
+	for _, n := range append(slices.Clone(a.Add), b.Add...) {
+		if !slices.Contains(drop, n) && !slices.Contains(add, n) {
+			add = append(add, n)
+		}
+	}
+	slices.Sort(add)
+	return Capabilities{Add: add, Drop: drop}
 }
 
 // Op is one RFC 6902 operation.

@@ -138,6 +138,7 @@ const (
 	NoteImmutable       = "immutable"
 	NoteNotInTemplate   = "not-in-template"
 	NoteUnknownWorkload = "unknown-workload"
+	NoteNoTemplate      = "no-template"
 )
 
 // portSysctl is the sysctl that lowers the privileged port range

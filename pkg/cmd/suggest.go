@@ -1,0 +1,355 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
+	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
+	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
+	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
+	"github.com/kubectl-caps/kubectl-caps/pkg/suggest"
+)
+
+// Output formats of suggest-drop besides json and yaml.
+const (
+	formatPatch           = "patch"
+	formatJSONPatch       = "json-patch"
+	formatKubectl         = "kubectl"
+	formatSecurityContext = "securitycontext"
+)
+
+// SuggestOptions holds the flags of `kubectl caps suggest-drop`.
+type SuggestOptions struct {
+	sourceOptions
+
+	Strategy  string
+	Keep      []string
+	Output    string
+	NoHeaders bool
+	FailOn    string
+
+	strategy suggest.Strategy
+	keep     capability.Set
+	failOn   catalog.Risk
+	auditor  *audit.Auditor
+
+	genericiooptions.IOStreams
+}
+
+// NewSuggestOptions returns options with the defaults.
+func NewSuggestOptions(streams genericiooptions.IOStreams) *SuggestOptions {
+	return &SuggestOptions{
+		sourceOptions: newSourceOptions(),
+		Strategy:      string(suggest.Catalog),
+		IOStreams:     streams,
+	}
+}
+
+// NewCmdSuggest builds `kubectl caps suggest-drop`.
+func NewCmdSuggest(streams genericiooptions.IOStreams) *cobra.Command {
+	o := NewSuggestOptions(streams)
+	cmd := &cobra.Command{
+		Use:   "suggest-drop [TYPE[/NAME] ...] [-n NAMESPACE | -A] [-l SELECTOR] | suggest-drop -f FILENAME",
+		Short: "Suggest which capabilities each container should drop, as patches",
+		Long: `Suggest, per workload and container, which of the Linux capabilities it holds
+it should drop and which it should keep, each with its reason, and print the
+change as patches you can review and apply. It never writes to the cluster:
+applying is your kubectl patch, which -o kubectl prints ready to run.
+
+What a container holds is computed as audit computes it (runtime defaults,
+add/drop as the runtime reads them, ALL, privileged, the user).
+
+Strategies:
+  catalog (default)  drop what the catalog recommends dropping, and every
+                     capability the spec adds explicitly that is risky: risk
+                     high or critical, or medium where the catalog does not
+                     say keep (risk raised by hostPID, hostNetwork, hostIPC or
+                     hostPath where the catalog says so); keep the rest.
+  strict             drop: ["ALL"], then add back only what the container
+                     needs: --keep, and NET_BIND_SERVICE when it runs as root
+                     (or as the image's unknown user) and declares a
+                     containerPort below 1024. The result meets the Pod
+                     Security Standards restricted capability rules whenever
+                     that keep list allows it.
+
+--keep=CAP,... keeps capabilities under either strategy, if the container
+holds them; a suggestion never adds a capability the container does not hold.
+
+The new lists are written the way Pod Security Admission compares them: names
+without CAP_, in upper case, "ALL" in upper case, and never the same name in
+add and drop (Docker lets add win). A container that already holds only what
+it should gets an empty DROP and no patch.
+
+Notes say what else matters: privileged: true must go first (no drop list works
+under it); CAP_-prefixed entries do nothing on containerd and are rewritten; the
+sysctls net.ipv4.ip_unprivileged_port_start and net.ipv4.ping_group_range
+replace NET_BIND_SERVICE and NET_RAW; a binary with file capabilities outside
+the new bounding set fails with EPERM at exec.
+
+Sources are those of audit: without -f the cluster of the current kubeconfig
+context (-n, -A, -l, --field-selector, resource arguments; each pod judged with
+its node's runtime), or manifests with -f. Live, the patch is computed from the
+pod template of the workload's controller, which suggest-drop lists
+(deployments, statefulsets, daemonsets, replicasets, replicationcontrollers,
+cronjobs: list verb) besides what audit reads; a bare pod is read with get.
+
+Output (-o):
+  (table)          NAMESPACE, WORKLOAD, CONTAINER, DROP, KEEP, NOTES (note
+                   codes; the notes themselves go to stderr)
+  json, yaml       a DropSuggestionList (caps.kubectl-caps.io/v1alpha1) with
+                   drop and keep as {capability, risk, reason}, notes as
+                   {code, message}, and the new capabilities lists
+  patch            one strategic-merge patch per workload (YAML), aimed at the
+                   controller: a Deployment, not its ReplicaSet or pods; a
+                   CronJob at spec.jobTemplate.spec.template.spec
+  json-patch       the same as RFC 6902 operations with index paths, each
+                   container guarded by a test of its name
+  kubectl          one ready "kubectl patch ... --type strategic -p '...'"
+                   command per workload
+  securitycontext  each container's securityContext with the new lists, to
+                   paste into a manifest
+Bare Pods and bare Jobs cannot change their pod template after creation, and
+ephemeral containers cannot change at all: they get a note and no patch.
+
+` + exitCodesHelp,
+		Example: `  # What every workload in the current namespace should drop
+  kubectl caps suggest-drop
+
+  # The strict shape for one deployment, as a command to run
+  kubectl caps suggest-drop deploy/web --strategy=strict -o kubectl
+
+  # Keep NET_RAW for a container that must ping, and see why the rest goes
+  kubectl caps suggest-drop -n shop --keep=NET_RAW -o yaml
+
+  # Patches for local manifests, applied to the files without a cluster
+  kubectl caps suggest-drop -f deploy.yaml -o patch > caps.patch.yaml
+  kubectl patch --local -f deploy.yaml --type strategic --patch-file caps.patch.yaml -o yaml
+
+  # The securityContext to paste into each container of a Helm chart
+  helm template ./chart | kubectl caps suggest-drop -f - -o securitycontext
+
+  # Fail a CI job while any container still holds a high or critical capability it should drop
+  kubectl caps suggest-drop -f deploy/ -R --fail-on=high`,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(c, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+	o.addFlags(cmd, "check", false)
+	f := cmd.Flags()
+	f.StringVar(&o.Strategy, "strategy", o.Strategy, "How much to keep: catalog (drop what the catalog says to drop and risky explicit adds) or strict (drop ALL, add back only what is needed)")
+	f.StringSliceVar(&o.Keep, "keep", nil, "Capabilities to keep whatever the strategy says, e.g. --keep=NET_RAW,SYS_PTRACE (any case, with or without CAP_)")
+	f.StringVarP(&o.Output, "output", "o", "", "Output format: json, yaml, patch, json-patch, kubectl or securitycontext (default: table)")
+	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
+	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container should drop a capability whose risk is at least this: low, medium, high or critical")
+	_ = cmd.RegisterFlagCompletionFunc("strategy", fixedCompletion("catalog", "strict"))
+	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion("json", "yaml", formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext))
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("low", "medium", "high", "critical"))
+	_ = cmd.RegisterFlagCompletionFunc("keep", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return capability.Names(), cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// Complete records what only the command line knows.
+func (o *SuggestOptions) Complete(c *cobra.Command, args []string) error {
+	o.complete(c, args)
+	o.auditor = audit.New()
+	return nil
+}
+
+// Validate checks flag values; no API calls, no files.
+func (o *SuggestOptions) Validate() error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	var err error
+	if o.strategy, err = suggest.ParseStrategy(o.Strategy); err != nil {
+		return usageErrorf(o.cmdPath, "--strategy: %v", err)
+	}
+	o.keep = 0
+	for _, k := range o.Keep {
+		if strings.EqualFold(strings.TrimSpace(k), "ALL") {
+			return usageErrorf(o.cmdPath, "--keep takes capability names; ALL would keep everything, which is no suggestion")
+		}
+		c, err := capability.Parse(k)
+		if err != nil {
+			return usageErrorf(o.cmdPath, "--keep: %v", err)
+		}
+		o.keep = o.keep.Add(c)
+	}
+	switch o.Output {
+	case "", printers.FormatJSON, printers.FormatYAML, formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext:
+	default:
+		return usageErrorf(o.cmdPath, "unknown output format %q; use json, yaml, patch, json-patch, kubectl or securitycontext", o.Output)
+	}
+	if o.FailOn != "" {
+		if o.failOn, err = catalog.ParseRisk(o.FailOn); err != nil {
+			return usageErrorf(o.cmdPath, "--fail-on: %v", err)
+		}
+	}
+	return nil
+}
+
+// workload is one object whose containers get suggestions, with what a
+// patch needs to know about it.
+type workload struct {
+	Namespace, Kind, Name, Source string
+	Target                        suggest.Target
+	// Managed names the controller that owns this workload (an operator's
+	// resource), whose reconciliation would undo a patch.
+	Managed    string
+	Containers []container
+}
+
+type container struct {
+	Item suggest.Item
+	// Old is the container's securityContext as the object has it.
+	Old *corev1.SecurityContext
+	// Change is nil when the container's lists stay or it cannot be
+	// patched.
+	Change *suggest.ContainerChange
+}
+
+// Run suggests for the manifests given with -f, or else the live cluster.
+func (o *SuggestOptions) Run() error {
+	var ws []*workload
+	if o.live() {
+		var err error
+		if ws, err = o.collectLive(context.Background()); err != nil {
+			return err
+		}
+	} else {
+		err := o.readManifests(o.In, func(w *manifest.Workload, t *audit.Target) {
+			ws = append(ws, o.fromSpec(t, w.Kind, w.FieldPrefix, ""))
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return o.print(ws)
+}
+
+func (o *SuggestOptions) options() suggest.Options {
+	return suggest.Options{Strategy: o.strategy, Keep: o.keep, Catalog: o.auditor.Catalog}
+}
+
+// fromSpec audits a pod spec (a manifest's, or a controller's template)
+// and suggests for each container. prefix is where the spec sits in the
+// object, which the patches address.
+func (o *SuggestOptions) fromSpec(t *audit.Target, kind, prefix, managed string) *workload {
+	w := &workload{Namespace: t.Namespace, Kind: kind, Name: t.Workload.Name, Source: t.Source, Target: suggest.TargetOf(kind), Managed: managed}
+	w.Target.Prefix = prefix
+	refs := engine.Containers(t.Spec)
+	i := 0
+	o.auditor.Target(t, func(it report.Item, res *engine.Result) {
+		ref := refs[i]
+		i++
+		w.Containers = append(w.Containers, o.suggestOne(w, &it, res, t.Spec, ref.Container, ref.Type, ref.Index, t.Profile))
+	})
+	return w
+}
+
+// suggestOne suggests for one container and decides whether the workload's
+// patch changes it.
+func (o *SuggestOptions) suggestOne(w *workload, it *report.Item, res *engine.Result, spec *corev1.PodSpec, c *corev1.Container,
+	typ engine.ContainerType, index int, p profile.Profile) container {
+	s := suggest.Suggest(suggest.Input{Result: res, Pod: spec, Container: c, Type: typ, Profile: p}, o.options())
+	out := container{Item: suggest.NewItem(it, &s)}
+	if c != nil {
+		out.Old = c.SecurityContext
+	}
+	if s.Capabilities == nil || typ == engine.TypeEphemeralContainer {
+		return out
+	}
+	if !w.Target.Patchable {
+		out.Item.Notes = append(out.Item.Notes, suggest.Note{Code: w.Target.Code, Message: w.Target.Why + "."})
+		return out
+	}
+	out.Change = &suggest.ContainerChange{Name: it.Container, Type: typ, Index: index, Old: out.Old, New: *s.Capabilities}
+	out.Item.Patched = true
+	return out
+}
+
+// patch is the workload's patch; nil when no container changes.
+func (w *workload) patch() *suggest.Patch {
+	var changes []suggest.ContainerChange
+	for _, c := range w.Containers {
+		if c.Change != nil {
+			changes = append(changes, *c.Change)
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	return &suggest.Patch{Namespace: w.Namespace, Kind: w.Kind, Name: w.Name, Prefix: w.Target.Prefix, Changes: changes}
+}
+
+// failed counts the containers that should drop a capability at or above
+// --fail-on.
+func (o *SuggestOptions) failed(ws []*workload) int {
+	if o.failOn == "" {
+		return 0
+	}
+	n := 0
+	for _, w := range ws {
+		for _, c := range w.Containers {
+			for _, d := range c.Item.Drop {
+				if catalog.Risk(d.Risk).Level() >= o.failOn.Level() {
+					n++
+					break
+				}
+			}
+		}
+	}
+	return n
+}
+
+func (o *SuggestOptions) print(ws []*workload) error {
+	if err := o.write(ws); err != nil {
+		return err
+	}
+	if n := o.failed(ws); n > 0 {
+		return findingsError("%d container(s) should drop capabilities at or above --fail-on=%s", n, o.failOn)
+	}
+	return nil
+}
+
+// kubectlFlags are the kubeconfig flags the user gave, repeated in the
+// printed kubectl commands so that they patch the same cluster.
+func (o *SuggestOptions) kubectlFlags() []string {
+	var out []string
+	cf := o.ConfigFlags
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"--kubeconfig", cf.KubeConfig}, {"--context", cf.Context}, {"--cluster", cf.ClusterName}, {"--user", cf.AuthInfoName}} {
+		if f.v != nil && *f.v != "" {
+			out = append(out, f.name, *f.v)
+		}
+	}
+	return out
+}
+
+func workloadLabel(w *workload) string {
+	s := fmt.Sprintf("%s %s/%s", w.Kind, w.Namespace, w.Name)
+	if w.Source != "" {
+		s += " (" + w.Source + ")"
+	}
+	return s
+}

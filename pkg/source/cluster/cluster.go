@@ -31,11 +31,12 @@ const PageBuffer = 2
 // wire than JSON and decodes several times faster, without reflection.
 //
 // client-go's client-side limiter (5 requests/s after a burst of 10) is
-// switched off. Collect never has more than one request in flight (the
-// pager fetches the next page only when the previous one has arrived), so
-// the limiter cannot protect the server from it; it only stalls a large
-// LIST: 10,000 pods are 20 pages, and pages 11-20 would wait 0.2 s each,
-// more than the transfer itself. The server's API Priority and Fairness
+// switched off. Collect has at most three requests in flight, one per list
+// it reads at a time (nodes, owners, pods), and each pager asks for the
+// next page only when the previous one has arrived, so the limiter cannot
+// protect the server from it; it only stalls a large LIST: 10,000 pods are
+// 20 pages, and pages 11-20 would wait 0.2 s each, more than the transfer
+// itself. The server's API Priority and Fairness
 // (on by default since Kubernetes 1.20, GA in 1.29) is what protects the
 // apiserver, and client-go honours its 429 Retry-After answers.
 func NewClients(cfg *rest.Config) (Clients, error) {

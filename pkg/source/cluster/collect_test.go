@@ -1,0 +1,176 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/fake"
+	metafake "k8s.io/client-go/metadata/fake"
+	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
+	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+)
+
+// fakeCluster is one namespace with a Deployment's pod (through its
+// ReplicaSet) and a bare pod, both on a CRI-O node, plus hooks that make a
+// list fail.
+type fakeCluster struct {
+	failNodes, failReplicaSets, failPods error
+	noPods                               bool
+}
+
+func (f fakeCluster) clients(t *testing.T) Clients {
+	t.Helper()
+	var objs []runtime.Object
+	objs = append(objs, &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: "node-1"},
+		Status:     corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{ContainerRuntimeVersion: "cri-o://1.33.2"}},
+	})
+	if !f.noPods {
+		app := corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{Name: "app", Image: "app:1"}}}
+		objs = append(objs,
+			&corev1.Pod{ObjectMeta: metav1.ObjectMeta{
+				Name: "web-5d4f8-abcde", Namespace: "shop", UID: "pod-1", Labels: map[string]string{"pod-template-hash": "5d4f8"},
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-5d4f8", UID: "rs-1", Controller: ptr.To(true)}},
+			}, Spec: app},
+			&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "debug", Namespace: "shop", UID: "pod-2"}, Spec: app},
+		)
+	}
+	typed := fake.NewClientset(objs...)
+	fail := func(resource string, err error) {
+		typed.PrependReactor("list", resource, func(clienttesting.Action) (bool, runtime.Object, error) { return true, nil, err })
+	}
+	if f.failNodes != nil {
+		fail("nodes", f.failNodes)
+	}
+	if f.failPods != nil {
+		fail("pods", f.failPods)
+	}
+
+	md := metafake.NewSimpleMetadataClient(metafake.NewTestScheme())
+	md.PrependReactor("list", "*", func(a clienttesting.Action) (bool, runtime.Object, error) {
+		list := &metav1.List{}
+		if a.GetResource().Resource == "replicasets" {
+			if f.failReplicaSets != nil {
+				return true, nil, f.failReplicaSets
+			}
+			list.Items = append(list.Items, runtime.RawExtension{Object: &metav1.PartialObjectMetadata{
+				TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"},
+				ObjectMeta: metav1.ObjectMeta{Name: "web-5d4f8", Namespace: "shop", UID: types.UID("rs-1"),
+					OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "web", UID: "d-1", Controller: ptr.To(true)}}},
+			}})
+		}
+		return true, list, nil
+	})
+	return Clients{Typed: typed, Metadata: md}
+}
+
+// Collect reads nodes and owners while the pods are on their way; whatever
+// the timing, the result must be what reading them first gives: the same
+// attribution, the same warnings, and their errors before the pods'.
+func TestCollect(t *testing.T) {
+	containerd, err := profile.Parse("containerd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forbidden := func(resource string) error {
+		return apierrors.NewForbidden(schema.GroupResource{Resource: resource}, "", errors.New("RBAC: no"))
+	}
+	broken := apierrors.NewInternalError(errors.New("etcd is down"))
+	tests := []struct {
+		name         string
+		cluster      fakeCluster
+		want         []string
+		wantWarnings []string
+		wantErr      string
+		scopeErr     bool
+	}{{
+		name:    "owners and node runtimes resolved",
+		cluster: fakeCluster{},
+		// The Deployment through its ReplicaSet's owner, CRI-O from the
+		// node's containerRuntimeVersion.
+		want: []string{"shop Deployment/web pods=1 cri-o", "shop Pod/debug pods=1 cri-o"},
+	}, {
+		name:         "nodes forbidden: --runtime for every pod, with a warning",
+		cluster:      fakeCluster{failNodes: forbidden("nodes")},
+		want:         []string{"shop Deployment/web pods=1 containerd", "shop Pod/debug pods=1 containerd"},
+		wantWarnings: []string{"you may not list nodes"},
+	}, {
+		name:         "replicasets forbidden: the Deployment by the pod-template-hash name, with a warning",
+		cluster:      fakeCluster{failReplicaSets: forbidden("replicasets")},
+		want:         []string{"shop Deployment/web pods=1 cri-o", "shop Pod/debug pods=1 cri-o"},
+		wantWarnings: []string{"you may not list replicasets in all namespaces"},
+	}, {
+		name:    "a broken node list wins over a failed pod list",
+		cluster: fakeCluster{failNodes: broken, failPods: forbidden("pods")},
+		wantErr: "listing nodes to learn their container runtimes",
+	}, {
+		name:    "a broken node list fails the audit even with pods listed",
+		cluster: fakeCluster{failNodes: broken},
+		wantErr: "listing nodes to learn their container runtimes",
+	}, {
+		name:    "a broken owner list fails the audit without any pod",
+		cluster: fakeCluster{failReplicaSets: broken, noPods: true},
+		wantErr: "listing replicasets",
+	}, {
+		name:     "pods forbidden: the scope's error",
+		cluster:  fakeCluster{failPods: forbidden("pods")},
+		wantErr:  "listing pods in all namespaces",
+		scopeErr: true,
+	}, {
+		name:    "no pods, lookups fine",
+		cluster: fakeCluster{noPods: true},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			col, err := Collect(context.Background(), tt.cluster.clients(t), Query{
+				Scopes:  []Scope{{What: "all namespaces"}},
+				Runtime: containerd,
+			})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				var se *ScopeError
+				if errors.As(err, &se) != tt.scopeErr {
+					t.Errorf("error %v: is a ScopeError = %v, want %v", err, !tt.scopeErr, tt.scopeErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			col.Rollup.Each(audit.New(), func(it report.Item, _ *engine.Result) {
+				got = append(got, fmt.Sprintf("%s %s/%s pods=%d %s", it.Namespace, it.Workload.Kind, it.Workload.Name, it.Pods, it.Runtime))
+			})
+			sort.Strings(got)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("rolled-up items (-want +got):\n%s", diff)
+			}
+			if len(col.Warnings) != len(tt.wantWarnings) {
+				t.Fatalf("warnings %q, want %d", col.Warnings, len(tt.wantWarnings))
+			}
+			for i, w := range tt.wantWarnings {
+				if !strings.Contains(col.Warnings[i], w) {
+					t.Errorf("warning %d is %q, want it to contain %q", i, col.Warnings[i], w)
+				}
+			}
+		})
+	}
+}

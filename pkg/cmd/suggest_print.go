@@ -152,7 +152,9 @@ func header(w *workload, p *suggest.Patch, how string) []string {
 		lines = append(lines, "# nothing to change")
 	case !w.Target.Patchable:
 		lines = append(lines, "# not patched: "+lowerFirst(w.Target.Why))
-	case p != nil:
+	case p == nil:
+		lines = append(lines, "# the capability lists need no change")
+	default:
 		if how != "" {
 			lines = append(lines, "# "+how)
 		}
@@ -259,12 +261,15 @@ func writeSecurityContexts(out io.Writer, ws []*workload) error {
 			first = false
 			it := &c.Item
 			fmt.Fprintf(out, "# %s, %s\n", workloadLabel(w), strings.Replace(containerName(it), it.Container, fmt.Sprintf("container %q", it.Container), 1))
-			switch {
-			case it.ContainerType == "ephemeralContainer":
+			if it.ContainerType == "ephemeralContainer" {
 				fmt.Fprintln(out, "# ephemeral: cannot be changed; use kubectl debug --profile=restricted next time")
 				continue
-			case it.Capabilities == nil:
-				fmt.Fprintln(out, "# no change")
+			}
+			if slices.ContainsFunc(it.Notes, func(n suggest.Note) bool { return n.Code == suggest.NotePrivileged }) {
+				fmt.Fprintln(out, "# privileged: true gives every capability whatever the lists say: remove it first; the lists take effect only then")
+			}
+			if it.Capabilities == nil {
+				fmt.Fprintln(out, "# no change to the capability lists")
 				continue
 			}
 			if !w.Target.Patchable {

@@ -165,14 +165,20 @@ func header(w *workload, p *suggest.Patch, how string) []string {
 			lines = append(lines, fmt.Sprintf("# %s %s/%s is managed by %s, which may undo the patch: change the template there", w.Kind, w.Namespace, w.Name, w.Managed))
 		}
 	}
+	add := func(l string) {
+		// A container on two runtimes has two items with the same note.
+		if !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
 	for _, c := range w.Containers {
 		for _, n := range c.Item.Notes {
 			switch n.Code {
 			case suggest.NotePrivileged:
-				lines = append(lines, fmt.Sprintf("# container %q is privileged: remove privileged: true first, the new lists take effect only then", c.Item.Container))
+				add(fmt.Sprintf("# container %q is privileged: remove privileged: true first, the new lists take effect only then", c.Item.Container))
 			case suggest.NoteEphemeral, suggest.NoteNotInTemplate, suggest.NoteUnknownWorkload:
 				if len(c.Item.Drop) > 0 {
-					lines = append(lines, fmt.Sprintf("# container %q is not patched: %s", c.Item.Container, lowerFirst(n.Message)))
+					add(fmt.Sprintf("# container %q is not patched: %s", c.Item.Container, lowerFirst(n.Message)))
 				}
 			}
 		}

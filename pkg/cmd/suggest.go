@@ -131,7 +131,7 @@ ephemeral containers cannot change at all: they get a note and no patch.
   # Keep NET_RAW for a container that must ping, and see why the rest goes
   kubectl caps suggest-drop -n shop --keep=NET_RAW -o yaml
 
-  # Patches for local manifests, applied to the files without a cluster
+  # Patch a file holding one workload, without a cluster
   kubectl caps suggest-drop -f deploy.yaml -o patch > caps.patch.yaml
   kubectl patch --local -f deploy.yaml --type strategic --patch-file caps.patch.yaml -o yaml
 

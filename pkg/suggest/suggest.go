@@ -173,10 +173,7 @@ func Suggest(in Input, o Options) Suggestion {
 		s.Unchanged = true
 		return s
 	}
-	var add, drop []string
-	if r.Added != nil || r.Dropped != nil {
-		add, drop = r.Added, r.Dropped
-	}
+	add, drop := r.Added, r.Dropped
 	p := in.Profile
 	// L: what the lists give on this runtime without privileged, with any
 	// entry that makes the runtime refuse the container left out (the new

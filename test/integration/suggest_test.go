@@ -41,7 +41,7 @@ type suggestWorkloads struct {
 	backupTmpl        corev1.PodTemplateSpec
 }
 
-func caps(add, drop []corev1.Capability) *corev1.Capabilities {
+func suggestCaps(add, drop []corev1.Capability) *corev1.Capabilities {
 	return &corev1.Capabilities{Add: add, Drop: drop}
 }
 
@@ -55,27 +55,27 @@ func suggestTemplates() (web, db, agent, backup corev1.PodTemplateSpec) {
 		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "db"}},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{
 			{Name: "postgres", Image: "postgres:17", SecurityContext: &corev1.SecurityContext{
-				Capabilities: caps([]corev1.Capability{"CHOWN", "SETUID", "SETGID", "NET_ADMIN", "FOWNER"}, []corev1.Capability{"all"})}},
+				Capabilities: suggestCaps([]corev1.Capability{"CHOWN", "SETUID", "SETGID", "NET_ADMIN", "FOWNER"}, []corev1.Capability{"all"})}},
 			{Name: "exporter", Image: "registry.example/pg-exporter:0.15", SecurityContext: &corev1.SecurityContext{RunAsUser: ptr(int64(65534)),
-				Capabilities: caps([]corev1.Capability{"NET_ADMIN"}, []corev1.Capability{"NET_ADMIN", "NET_RAWW"})}},
+				Capabilities: suggestCaps([]corev1.Capability{"NET_ADMIN"}, []corev1.Capability{"NET_ADMIN", "NET_RAWW"})}},
 		}},
 	}
 	agent = corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "node-agent"}},
 		Spec: corev1.PodSpec{HostPID: true, HostNetwork: true, Containers: []corev1.Container{{Name: "agent", Image: "registry.example/agent:7",
-			SecurityContext: &corev1.SecurityContext{Privileged: ptr(true), Capabilities: caps(nil, []corev1.Capability{"ALL"})}}}},
+			SecurityContext: &corev1.SecurityContext{Privileged: ptr(true), Capabilities: suggestCaps(nil, []corev1.Capability{"ALL"})}}}},
 	}
 	always := corev1.ContainerRestartPolicyAlways
 	backup = corev1.PodTemplateSpec{
 		Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyOnFailure,
 			InitContainers: []corev1.Container{
 				{Name: "fix-perms", Image: "busybox:1.37", SecurityContext: &corev1.SecurityContext{RunAsUser: ptr(int64(0)),
-					Capabilities: caps([]corev1.Capability{"CHOWN"}, []corev1.Capability{"ALL"})}},
+					Capabilities: suggestCaps([]corev1.Capability{"CHOWN"}, []corev1.Capability{"ALL"})}},
 				{Name: "log-shipper", Image: "registry.example/shipper:2", RestartPolicy: &always, SecurityContext: &corev1.SecurityContext{
-					RunAsNonRoot: ptr(true), AllowPrivilegeEscalation: ptr(false), Capabilities: caps(nil, []corev1.Capability{"ALL"})}},
+					RunAsNonRoot: ptr(true), AllowPrivilegeEscalation: ptr(false), Capabilities: suggestCaps(nil, []corev1.Capability{"ALL"})}},
 			},
 			Containers: []corev1.Container{{Name: "backup", Image: "registry.example/backup:5",
-				SecurityContext: &corev1.SecurityContext{Capabilities: caps([]corev1.Capability{"DAC_READ_SEARCH"}, nil)}}},
+				SecurityContext: &corev1.SecurityContext{Capabilities: suggestCaps([]corev1.Capability{"DAC_READ_SEARCH"}, nil)}}},
 		},
 	}
 	return
@@ -117,7 +117,7 @@ func (e *env) newSuggestWorkloads(prefix string) *suggestWorkloads {
 	w.web, w.db, w.agent, w.backup = dep.UID, sts.UID, ds.UID, cj.UID
 	// examples/04-cap-prefix-pitfall.yaml: a bare pod, which no patch can change.
 	e.pod(w.ns, "legacy-tool", w.containerd, corev1.PodSpec{Containers: []corev1.Container{{Name: "tool", SecurityContext: &corev1.SecurityContext{
-		RunAsUser: ptr(int64(0)), Capabilities: caps([]corev1.Capability{"CAP_SYS_ADMIN"}, []corev1.Capability{"CAP_NET_RAW", "CAP_MKNOD"})}}}})
+		RunAsUser: ptr(int64(0)), Capabilities: suggestCaps([]corev1.Capability{"CAP_SYS_ADMIN"}, []corev1.Capability{"CAP_NET_RAW", "CAP_MKNOD"})}}}})
 	w.roll()
 	return w
 }

@@ -1,11 +1,14 @@
 package audit
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
@@ -27,7 +30,12 @@ type Rollup struct {
 }
 
 type group struct {
+	// target without its Spec, which is kept encoded in spec: a decoded
+	// reduced spec holds ~2 KB of structs and pointers per group, its
+	// protobuf encoding a few hundred bytes, and a cluster with many
+	// distinct pods (bare pods, mixed runtimes) has thousands of groups.
 	target Target
+	spec   []byte
 	pods   int
 	pod    string // the first pod seen, named in the report
 }
@@ -38,7 +46,7 @@ func (r *Rollup) Add(t Target, podName string) error {
 	if r.groups == nil {
 		r.groups = map[[sha256.Size]byte]*group{}
 	}
-	key, err := r.key(&t, podName)
+	key, spec, err := r.key(&t, podName)
 	if err != nil {
 		return err
 	}
@@ -46,7 +54,8 @@ func (r *Rollup) Add(t Target, podName string) error {
 		g.pods++
 		return nil
 	}
-	g := &group{target: t, pods: 1, pod: podName}
+	t.Spec = nil
+	g := &group{target: t, spec: bytes.Clone(spec), pods: 1, pod: podName}
 	r.groups[key] = g
 	r.order = append(r.order, g)
 	return nil
@@ -69,6 +78,12 @@ func (r *Rollup) Each(a *Auditor, visit func(report.Item, *engine.Result)) {
 	for _, g := range r.order {
 		t := g.target
 		t.Pods = g.pods
+		t.Spec = &corev1.PodSpec{}
+		if err := t.Spec.Unmarshal(g.spec); err != nil {
+			// The bytes are Marshal's own output, so this is a bug in
+			// the generated code, not bad input.
+			panic(fmt.Sprintf("decoding the stored spec of pod %s/%s: %v", t.Namespace, g.pod, err))
+		}
 		a.Target(&t, func(it report.Item, res *engine.Result) {
 			it.Pod = g.pod
 			visit(it, res)
@@ -84,7 +99,7 @@ func (r *Rollup) Each(a *Auditor, visit func(report.Item, *engine.Result)) {
 // Strings are length-prefixed so that no two different tuples share an
 // encoding. The buffer is reused: Add allocates nothing for a pod that joins
 // an existing group.
-func (r *Rollup) key(t *Target, podName string) ([sha256.Size]byte, error) {
+func (r *Rollup) key(t *Target, podName string) (key [sha256.Size]byte, spec []byte, err error) {
 	b := r.buf[:0]
 	str := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
@@ -119,8 +134,8 @@ func (r *Rollup) key(t *Target, podName string) ([sha256.Size]byte, error) {
 	start := len(b)
 	b = slices.Grow(b, size)[:start+size]
 	if _, err := t.Spec.MarshalToSizedBuffer(b[start:]); err != nil {
-		return [sha256.Size]byte{}, fmt.Errorf("hashing pod %s/%s: %w", t.Namespace, podName, err)
+		return key, nil, fmt.Errorf("hashing pod %s/%s: %w", t.Namespace, podName, err)
 	}
 	r.buf = b
-	return sha256.Sum256(b), nil
+	return sha256.Sum256(b), b[start:], nil
 }

@@ -1,13 +1,17 @@
 package audit
 
 import (
+	"os"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 )
 
 // Two pods share a group exactly when everything that can change their
@@ -125,4 +129,49 @@ func TestRollupKey(t *testing.T) {
 			t.Errorf("--per-pod: %d groups for pods web-1, web-2, web-1; want 2", r.Len())
 		}
 	})
+}
+
+// A group keeps its spec protobuf-encoded and Each decodes it: every item
+// must be what auditing the pod's reduced spec directly gives, on every
+// example and corpus workload and every runtime.
+func TestRollupItemsMatchDirectAudit(t *testing.T) {
+	inputs := []string{"../../examples"}
+	if _, err := os.Stat("../../../shared/corpus"); err == nil {
+		inputs = append(inputs, "../../../shared/corpus")
+	} else if os.Getenv("CI") == "true" {
+		t.Fatalf("the shared corpus must be present in CI: %v", err)
+	}
+	a := New()
+	compared := 0
+	_, err := manifest.Read(manifest.Options{Filenames: inputs, Recursive: true}, func(w manifest.Workload) error {
+		for _, p := range profile.Known() {
+			tg := Target{Namespace: "ns", Workload: report.WorkloadRef{Kind: w.Kind, Name: w.Name},
+				Spec: Relevant(w.Spec), FieldPrefix: w.FieldPrefix, Profile: p,
+				ObservedUIDs: map[string]int64{"app": 1000}, Notes: []string{"a note"}}
+			var want, got []report.Item
+			direct := tg
+			direct.Pods = 1
+			a.Target(&direct, func(it report.Item, _ *engine.Result) {
+				it.Pod = "pod-1"
+				want = append(want, it)
+			})
+			r := &Rollup{}
+			if err := r.Add(tg, "pod-1"); err != nil {
+				t.Fatal(err)
+			}
+			r.Each(a, func(it report.Item, _ *engine.Result) { got = append(got, it) })
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s %s/%s on %s: the rollup's item differs from a direct audit (-direct +rollup):\n%s",
+					w.Source, w.Kind, w.Name, p.Name(), diff)
+			}
+			compared += len(want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if compared < 100 {
+		t.Errorf("only %d items compared", compared)
+	}
 }

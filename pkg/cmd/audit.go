@@ -180,7 +180,7 @@ func (o *AuditOptions) Run() error {
 		return o.runLive(context.Background())
 	}
 	rep := report.New()
-	err := o.readManifests(o.In, func(_ *manifest.Workload, t *audit.Target) {
+	err := o.readManifests(o.In, o.ErrOut, func(_ *manifest.Workload, t *audit.Target) {
 		o.auditor.Target(t, func(it report.Item, _ *engine.Result) {
 			rep.Items = append(rep.Items, it)
 		})
@@ -216,8 +216,12 @@ func (o *AuditOptions) print(rep *report.Report) error {
 			}); err != nil {
 				return err
 			}
+		} else if o.minRisk != "" {
+			fmt.Fprintf(o.ErrOut, "No containers at or above --min-risk=%s.\n", o.minRisk)
+		} else if !o.live() {
+			// readManifests has said why: no workloads in the input.
 		} else {
-			fmt.Fprintln(o.ErrOut, "No containers found.")
+			fmt.Fprintln(o.ErrOut, "No pods found.")
 		}
 		writeWarnings(o.ErrOut, rep.Items)
 	}

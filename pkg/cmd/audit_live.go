@@ -34,8 +34,8 @@ func (o *AuditOptions) runLive(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.Output == printers.FormatJSON {
-		return o.streamJSON(col.Rollup)
+	if o.Output == printers.FormatJSON || o.Output == printers.FormatYAML {
+		return o.streamReport(col.Rollup)
 	}
 	rep := report.New()
 	col.Rollup.Each(o.auditor, func(it report.Item, _ *engine.Result) {

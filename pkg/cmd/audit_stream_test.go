@@ -2,12 +2,12 @@ package cmd
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
@@ -48,9 +48,15 @@ func exampleRollup(t *testing.T) *audit.Rollup {
 	return roll
 }
 
-// streamJSON must print exactly what print prints for -o json, with the
-// same --min-risk filtering and the same --fail-on error.
-func TestStreamJSONMatchesPrint(t *testing.T) {
+// streamReport must print exactly what print prints for -o json and -o
+// yaml, with the same --min-risk filtering and the same --fail-on error.
+func TestStreamReportMatchesPrint(t *testing.T) {
+	for _, format := range []string{"json", "yaml"} {
+		t.Run(format, func(t *testing.T) { testStreamReport(t, format) })
+	}
+}
+
+func testStreamReport(t *testing.T, format string) {
 	roll := exampleRollup(t)
 	tests := []struct {
 		name            string
@@ -71,7 +77,7 @@ func TestStreamJSONMatchesPrint(t *testing.T) {
 				r = tt.empty
 			}
 			opts := func(out *bytes.Buffer) *AuditOptions {
-				o := &AuditOptions{Output: "json", auditor: audit.New(), IOStreams: genericiooptions.IOStreams{Out: out}}
+				o := &AuditOptions{Output: format, auditor: audit.New(), IOStreams: genericiooptions.IOStreams{Out: out}}
 				var err error
 				if tt.minRisk != "" {
 					if o.minRisk, err = catalog.ParseRisk(tt.minRisk); err != nil {
@@ -89,16 +95,16 @@ func TestStreamJSONMatchesPrint(t *testing.T) {
 			rep := report.New()
 			r.Each(audit.New(), func(it report.Item, _ *engine.Result) { rep.Items = append(rep.Items, it) })
 			wantErr := opts(&want).print(rep)
-			gotErr := opts(&got).streamJSON(r)
+			gotErr := opts(&got).streamReport(r)
 			if diff := cmp.Diff(want.String(), got.String()); diff != "" {
-				t.Errorf("streamed JSON differs from print's (-print +stream):\n%s", diff)
+				t.Errorf("streamed %s differs from print's (-print +stream):\n%s", format, diff)
 			}
 			if fmt.Sprint(wantErr) != fmt.Sprint(gotErr) || ExitCode(wantErr) != ExitCode(gotErr) {
 				t.Errorf("error %v (exit %d), print gives %v (exit %d)", gotErr, ExitCode(gotErr), wantErr, ExitCode(wantErr))
 			}
 			var parsed report.Report
-			if err := json.Unmarshal(got.Bytes(), &parsed); err != nil {
-				t.Fatalf("streamed output is not JSON: %v", err)
+			if err := yaml.UnmarshalStrict(got.Bytes(), &parsed); err != nil {
+				t.Fatalf("streamed output does not parse as a report: %v", err)
 			}
 			kept[tt.name] = len(parsed.Items)
 		})

@@ -117,6 +117,7 @@ func TestAuditBadInput(t *testing.T) {
 	empty := write("empty.yaml", "")
 	junk := write("junk.yaml", "\x00\x01\x02\xff\xfe binary \x00 junk")
 	badSpec := write("badspec.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers: \"nginx\"\n")
+	concatenated := write("concat.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {}\n  template:\n    spec:\n      containers: [{name: c}]\napiVersion: v1\nkind: Service\nmetadata: {name: web}\n")
 	emptyDir := filepath.Join(dir, "nothing")
 	if err := os.Mkdir(emptyDir, 0o755); err != nil {
 		t.Fatal(err)
@@ -132,6 +133,7 @@ func TestAuditBadInput(t *testing.T) {
 		{"empty file", []string{"-f", empty}, ExitInput, "no objects found"},
 		{"binary junk", []string{"-f", junk}, ExitInput, "binary data, not YAML or JSON"},
 		{"spec that does not convert", []string{"-f", badSpec}, ExitInput, "badspec.yaml"},
+		{"objects concatenated without ---", []string{"-f", concatenated}, ExitInput, `a second top-level "kind:" at line 10`},
 		{"missing file", []string{"-f", filepath.Join(dir, "nope.yaml")}, ExitInput, "does not exist"},
 		{"directory without manifests", []string{"-f", emptyDir}, ExitInput, "has no .json, .yaml or .yml files"},
 		{"one good file, one bad: nothing printed", []string{"-f", filepath.Join(examples, "01-web-defaults.yaml"), "-f", malformed}, ExitInput, "invalid YAML"},
@@ -179,5 +181,21 @@ func TestAuditWarnsAboutMisspeltFields(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no unknown-field warning: %+v", it.Warnings)
+	}
+}
+
+// An input with objects but no workloads is not an error, but the empty
+// result must say why.
+func TestAuditNoWorkloadsSaysWhy(t *testing.T) {
+	out, errOut, code := run(t, "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n", "audit", "-f", "-")
+	if code != 0 || out != "" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	if !strings.Contains(errOut, "No workloads in the input: 2 object(s) skipped (ConfigMap 1, Service 1)") {
+		t.Errorf("stderr = %q", errOut)
+	}
+	_, errOut, _ = run(t, "", "audit", "-f", filepath.Join(examples, "02-api-restricted.yaml"), "--min-risk", "critical")
+	if !strings.Contains(errOut, "No containers at or above --min-risk=critical.") {
+		t.Errorf("stderr = %q", errOut)
 	}
 }

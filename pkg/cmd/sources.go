@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -117,8 +118,8 @@ func (s *sourceOptions) live() bool { return len(s.Filenames) == 0 }
 // readManifests reads the -f inputs and calls visit with each workload and
 // the audit target built from it. An unreadable input is an input error
 // (exit 3); visit is then not called again, and the caller prints nothing.
-func (s *sourceOptions) readManifests(in io.Reader, visit func(w *manifest.Workload, t *audit.Target)) error {
-	_, err := manifest.Read(manifest.Options{Filenames: s.Filenames, Recursive: s.Recursive, Stdin: in},
+func (s *sourceOptions) readManifests(in io.Reader, errOut io.Writer, visit func(w *manifest.Workload, t *audit.Target)) error {
+	stats, err := manifest.Read(manifest.Options{Filenames: s.Filenames, Recursive: s.Recursive, Stdin: in},
 		func(w manifest.Workload) error {
 			t := s.manifestTarget(&w)
 			visit(&w, &t)
@@ -126,6 +127,18 @@ func (s *sourceOptions) readManifests(in io.Reader, visit func(w *manifest.Workl
 		})
 	if err != nil {
 		return &ExitError{Code: ExitInput, Err: err}
+	}
+	if stats.Workloads == 0 {
+		// Not an error (a folder of Services is fine), but an empty table
+		// must say why it is empty.
+		kinds := make([]string, 0, len(stats.SkippedKinds))
+		for k, n := range stats.SkippedKinds {
+			kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+		}
+		sort.Strings(kinds)
+		fmt.Fprintf(errOut, "No workloads in the input: %d object(s) skipped (%s). kubectl caps reads Pods, Deployments, "+
+			"StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs and PodTemplates.\n",
+			stats.Skipped, strings.Join(kinds, ", "))
 	}
 	return nil
 }

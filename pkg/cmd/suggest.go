@@ -235,7 +235,7 @@ func (o *SuggestOptions) Run() error {
 			return err
 		}
 	} else {
-		err := o.readManifests(o.In, func(w *manifest.Workload, t *audit.Target) {
+		err := o.readManifests(o.In, o.ErrOut, func(w *manifest.Workload, t *audit.Target) {
 			ws = append(ws, o.fromSpec(t, w.Kind, w.FieldPrefix, ""))
 		})
 		if err != nil {

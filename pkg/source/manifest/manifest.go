@@ -314,6 +314,12 @@ func (r *reader) readStream(v resource.Visitor, source string, pos *positions) {
 			r.problem(at, explainDecodeError(r.raw.data, source, err))
 			return nil
 		}
+		if at.secondKind > 0 {
+			r.problem(at, fmt.Sprintf("a second top-level \"kind:\" at line %d: two objects are written one after the other "+
+				"without a \"---\" line between them (kubectl prints several objects that way with -o yaml), so all but the last "+
+				"would be lost; put \"---\" before each object", at.secondKind))
+			return nil
+		}
 		r.document(at, info)
 		if r.visitErr != nil {
 			return errStopped
@@ -458,6 +464,8 @@ type loc struct {
 	source    string
 	doc, line int
 	item      int // 1-based index in a List, 0 if not in one
+	// secondKind: see docPos.
+	secondKind int
 }
 
 func (l loc) inItem(i int) loc {
@@ -467,5 +475,5 @@ func (l loc) inItem(i int) loc {
 
 func (p *positions) locate(source string, ordinal int) loc {
 	d := p.next(ordinal)
-	return loc{source: source, doc: d.doc, line: d.first}
+	return loc{source: source, doc: d.doc, line: d.first, secondKind: d.secondKind}
 }

@@ -43,6 +43,12 @@ type docPos struct {
 	doc   int // 1-based YAML document index: "---" starts a new document, as in yq or PyYAML
 	start int // first line after the separator; YAML error lines count from here
 	first int // first line with content (not blank, not a comment)
+	// secondKind is the line of a second top-level "kind:" in the document:
+	// two objects written one after the other without "---" (as
+	// `kubectl patch --local -o yaml` prints several objects). The YAML
+	// decoder keeps the last value of a repeated key, so the first object
+	// would silently vanish.
+	secondKind int
 }
 
 type positions struct {
@@ -64,10 +70,12 @@ type positions struct {
 
 // chunk is the text between two separators, as YAMLReader returns it.
 type chunk struct {
-	start    int    // first line, 0 while the chunk has no line yet
-	first    int    // first content line, 0 if none
-	content  int    // number of content lines
-	onlyLine []byte // the content line while there is exactly one
+	start      int    // first line, 0 while the chunk has no line yet
+	kinds      int    // lines that start with "kind:" at column 0
+	secondKind int    // the line of the second one
+	first      int    // first content line, 0 if none
+	content    int    // number of content lines
+	onlyLine   []byte // the content line while there is exactly one
 }
 
 // observe returns r wrapped so that everything read through it is fed to p,
@@ -155,6 +163,12 @@ func (p *positions) endLine() {
 		if p.cur.start == 0 {
 			p.cur.start = p.lines
 		}
+		if bytes.HasPrefix(line, []byte("kind:")) {
+			p.cur.kinds++
+			if p.cur.kinds == 2 {
+				p.cur.secondKind = p.lines
+			}
+		}
 		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
 			p.cur.content++
 			if p.cur.first == 0 {
@@ -189,7 +203,7 @@ func (p *positions) endChunk() {
 	if p.implicit {
 		doc++
 	}
-	p.queue = append(p.queue, docPos{doc: doc, start: c.start, first: c.first})
+	p.queue = append(p.queue, docPos{doc: doc, start: c.start, first: c.first, secondKind: c.secondKind})
 }
 
 // isNull reports whether a document whose only content is line decodes to

@@ -60,21 +60,23 @@ func TestPositionsYAML(t *testing.T) {
 		input string
 		want  []docPos
 	}{
-		{"one document", "a: 1\nb: 2\n", []docPos{{1, 1, 1}}},
-		{"leading comment", "# c\na: 1\n", []docPos{{1, 1, 2}}},
-		{"leading separator", "---\na: 1\n", []docPos{{1, 2, 2}}},
-		{"separator with a comment", "--- # x\na: 1\n", []docPos{{1, 2, 2}}},
-		{"comment before the first separator is no document", "# header\n---\na: 1\n", []docPos{{1, 3, 3}}},
-		{"empty document between separators", "a: 1\n---\n---\nb: 2\n", []docPos{{1, 1, 1}, {3, 4, 4}}},
-		{"comment-only document", "a: 1\n---\n# only\n---\nb: 2", []docPos{{1, 1, 1}, {3, 5, 5}}},
-		{"null documents", "~\n---\nnull # c\n---\n\n  a: 1\n", []docPos{{3, 5, 6}}},
+		{"one document", "a: 1\nb: 2\n", []docPos{{1, 1, 1, 0}}},
+		{"leading comment", "# c\na: 1\n", []docPos{{1, 1, 2, 0}}},
+		{"leading separator", "---\na: 1\n", []docPos{{1, 2, 2, 0}}},
+		{"separator with a comment", "--- # x\na: 1\n", []docPos{{1, 2, 2, 0}}},
+		{"comment before the first separator is no document", "# header\n---\na: 1\n", []docPos{{1, 3, 3, 0}}},
+		{"empty document between separators", "a: 1\n---\n---\nb: 2\n", []docPos{{1, 1, 1, 0}, {3, 4, 4, 0}}},
+		{"comment-only document", "a: 1\n---\n# only\n---\nb: 2", []docPos{{1, 1, 1, 0}, {3, 5, 5, 0}}},
+		{"null documents", "~\n---\nnull # c\n---\n\n  a: 1\n", []docPos{{3, 5, 6, 0}}},
 		{"blank lines only", "\n\n\n", nil},
 		{"comments only", "# a\n---\n# b\n", nil},
-		{"CRLF", "a: 1\r\n---\r\nb: 2\r\n", []docPos{{1, 1, 1}, {2, 3, 3}}},
-		{"no final newline", "---\na: 1", []docPos{{1, 2, 2}}},
-		{"line longer than kept", long, []docPos{{1, 1, 1}}},
-		{"whitespace before a YAML document", "\n\n  \na: 1\n", []docPos{{1, 1, 4}}},
-		{"helm template output", "---\n# Source: c/templates/a.yaml\na: 1\n---\n# Source: c/templates/b.yaml\nb: 1\n", []docPos{{1, 2, 3}, {2, 5, 6}}},
+		{"CRLF", "a: 1\r\n---\r\nb: 2\r\n", []docPos{{1, 1, 1, 0}, {2, 3, 3, 0}}},
+		{"no final newline", "---\na: 1", []docPos{{1, 2, 2, 0}}},
+		{"line longer than kept", long, []docPos{{1, 1, 1, 0}}},
+		{"whitespace before a YAML document", "\n\n  \na: 1\n", []docPos{{1, 1, 4, 0}}},
+		{"two objects without a separator", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\napiVersion: v1\nkind: Service\n", []docPos{{1, 1, 1, 5}}},
+		{"nested kind keys are not objects", "kind: List\nitems:\n- kind: Pod\n  apiVersion: v1\n", []docPos{{1, 1, 1, 0}}},
+		{"helm template output", "---\n# Source: c/templates/a.yaml\na: 1\n---\n# Source: c/templates/b.yaml\nb: 1\n", []docPos{{1, 2, 3, 0}, {2, 5, 6, 0}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

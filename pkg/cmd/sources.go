@@ -74,6 +74,7 @@ func (s *sourceOptions) addFlags(cmd *cobra.Command, verb string, perPod bool) {
 	f.StringVar(&s.Runtime, "runtime", s.Runtime, "Container runtime to "+verb+" for: containerd, cri-o or docker (also a node's runtime string such as cri-o://1.17.3)")
 	addConfigFlags(s.ConfigFlags, f)
 	_ = cmd.RegisterFlagCompletionFunc("runtime", fixedCompletion("containerd", "cri-o", "docker"))
+	cmd.ValidArgsFunction = s.completeResources
 }
 
 // addConfigFlags is kubectl's own kubeconfig flag set.

@@ -1,0 +1,53 @@
+package cmd
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/resource"
+)
+
+// resourceTypes are what audit and suggest-drop accept as arguments, in the
+// TYPE/NAME form the completion offers.
+var resourceTypes = []string{
+	"pods", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs",
+	"replicationcontrollers", "namespaces",
+}
+
+// completeResources completes resource arguments the way kubectl does:
+// a type first ("deployments/"), then the names of that type from the
+// cluster of the current context, in the namespace -n selects. A cluster
+// that cannot be read simply offers nothing.
+func (s *sourceOptions) completeResources(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	typ, prefix, found := strings.Cut(toComplete, "/")
+	if !found {
+		var out []string
+		for _, t := range resourceTypes {
+			if strings.HasPrefix(t, toComplete) {
+				out = append(out, t+"/")
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+	}
+	ns, _, err := s.ConfigFlags.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	infos, err := resource.NewBuilder(s.ConfigFlags).
+		Unstructured().
+		NamespaceParam(ns).DefaultNamespace().
+		ResourceTypeOrNameArgs(true, typ).
+		ContinueOnError().
+		Flatten().
+		Do().Infos()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []string
+	for _, info := range infos {
+		if strings.HasPrefix(info.Name, prefix) {
+			out = append(out, typ+"/"+info.Name)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}

@@ -42,7 +42,7 @@ func (o *SuggestOptions) writeTable(ws []*workload) error {
 	for _, w := range ws {
 		for _, c := range w.Containers {
 			it := &c.Item
-			rows = append(rows, []string{it.Namespace, it.Workload.Kind + "/" + it.Workload.Name, containerName(it),
+			rows = append(rows, []string{it.Namespace, it.Workload.Kind + "/" + it.Workload.Name, printers.ContainerLabel(it.Container, it.ContainerType),
 				capColumn(it.Drop, it.Keep), capColumn(it.Keep, nil), noteCodes(it.Notes)})
 		}
 	}
@@ -90,16 +90,6 @@ func lowerFirst(s string) string {
 		return s
 	}
 	return strings.ToLower(s[:1]) + s[1:]
-}
-
-func containerName(it *suggest.Item) string {
-	switch it.ContainerType {
-	case "initContainer":
-		return it.Container + " (init)"
-	case "ephemeralContainer":
-		return it.Container + " (ephemeral)"
-	}
-	return it.Container
 }
 
 // capColumn lists names; a list of nearly every capability (a privileged
@@ -266,7 +256,7 @@ func writeSecurityContexts(out io.Writer, ws []*workload) error {
 			}
 			first = false
 			it := &c.Item
-			fmt.Fprintf(out, "# %s, %s\n", workloadLabel(w), strings.Replace(containerName(it), it.Container, fmt.Sprintf("container %q", it.Container), 1))
+			fmt.Fprintf(out, "# %s, %s\n", workloadLabel(w), strings.Replace(printers.ContainerLabel(it.Container, it.ContainerType), it.Container, fmt.Sprintf("container %q", it.Container), 1))
 			if it.ContainerType == "ephemeralContainer" {
 				fmt.Fprintln(out, "# ephemeral: cannot be changed; use kubectl debug --profile=restricted next time")
 				continue

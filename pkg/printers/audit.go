@@ -42,7 +42,7 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 	rows := make([][]string, 0, len(items))
 	for i := range items {
 		it := &items[i]
-		row := []string{it.Namespace, it.Workload.Kind + "/" + it.Workload.Name, containerLabel(it)}
+		row := []string{it.Namespace, it.Workload.Kind + "/" + it.Workload.Name, ContainerLabel(it.Container, it.ContainerType)}
 		if o.ShowPods {
 			row = append(row, strconv.Itoa(it.Pods))
 		}
@@ -56,14 +56,16 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 	return Table(w, header, rows, o.NoHeaders)
 }
 
-func containerLabel(it *report.Item) string {
-	switch it.ContainerType {
+// ContainerLabel names a container in a table, marking init and ephemeral
+// containers so they are not mistaken for the workload's main ones.
+func ContainerLabel(name, containerType string) string {
+	switch containerType {
 	case "initContainer":
-		return it.Container + " (init)"
+		return name + " (init)"
 	case "ephemeralContainer":
-		return it.Container + " (ephemeral)"
+		return name + " (ephemeral)"
 	}
-	return it.Container
+	return name
 }
 
 func userLabel(it *report.Item) string {

@@ -151,15 +151,11 @@ func (o *AuditOptions) Validate() error {
 		return err
 	}
 	var err error
-	switch o.Output {
-	case "", printers.FormatWide, printers.FormatJSON, printers.FormatYAML:
-	default:
-		return usageErrorf(o.cmdPath, "unknown output format %q; use wide, json or yaml", o.Output)
+	if err := oneOf(o.cmdPath, "output format", o.Output, "", printers.FormatWide, printers.FormatJSON, printers.FormatYAML); err != nil {
+		return err
 	}
-	switch o.Color {
-	case "auto", "always", "never":
-	default:
-		return usageErrorf(o.cmdPath, "unknown --color %q; use auto, always or never", o.Color)
+	if err := oneOf(o.cmdPath, "--color", o.Color, "auto", "always", "never"); err != nil {
+		return err
 	}
 	if o.MinRisk != "" {
 		if o.minRisk, err = catalog.ParseRisk(o.MinRisk); err != nil {

@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Exit codes, documented in every command's help. They follow kubectl diff:
@@ -54,4 +55,24 @@ func usageErrorf(cmdPath, format string, a ...any) error {
 // FindingsError reports that --fail-on was reached; main prints it and exits 1.
 func findingsError(format string, a ...any) error {
 	return &ExitError{Code: ExitFindings, Err: fmt.Errorf(format, a...)}
+}
+
+// oneOf checks a flag value against its choices ("" stands for the default
+// and is not listed), with kubectl's usage-error shape.
+func oneOf(cmdPath, what, value string, choices ...string) error {
+	var listed []string
+	for _, c := range choices {
+		if value == c {
+			return nil
+		}
+		if c != "" {
+			listed = append(listed, c)
+		}
+	}
+	last := len(listed) - 1
+	use := listed[last]
+	if last > 0 {
+		use = strings.Join(listed[:last], ", ") + " or " + listed[last]
+	}
+	return usageErrorf(cmdPath, "unknown %s %q; use %s", what, value, use)
 }

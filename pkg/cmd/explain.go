@@ -87,15 +87,11 @@ func (o *ExplainOptions) Complete(c *cobra.Command, args []string) error {
 // Validate resolves every name before anything is printed, so that an
 // unknown name leaves stdout empty; all unknown names are reported at once.
 func (o *ExplainOptions) Validate() error {
-	switch o.Output {
-	case "", printers.FormatWide, printers.FormatJSON, printers.FormatYAML:
-	default:
-		return usageErrorf(o.cmdPath, "unknown output format %q; use wide, json or yaml", o.Output)
+	if err := oneOf(o.cmdPath, "output format", o.Output, "", printers.FormatWide, printers.FormatJSON, printers.FormatYAML); err != nil {
+		return err
 	}
-	switch o.SortBy {
-	case "number", "name", "risk":
-	default:
-		return usageErrorf(o.cmdPath, "unknown --sort-by %q; use number, name or risk", o.SortBy)
+	if err := oneOf(o.cmdPath, "--sort-by", o.SortBy, "number", "name", "risk"); err != nil {
+		return err
 	}
 	var msgs []string
 	o.caps = o.caps[:0]

@@ -193,10 +193,9 @@ func (o *SuggestOptions) Validate() error {
 		}
 		o.keep = o.keep.Add(c)
 	}
-	switch o.Output {
-	case "", printers.FormatJSON, printers.FormatYAML, formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext:
-	default:
-		return usageErrorf(o.cmdPath, "unknown output format %q; use json, yaml, patch, json-patch, kubectl or securitycontext", o.Output)
+	if err := oneOf(o.cmdPath, "output format", o.Output,
+		"", printers.FormatJSON, printers.FormatYAML, formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext); err != nil {
+		return err
 	}
 	if o.FailOn != "" {
 		if o.failOn, err = catalog.ParseRisk(o.FailOn); err != nil {

@@ -64,11 +64,7 @@ func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 
 // Validate checks the output format.
 func (o *VersionOptions) Validate(cmdPath string) error {
-	switch o.Output {
-	case "", printers.FormatJSON, printers.FormatYAML:
-		return nil
-	}
-	return usageErrorf(cmdPath, "unknown output format %q; use json or yaml", o.Output)
+	return oneOf(cmdPath, "output format", o.Output, "", printers.FormatJSON, printers.FormatYAML)
 }
 
 // Run prints the version.

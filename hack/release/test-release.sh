@@ -219,7 +219,9 @@ out="$(kc caps version)" || fail "kubectl caps version exited non-zero"
 for want in " $tag " "commit $commit" "built $commit_date" "$go_version" "linux/amd64"; do
 	[[ "$out" == *"$want"* ]] || fail "kubectl caps version says \"$out\", missing \"$want\""
 done
-ok "kubectl caps version: $tag, commit $commit, built $commit_date"
+# --version is the root command's flag; it must print the same line.
+[[ "$(kc caps --version)" == "$out" ]] || fail "kubectl caps --version differs from kubectl caps version: $(kc caps --version)"
+ok "kubectl caps version and --version: $tag, commit $commit, built $commit_date"
 
 # The four capabilities whose names start with NET_ (FACTS.md, capability
 # table: NET_BIND_SERVICE 10, NET_BROADCAST 11, NET_ADMIN 12, NET_RAW 13).
@@ -307,17 +309,13 @@ if [[ "$rec_go" != "$go_version" ]]; then
 	skipped=$((skipped + 1))
 	printf 'skip plugins/caps.yaml was built with %s, this is %s: other bytes are expected\n' "$rec_go" "$go_version"
 else
-	# A clone, not a worktree: nothing of this checkout (its index, its
-	# worktree list, others' uncommitted files) is touched or seen, and the
-	# build runs in another directory, which -trimpath must make irrelevant.
-	src="$work/src"
-	git clone -q --no-checkout --shared "$root" "$src"
-	git -C "$src" checkout -q --detach "$rec_commit"
+	# plugin-manifest.sh builds in a clone, not here: nothing of this
+	# checkout (its index, its tags, others' uncommitted files) is touched or
+	# seen, and the build runs in another directory, which -trimpath must
+	# make irrelevant.
 	t=$SECONDS
-	(cd "$src" && GORELEASER_CURRENT_TAG="$rec_tag" "$goreleaser" release --snapshot --clean >"$work/reproduce.log" 2>&1) ||
-		{ tail -40 "$work/reproduce.log" >&2; fail "goreleaser snapshot of $rec_commit as $rec_tag"; }
-	go run ./hack/release/krew-render -dist "$src/dist" -tag "$rec_tag" -template "$src/krew-manifest.yaml" \
-		-o "$work/reproduced.yaml" || fail "krew-render of the clean clone"
+	hack/release/plugin-manifest.sh "$rec_tag" "$rec_commit" "$work/reproduced.yaml" 2>"$work/reproduce.log" ||
+		{ tail -40 "$work/reproduce.log" >&2; fail "release build of $rec_commit as $rec_tag"; }
 	diff -u plugins/caps.yaml "$work/reproduced.yaml" >&2 ||
 		fail "plugins/caps.yaml is not what commit $rec_commit builds as $rec_tag (the build is not reproducible, or the file was edited)"
 	ok "plugins/caps.yaml reproduced byte for byte from a clean clone of ${rec_commit:0:12} as $rec_tag ($((SECONDS - t))s)"

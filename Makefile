@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/kubectl-caps/kubectl-caps/pkg/cmd.version=$(VER
              -X github.com/kubectl-caps/kubectl-caps/pkg/cmd.commit=$(COMMIT)
 FUZZTIME  ?= 5s
 
-.PHONY: all build test test-unit testbin test-integration test-e2e fuzz lint verify verify-docs verify-mod docs bench clean
+.PHONY: all build test test-unit testbin test-integration test-e2e bench-live fuzz lint verify verify-docs verify-mod docs bench clean
 
 all: build
 
@@ -76,6 +76,10 @@ docs:
 ## bench: go benchmarks of the engine, the catalog and the manifest reader
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+
+## bench-live: live-cluster benchmark with N pods (default 10000) against the real apiserver (docs/benchmarks.md)
+bench-live: testbin
+	hack/bench-live.sh $(or $(N),10000)
 
 clean:
 	rm -rf bin dist

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/yaml"
 )
 
@@ -170,4 +171,37 @@ func some(levels []string, want string) bool {
 		}
 	}
 	return false
+}
+
+// The shortcut for containers that add nothing must give PSA's own verdict.
+func TestPSSFastPathAgreesWithPSA(t *testing.T) {
+	win := &corev1.PodOS{Name: corev1.Windows}
+	linux := &corev1.PodOS{Name: corev1.Linux}
+	scs := map[string]*corev1.SecurityContext{
+		"nil securityContext": nil,
+		"no capabilities":     {},
+		"empty capabilities":  {Capabilities: &corev1.Capabilities{}},
+		"drop some":           {Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"NET_RAW", "all"}}},
+		"drop ALL":            {Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
+		"add NET_BIND":        {Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_BIND_SERVICE"}, Drop: []corev1.Capability{"ALL"}}},
+		"add SYS_ADMIN":       {Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"SYS_ADMIN"}}},
+	}
+	for name, sc := range scs {
+		for _, podOS := range []*corev1.PodOS{nil, linux, win} {
+			one := []corev1.Container{{Name: "c", SecurityContext: sc}}
+			spec := corev1.PodSpec{OS: podOS, Containers: one}
+			want := string(api.LevelPrivileged)
+			if checkCapsRestricted(nil, &spec).Allowed {
+				want = string(api.LevelRestricted)
+			} else if checkCapsBaseline(nil, &spec).Allowed {
+				want = string(api.LevelBaseline)
+			}
+			if got := pssCapabilities(nil, podOS, one); got != want {
+				t.Errorf("%s, os %v: %s, PSA says %s", name, podOS, got, want)
+			}
+			if level, ok := pssWithoutAdds(podOS, one); ok && level != want {
+				t.Errorf("%s, os %v: shortcut says %s, PSA says %s", name, podOS, level, want)
+			}
+		}
+	}
 }

@@ -110,7 +110,6 @@ built="$(sed -n 's/.*"commit":"\([0-9a-f]*\)".*/\1/p' dist/metadata.json)"
 	fail "goreleaser built commit ${built:-?}, but HEAD was $commit when the test started (a commit landed meanwhile?); run again"
 ok "goreleaser release --snapshot --clean ($((SECONDS - t))s)"
 
-
 # ---------------------------------------------------------------------------
 step "archives"
 platforms=(darwin/amd64 darwin/arm64 linux/amd64 linux/arm64 windows/amd64 windows/arm64)

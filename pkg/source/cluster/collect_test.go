@@ -174,3 +174,71 @@ func TestCollect(t *testing.T) {
 		})
 	}
 }
+
+// An expired continue token (410 Gone) in the middle of the pod list must
+// restart the listing from the start, counting every pod once, and say so;
+// a server that keeps expiring gives up with the error rather than return
+// part of the cluster as if it were all of it.
+func TestCollectRestartsOnExpiredContinue(t *testing.T) {
+	pod := func(name string) corev1.Pod {
+		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", UID: types.UID(name)},
+			Spec: corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{Name: "app"}}}}
+	}
+	expired := apierrors.NewResourceExpired("the provided continue parameter is too old")
+	for _, tc := range []struct {
+		name        string
+		failures    int // how many continue requests expire
+		wantErr     bool
+		wantPods    int
+		wantRestart int
+	}{
+		{"one expiry", 1, false, 3, 1},
+		{"two expiries", 2, false, 3, 2},
+		{"always expired", 100, true, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := fakeCluster{noPods: true}.clients(t)
+			typed := c.Typed.(*fake.Clientset)
+			failures := tc.failures
+			typed.PrependReactor("list", "pods", func(a clienttesting.Action) (bool, runtime.Object, error) {
+				opts := a.(clienttesting.ListActionImpl).GetListOptions()
+				switch opts.Continue {
+				case "":
+					// First page: two pods and a continue token.
+					return true, &corev1.PodList{ListMeta: metav1.ListMeta{Continue: "page-2"}, Items: []corev1.Pod{pod("a"), pod("b")}}, nil
+				default:
+					if failures > 0 {
+						failures--
+						return true, nil, expired
+					}
+					return true, &corev1.PodList{Items: []corev1.Pod{pod("c")}}, nil
+				}
+			})
+			p, _ := profile.Parse("containerd")
+			col, err := Collect(context.Background(), c, Query{
+				Scopes: []Scope{{Namespace: "shop", What: `namespace "shop"`}}, ChunkSize: 2, Runtime: p,
+			})
+			if tc.wantErr {
+				if err == nil || !IsExpired(err) {
+					t.Fatalf("err = %v, want the expiry", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := col.Rollup.Pods(); got != tc.wantPods {
+				t.Errorf("%d pods, want %d (each once)", got, tc.wantPods)
+			}
+			restarts := 0
+			for _, w := range col.Warnings {
+				if strings.Contains(w, "410 Gone") && strings.Contains(w, "starting again") {
+					restarts++
+				}
+			}
+			if restarts != tc.wantRestart {
+				t.Errorf("%d restart warnings, want %d: %v", restarts, tc.wantRestart, col.Warnings)
+			}
+		})
+	}
+}

@@ -57,3 +57,21 @@ func TestAuditTableColumns(t *testing.T) {
 		}
 	}
 }
+
+func TestColouredTableHasNoTrailingBlanks(t *testing.T) {
+	items := []report.Item{{Namespace: "ns", Workload: report.WorkloadRef{Kind: "Pod", Name: "p"}, Container: "c", User: "root",
+		Effective: []string{"NET_RAW"}, MaxRisk: "high", Findings: []report.Finding{{Capability: "NET_RAW", Risk: "high"}}}}
+	var b bytes.Buffer
+	if err := WriteAuditTable(&b, items, AuditTableOptions{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+		plain := strings.TrimSuffix(l, ansiReset)
+		if strings.HasSuffix(plain, " ") {
+			t.Errorf("trailing blanks in %q", l)
+		}
+	}
+	if !strings.Contains(b.String(), ansiRed+"NET_RAW"+ansiReset) {
+		t.Errorf("NET_RAW is not red: %q", b.String())
+	}
+}

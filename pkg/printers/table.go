@@ -50,9 +50,31 @@ func Table(w io.Writer, header []string, rows [][]string, noHeaders bool) error 
 	// The padding after the last column would leave trailing blanks that
 	// make golden files and `| cut` pipelines brittle.
 	for line := range strings.Lines(buf.String()) {
-		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
+		if _, err := io.WriteString(w, trimTrailing(line)+"\n"); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// trimTrailing drops the line break and the blanks after the last column,
+// including blanks the table wrapped in colour resets, keeping one reset
+// so a coloured line still ends in the terminal's default colour.
+func trimTrailing(line string) string {
+	const reset = "\x1b[0m"
+	line = strings.TrimRight(line, "\n")
+	coloured := false
+	for {
+		t := strings.TrimRight(line, " ")
+		if r, ok := strings.CutSuffix(t, reset); ok {
+			line, coloured = r, true
+			continue
+		}
+		line = t
+		break
+	}
+	if coloured {
+		line += reset
+	}
+	return line
 }

@@ -49,6 +49,16 @@ func Parse(data []byte) (*Catalog, error) {
 		return nil, err
 	}
 	c := &Catalog{defects: doc.SeedDefects}
+	for i := range doc.Capabilities {
+		amps := doc.Capabilities[i].Amplifiers
+		for j := range amps {
+			if name, ok := strings.CutPrefix(amps[j].When, withPrefix); ok {
+				// Validate has checked that the name parses.
+				amps[j].with, _ = capability.Parse(name)
+				amps[j].hasWith = true
+			}
+		}
+	}
 	for _, e := range doc.Capabilities {
 		c.entries[e.Number] = e
 		if e.InertInUserNamespace {
@@ -136,6 +146,10 @@ func ParseRisk(s string) (Risk, error) {
 	return "", fmt.Errorf("unknown risk %q; use one of low, medium, high, critical", s)
 }
 
+// withPrefix marks an amplifier that applies when the container also holds
+// another capability: "with:PERFMON".
+const withPrefix = "with:"
+
 // Amplifier contexts an entry may name, besides "with:CAP".
 var contexts = map[string]bool{
 	"hostPID": true, "hostNetwork": true, "hostIPC": true, "hostPath": true, "shareProcessNamespace": true,
@@ -193,7 +207,7 @@ func Validate(doc *Document) error {
 			fail("%s: recommendation %q is not one of drop, keep, review", id, e.Recommendation)
 		}
 		for _, a := range e.Amplifiers {
-			if with, ok := strings.CutPrefix(a.When, "with:"); ok {
+			if with, ok := strings.CutPrefix(a.When, withPrefix); ok {
 				if _, err := capability.Parse(with); err != nil {
 					fail("%s: amplifier %q: %v", id, a.When, err)
 				}

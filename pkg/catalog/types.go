@@ -62,7 +62,15 @@ type Amplifier struct {
 	When string `json:"when"`
 	Risk Risk   `json:"risk"`
 	Why  string `json:"why"`
+
+	// with is CAP of a "with:CAP" amplifier, resolved once when the catalog
+	// is parsed so that auditing a container parses no names.
+	with    capability.Cap
+	hasWith bool
 }
+
+// With returns CAP for a "with:CAP" amplifier.
+func (a *Amplifier) With() (capability.Cap, bool) { return a.with, a.hasWith }
 
 // Escalation is a known attack path that uses the capability.
 type Escalation struct {

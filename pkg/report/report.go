@@ -193,8 +193,9 @@ func NewItem(cat *catalog.Catalog, s Subject, r *engine.Result) Item {
 			Explicit:       explicit.Has(c),
 		}
 		risk := e.Risk
-		for _, a := range e.Amplifiers {
-			if !applies(a.When, r) {
+		for i := range e.Amplifiers {
+			a := &e.Amplifiers[i]
+			if !Applies(a, r.Bounding, r.Context) {
 				continue
 			}
 			f.Amplified = append(f.Amplified, a.When)
@@ -224,13 +225,14 @@ func NewItem(cat *catalog.Catalog, s Subject, r *engine.Result) Item {
 	return it
 }
 
-// applies reports whether an amplifier's context holds for the result.
-func applies(when string, r *engine.Result) bool {
-	if c, ok := cutWith(when); ok {
-		return r.Bounding.Has(c)
+// Applies reports whether an amplifier's context holds for a container
+// that holds held in the pod context ctx. Audit and suggest-drop both judge
+// risk through it.
+func Applies(a *catalog.Amplifier, held capability.Set, ctx engine.PodContext) bool {
+	if c, ok := a.With(); ok {
+		return held.Has(c)
 	}
-	ctx := r.Context
-	switch when {
+	switch a.When {
 	case "hostPID":
 		return ctx.HostPID
 	case "hostNetwork":
@@ -245,15 +247,6 @@ func applies(when string, r *engine.Result) bool {
 		return ctx.ShareProcessNamespace
 	}
 	return false
-}
-
-func cutWith(when string) (capability.Cap, bool) {
-	const p = "with:"
-	if len(when) <= len(p) || when[:len(p)] != p {
-		return 0, false
-	}
-	c, err := capability.Parse(when[len(p):])
-	return c, err == nil
 }
 
 // RiskAtLeast reports whether an item's max risk reaches min.

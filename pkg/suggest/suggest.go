@@ -19,6 +19,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 )
 
 // Strategy decides how much a suggestion keeps.
@@ -311,27 +312,9 @@ func amplifiedRisk(cat *catalog.Catalog, cp capability.Cap, held capability.Set,
 	e := cat.Get(cp)
 	r := e.Risk
 	var by []string
-	for _, a := range e.Amplifiers {
-		on := false
-		if with, ok := strings.CutPrefix(a.When, "with:"); ok {
-			if w, err := capability.Parse(with); err == nil {
-				on = held.Has(w)
-			}
-		} else {
-			switch a.When {
-			case "hostPID":
-				on = ctx.HostPID
-			case "hostNetwork":
-				on = ctx.HostNetwork
-			case "hostIPC":
-				on = ctx.HostIPC
-			case "hostPath":
-				on = ctx.HostPath
-			case "shareProcessNamespace":
-				on = ctx.ShareProcessNamespace
-			}
-		}
-		if on && a.Risk.Level() > r.Level() {
+	for i := range e.Amplifiers {
+		a := &e.Amplifiers[i]
+		if report.Applies(a, held, ctx) && a.Risk.Level() > r.Level() {
 			r = a.Risk
 			by = append(by, a.When)
 		}

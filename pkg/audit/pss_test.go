@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"os"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -31,12 +30,7 @@ func TestPSSCapabilitiesMatchPSAEvaluator(t *testing.T) {
 		}
 		return true
 	}
-	inputs := []string{"../../examples"}
-	if _, err := os.Stat("../../../shared/corpus"); err == nil {
-		inputs = append(inputs, "../../../shared/corpus")
-	} else if os.Getenv("CI") == "true" {
-		t.Fatalf("the shared corpus must be present in CI: %v", err)
-	}
+	inputs := realManifests(t)
 	p, _ := profile.Parse("containerd")
 	a := New()
 	n := 0

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -135,12 +134,7 @@ func TestRollupKey(t *testing.T) {
 // must be what auditing the pod's reduced spec directly gives, on every
 // example and corpus workload and every runtime.
 func TestRollupItemsMatchDirectAudit(t *testing.T) {
-	inputs := []string{"../../examples"}
-	if _, err := os.Stat("../../../shared/corpus"); err == nil {
-		inputs = append(inputs, "../../../shared/corpus")
-	} else if os.Getenv("CI") == "true" {
-		t.Fatalf("the shared corpus must be present in CI: %v", err)
-	}
+	inputs := realManifests(t)
 	a := New()
 	compared := 0
 	_, err := manifest.Read(manifest.Options{Filenames: inputs, Recursive: true}, func(w manifest.Workload) error {

@@ -144,16 +144,7 @@ func TestAuditBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := run(t, "", append([]string{"audit"}, tt.args...)...)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d", code, tt.code)
-			}
-			if out != "" {
-				t.Errorf("stdout must stay empty on error, got:\n%s", out)
-			}
-			if !strings.Contains(errOut, tt.want) {
-				t.Errorf("stderr %q lacks %q", errOut, tt.want)
-			}
+			expectError(t, append([]string{"audit"}, tt.args...), tt.code, tt.want)
 		})
 	}
 }

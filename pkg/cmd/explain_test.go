@@ -120,18 +120,7 @@ func TestExplainErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := run(t, "", tt.args...)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d", code, tt.code)
-			}
-			if out != "" {
-				t.Errorf("stdout must be empty on error, got %q", out)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(errOut, w) {
-					t.Errorf("stderr %q lacks %q", errOut, w)
-				}
-			}
+			expectError(t, tt.args, tt.code, tt.want...)
 		})
 	}
 }

@@ -50,3 +50,22 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("%s differs from the golden file (-want +got):\n%s", path, diff)
 	}
 }
+
+// expectError checks a command that must fail: its exit code, an empty
+// stdout (a partial result must never look complete), and each text on
+// stderr.
+func expectError(t *testing.T, args []string, code int, want ...string) {
+	t.Helper()
+	out, errOut, got := run(t, "", args...)
+	if got != code {
+		t.Errorf("exit %d, want %d", got, code)
+	}
+	if out != "" {
+		t.Errorf("stdout must stay empty on error, got:\n%s", out)
+	}
+	for _, w := range want {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("stderr %q lacks %q", errOut, w)
+		}
+	}
+}

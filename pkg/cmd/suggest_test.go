@@ -78,16 +78,7 @@ func TestSuggestErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := run(t, "", append([]string{"suggest-drop"}, tt.args...)...)
-			if code != tt.code {
-				t.Errorf("exit %d, want %d", code, tt.code)
-			}
-			if out != "" {
-				t.Errorf("stdout must stay empty on error, got:\n%s", out)
-			}
-			if !strings.Contains(errOut, tt.want) {
-				t.Errorf("stderr %q lacks %q", errOut, tt.want)
-			}
+			expectError(t, append([]string{"suggest-drop"}, tt.args...), tt.code, tt.want)
 		})
 	}
 }

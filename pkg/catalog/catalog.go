@@ -134,9 +134,6 @@ func (r Risk) Level() int {
 	return -1
 }
 
-// Risks lists the tiers from lowest to highest, for flag help and validation.
-func Risks() []Risk { return []Risk{RiskLow, RiskMedium, RiskHigh, RiskCritical} }
-
 // ParseRisk reads a risk tier from a flag value, in any case.
 func ParseRisk(s string) (Risk, error) {
 	r := Risk(strings.ToLower(strings.TrimSpace(s)))

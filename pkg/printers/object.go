@@ -10,10 +10,9 @@ import (
 
 // Formats every command's -o flag accepts besides its own extras.
 const (
-	FormatTable = ""
-	FormatWide  = "wide"
-	FormatJSON  = "json"
-	FormatYAML  = "yaml"
+	FormatWide = "wide"
+	FormatJSON = "json"
+	FormatYAML = "yaml"
 )
 
 // WriteObject prints v as indented JSON or as YAML, always ending in a

@@ -4,8 +4,6 @@
 package report
 
 import (
-	"k8s.io/apimachinery/pkg/runtime/schema"
-
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
@@ -19,9 +17,6 @@ const (
 	APIVersion = Group + "/" + Version
 	Kind       = "CapabilityReport"
 )
-
-// GroupVersion of the report.
-var GroupVersion = schema.GroupVersion{Group: Group, Version: Version}
 
 // Report is the document `audit -o json|yaml` prints.
 type Report struct {

@@ -44,8 +44,10 @@ fuzz:
 	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
 	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
 	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || \
-	      { echo "fuzzing $$t in $$pkg failed; the failing input is under $$dir/testdata/fuzz"; exit 1; }; \
+	    log=$$(mktemp); \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg >$$log 2>&1 || \
+	      { tail -n 60 $$log; rm -f $$log; echo "fuzzing $$t in $$pkg failed; a failing input, if one was found, is under $$dir/testdata/fuzz"; exit 1; }; \
+	    rm -f $$log; \
 	  done; \
 	done
 

@@ -185,6 +185,9 @@ func Validate(doc *Document) error {
 				fail("%s: %s is empty", id, field)
 			}
 		}
+		if err := checkUserNamespaceNote(e); err != "" {
+			fail("%s: %s", id, err)
+		}
 		if strings.Contains(e.Summary, "\n") {
 			fail("%s: summary must be one line", id)
 		}
@@ -277,6 +280,32 @@ func Validate(doc *Document) error {
 		return fmt.Errorf("invalid catalog:\n  %s", strings.Join(errs, "\n  "))
 	}
 	return nil
+}
+
+// Prefixes of the three documented forms of userNamespaceNote (see Entry).
+const (
+	notePartly    = "Partly inert: "
+	noteStillActs = "Still acts: "
+	noteInert     = "Inert: "
+	noteNotInert  = "Not inert: "
+)
+
+// checkUserNamespaceNote holds the note to its documented form, so that the
+// flag the engine discounts and the sentence a user reads cannot disagree,
+// and a partly inert capability always says which part still acts.
+func checkUserNamespaceNote(e *Entry) string {
+	note := e.UserNamespaceNote
+	switch {
+	case e.InertInUserNamespace && !strings.HasPrefix(note, noteInert):
+		return fmt.Sprintf("inertInUserNamespace is true but userNamespaceNote does not start with %q", noteInert)
+	case !e.InertInUserNamespace && strings.HasPrefix(note, noteInert):
+		return fmt.Sprintf("userNamespaceNote starts with %q but inertInUserNamespace is false", noteInert)
+	case strings.HasPrefix(note, notePartly) && !strings.Contains(note, noteStillActs):
+		return fmt.Sprintf("a %q userNamespaceNote must say what %q", strings.TrimSpace(notePartly), strings.TrimSpace(noteStillActs))
+	case !e.InertInUserNamespace && !strings.HasPrefix(note, notePartly) && !strings.HasPrefix(note, noteNotInert):
+		return fmt.Sprintf("userNamespaceNote must start with %q, %q or %q", noteInert, notePartly, noteNotInert)
+	}
+	return ""
 }
 
 // normalise folds case and white space so that a copy that only reflowed the

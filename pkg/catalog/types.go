@@ -40,14 +40,26 @@ type Entry struct {
 	// Amplifiers raise the risk when the pod has a given context.
 	Amplifiers  []Amplifier  `json:"amplifiers,omitempty"`
 	Escalations []Escalation `json:"escalations"`
-	// InertInUserNamespace: the kernel checks this capability in the initial
-	// user namespace, so it does nothing in a hostUsers:false pod.
+	// InertInUserNamespace: every kernel check of this capability is made
+	// against the initial user namespace (capable(), or ns_capable on
+	// &init_user_ns), so it does nothing in a hostUsers:false pod. A
+	// capability that the kernel checks with ns_capable() anywhere, even for
+	// a minor part, is not inert; its note says which part is.
 	InertInUserNamespace bool `json:"inertInUserNamespace"`
-	// UserNamespaceNote says how the capability behaves under hostUsers:false.
+	// UserNamespaceNote says how the capability behaves under hostUsers:false,
+	// in one of three forms that Validate enforces, each naming the kernel
+	// functions it rests on:
+	//   - "Inert: ..." exactly when InertInUserNamespace is true;
+	//   - "Partly inert: <the part checked against the initial user
+	//     namespace>. Still acts: <the part checked with ns_capable, which
+	//     works inside the pod's own namespaces>";
+	//   - "Not inert: ..." otherwise.
 	UserNamespaceNote string `json:"userNamespaceNote"`
 	// PSSBaseline: Pod Security Standards Baseline allows adding it.
 	PSSBaseline bool `json:"pssBaseline"`
-	// Sources are FACTS.md source ids ([MAN-CAP], [CTRD], ...) behind the text.
+	// Sources are the ids of the primary sources behind the text (MAN-CAP is
+	// capabilities(7), CTRD containerd, K-AUDIT kernel/audit.c, ...); the
+	// text itself names the upstream file and function where it matters.
 	Sources []string `json:"sources"`
 	Seed    SeedNote `json:"seed"`
 }
@@ -97,12 +109,13 @@ type SeedNote struct {
 	Said string `json:"said,omitempty"`
 	// Why explains the departure, with the fact that corrects it.
 	Why string `json:"why,omitempty"`
-	// Defects are the FACTS.md §5 defect numbers this entry fixes.
+	// Defects are the ids of the seed defects (Document.SeedDefects) this
+	// entry fixes.
 	Defects []int `json:"defects,omitempty"`
 }
 
-// SeedDefect is one defect of the seed document (FACTS.md §5) and how the
-// catalog resolves it.
+// SeedDefect is one defect of the user's seed document (the catalog the
+// project started from) and how the catalog resolves it.
 type SeedDefect struct {
 	ID         int      `json:"id"`
 	Title      string   `json:"title"`

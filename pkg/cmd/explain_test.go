@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -87,6 +88,162 @@ func TestExplainJSONShape(t *testing.T) {
 	var y struct{ Items []any }
 	if err := yaml.Unmarshal([]byte(out), &y); err != nil || len(y.Items) != 41 {
 		t.Errorf("yaml list: %d items, %v", len(y.Items), err)
+	}
+}
+
+// The corrections of the catalog reviews (issues 11 and 18), held on the
+// explain -o json output a user sees: each row names a capability, a field,
+// what the field must now say (a value, or phrases with their kernel
+// source) and the false claim it must no longer make.
+func TestExplainCatalogCorrections(t *testing.T) {
+	tests := []struct {
+		cap, field string
+		want       string   // exact value, when set
+		has, not   []string // phrases the field must contain / must not contain
+	}{
+		// KILL: hostPID reaches root daemons without it (kill_ok_by_cred()).
+		{"KILL", "amplifier:hostPID", "medium", nil, nil},
+		{"KILL", "description", "", []string{"kill_ok_by_cred(), kernel/signal.c"}, nil},
+		{"KILL", "reasoning", "", []string{"Dropping it does not protect a hostPID pod's node", "contrib/apparmor/template.go"},
+			[]string{"Drop it in pods that use hostPID"}},
+		{"KILL", "escalations", "", []string{"dropping KILL does not protect them"}, []string{"e.g. terminate the kubelet"}},
+		// SYS_NICE: capable() for realtime; CFS bandwidth does not contain SCHED_FIFO.
+		{"SYS_NICE", "userNamespaceNote", "", []string{"Partly inert: ", "Still acts: ", "sched_setaffinity()", "block/ioprio.c"},
+			[]string{"treat the realtime-starvation risk as unchanged"}},
+		{"SYS_NICE", "reasoning", "", []string{"Documentation/scheduler/sched-bwc.rst", "static CPU manager", "sched_rt_runtime_us"},
+			[]string{"give that pod CPU requests and limits"}},
+		// SYS_BOOT: kexec_load is not confined to the pod's PID namespace.
+		{"SYS_BOOT", "risk", "high", nil, nil},
+		{"SYS_BOOT", "amplifier:hostPID", "critical", nil, nil},
+		{"SYS_BOOT", "escalations", "", []string{"Staging a kernel with kexec_load", "KEXEC_ON_CRASH"}, nil},
+		{"SYS_BOOT", "impact", "", []string{"Unconfined", "kexec_load"}, nil},
+		{"SYS_BOOT", "userNamespaceNote", "", []string{"Partly inert: ", "kexec_load", "Still acts: ", "kernel/reboot.c"}, []string{"was not verified"}},
+		// DAC_OVERRIDE: runc chdir since v1.0.0-rc94; exec needs an execute bit.
+		{"DAC_OVERRIDE", "impact", "", []string{"v1.0.0-rc94 (commit 6ce2d63a5)"}, []string{"containerd#4669"}},
+		{"DAC_OVERRIDE", "description", "", []string{"at least one execute bit", "generic_permission(), fs/namei.c"},
+			[]string{"execve(2) proceed whatever the mode says"}},
+		// SYS_TIME: adjtimex and clock_adjtime are not gated by RuntimeDefault.
+		{"SYS_TIME", "impact", "", []string{"allow adjtimex and clock_adjtime to every process"},
+			[]string{"allows the clock-setting syscalls only when the capability is present"}},
+		{"SYS_TIME", "inertInUserNamespace", "true", nil, nil},
+		{"SYS_TIME", "userNamespaceNote", "", []string{"proc_timens_set_offset()"}, nil},
+		// SYS_PACCT: capable(); accounting reaches ancestor PID namespaces.
+		{"SYS_PACCT", "inertInUserNamespace", "true", nil, nil},
+		{"SYS_PACCT", "amplifier:hostPID", "medium", nil, nil},
+		{"SYS_PACCT", "impact", "", []string{"kernel/acct.c"}, []string{"was not verified"}},
+		// AUDIT_READ: records are multicast only in the initial network namespace.
+		{"AUDIT_READ", "risk", "low", nil, nil},
+		{"AUDIT_READ", "amplifier:hostNetwork", "medium", nil, nil},
+		{"AUDIT_READ", "impact", "", []string{"kauditd_send_multicast_skb()"}, nil},
+		// CHECKPOINT_RESTORE: map_files is checked against init_user_ns.
+		{"CHECKPOINT_RESTORE", "userNamespaceNote", "", []string{"Partly inert: ", "map_files", "Still acts: ", "ns_last_pid"},
+			[]string{"keeps working on the PID namespaces and processes"}},
+		{"CHECKPOINT_RESTORE", "impact", "", []string{"ptrace_may_access()"}, []string{"It is namespace-aware (ns_capable)"}},
+		// BLOCK_SUSPEND: the interface is /sys/power/wake_lock.
+		{"BLOCK_SUSPEND", "summary", "", []string{"/sys/power/wake_lock"}, []string{"/proc/sys/wake_lock"}},
+		{"BLOCK_SUSPEND", "description", "", []string{"/sys/power/wake_lock"}, []string{"/proc/sys/wake_lock"}},
+		// Inert where every check is capable() against the initial user namespace.
+		{"LINUX_IMMUTABLE", "inertInUserNamespace", "true", nil, nil},
+		{"SYSLOG", "inertInUserNamespace", "true", nil, nil},
+		{"LEASE", "inertInUserNamespace", "true", nil, nil},
+		{"SYS_RAWIO", "inertInUserNamespace", "true", nil, nil},
+		{"BLOCK_SUSPEND", "inertInUserNamespace", "true", nil, nil},
+		{"SYS_TTY_CONFIG", "inertInUserNamespace", "true", nil, nil},
+		{"SYS_TTY_CONFIG", "userNamespaceNote", "", []string{"Inert: ", "fs/open.c"}, nil},
+		{"MAC_OVERRIDE", "inertInUserNamespace", "true", nil, nil},
+		{"MAC_OVERRIDE", "userNamespaceNote", "", []string{"smack_privileged_cred()"}, nil},
+		{"WAKE_ALARM", "inertInUserNamespace", "true", nil, nil},
+		// Partly inert: a ns_capable check remains, named in the note.
+		{"IPC_LOCK", "inertInUserNamespace", "false", []string{}, nil},
+		{"IPC_LOCK", "userNamespaceNote", "", []string{"Partly inert: ", "can_do_mlock()", "Still acts: ", "ipc/shm.c"}, nil},
+		{"SYS_RESOURCE", "inertInUserNamespace", "false", nil, nil},
+		{"SYS_RESOURCE", "userNamespaceNote", "", []string{"Partly inert: ", "__set_oom_adj()", "Still acts: ", "check_prlimit_permission()"}, nil},
+		{"NET_BROADCAST", "userNamespaceNote", "", []string{"Partly inert: ", "do_one_broadcast()", "Still acts: "}, nil},
+		// Decided items.
+		{"SETUID", "reasoning", "", []string{"root_squash", "scm_check_creds()"}, nil},
+		{"SETGID", "reasoning", "", []string{"root_squash"}, nil},
+		{"IPC_LOCK", "risk", "low", nil, nil},
+		{"IPC_LOCK", "impact", "", []string{"charged to the container's memory cgroup"}, nil},
+		{"SYS_RAWIO", "escalations", "", []string{"Raw I/O ports without a device node"}, nil},
+		{"SYS_RAWIO", "impact", "", []string{"arch/x86/kernel/ioport.c"}, []string{"Most of what it allows also needs a device node"}},
+		{"SYS_PTRACE", "description", "", []string{"cap_ptrace_access_check()", "yama_ptrace_access_check()"},
+			[]string{"(still subject to Yama and other LSMs)"}},
+		{"SYS_PTRACE", "escalations", "", []string{"/proc/<pid>/root", "/proc/<pid>/environ"}, nil},
+		{"AUDIT_CONTROL", "impact", "", []string{"audit_set_loginuid_perm(), kernel/auditsc.c"}, nil},
+		{"AUDIT_WRITE", "impact", "", []string{"audit_log_common_recv_msg()", "only the message body"}, nil},
+		{"AUDIT_WRITE", "escalations", "", nil, []string{"fake authentication events"}},
+		{"SYS_RESOURCE", "impact", "", []string{"exempts it from the OOM killer altogether"}, []string{"less likely OOM victim"}},
+		{"IPC_OWNER", "amplifier:hostIPC", "medium", nil, nil},
+		{"IPC_OWNER", "reasoning", "", []string{"ipcperms(), ipc/util.c"}, nil},
+		{"NET_BIND_SERVICE", "impact", "", []string{"0xERR0R/blocky#2071", "bprm_caps_from_vfs_caps()"}, []string{"blocky#1461"}},
+	}
+	pages := map[string]map[string]any{}
+	for _, tt := range tests {
+		t.Run(tt.cap+" "+tt.field, func(t *testing.T) {
+			page, ok := pages[tt.cap]
+			if !ok {
+				out, errOut, code := run(t, "", "explain", tt.cap, "-o", "json")
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, errOut)
+				}
+				if err := json.Unmarshal([]byte(out), &page); err != nil {
+					t.Fatal(err)
+				}
+				pages[tt.cap] = page
+			}
+			got := explainField(page, tt.field)
+			if tt.want != "" && got != tt.want {
+				t.Errorf("%s = %q, want %q", tt.field, got, tt.want)
+			}
+			for _, h := range tt.has {
+				if !strings.Contains(got, h) {
+					t.Errorf("%s does not say %q:\n%s", tt.field, h, got)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(got, n) {
+					t.Errorf("%s still says %q", tt.field, n)
+				}
+			}
+		})
+	}
+}
+
+// explainField renders one field of an explain JSON page as text:
+// "amplifier:CTX" is the risk of that amplifier ("" when there is none),
+// "escalations" the names and descriptions together.
+func explainField(page map[string]any, field string) string {
+	if ctx, ok := strings.CutPrefix(field, "amplifier:"); ok {
+		amps, _ := page["amplifiers"].([]any)
+		for _, a := range amps {
+			if m, _ := a.(map[string]any); m["when"] == ctx {
+				return fmt.Sprint(m["risk"])
+			}
+		}
+		return ""
+	}
+	if field == "escalations" {
+		var b strings.Builder
+		xs, _ := page["escalations"].([]any)
+		for _, x := range xs {
+			m, _ := x.(map[string]any)
+			fmt.Fprintf(&b, "%v: %v\n", m["name"], m["description"])
+		}
+		return b.String()
+	}
+	return fmt.Sprint(page[field])
+}
+
+// No page may send the user to a file outside the project.
+func TestExplainCitesNoFileOutsideTheProject(t *testing.T) {
+	out, _, code := run(t, "", "explain", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, bad := range []string{"FACTS", "§", "../shared"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("explain output cites %q", bad)
+		}
 	}
 }
 

@@ -17,9 +17,11 @@ var (
 	o9 = capability.MustParseSet("CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID",
 		"SETPCAP", "NET_BIND_SERVICE", "KILL")
 	o11 = o9.Union(capability.MustParseSet("NET_RAW", "SYS_CHROOT"))
-	// FACTS §3.6 / §6 rule 5.
+	// Every capability whose kernel checks are all against the initial user
+	// namespace (pkg/catalog's TestInertInUserNamespace names each check).
 	initNS = capability.MustParseSet("SYS_MODULE", "SYS_TIME", "MKNOD", "BPF", "PERFMON",
-		"AUDIT_WRITE", "AUDIT_CONTROL", "AUDIT_READ")
+		"AUDIT_WRITE", "AUDIT_CONTROL", "AUDIT_READ", "LINUX_IMMUTABLE", "SYS_RAWIO", "SYS_PACCT",
+		"SYS_TTY_CONFIG", "LEASE", "MAC_OVERRIDE", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND")
 )
 
 var (

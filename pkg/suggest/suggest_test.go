@@ -334,16 +334,16 @@ containers:
 
 		// Risky explicit adds.
 		{
-			name: "catalog, an added medium review capability goes", spec: addSpec("IPC_LOCK", ""), rt: "containerd",
-			wantDrop: []string{"IPC_LOCK", "MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: containerdKept,
+			name: "catalog, an added medium review capability goes", spec: addSpec("SYS_RESOURCE", ""), rt: "containerd",
+			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP", "SYS_RESOURCE"}, wantKeep: containerdKept,
 			wantCaps: &Capabilities{Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
-			reasons:  map[string]string{"IPC_LOCK": "added explicitly, and risky: risk medium, catalog: review"},
+			reasons:  map[string]string{"SYS_RESOURCE": "added explicitly, and risky: risk medium, catalog: review"},
 		},
 		{
-			name: "catalog, --keep keeps an added capability", spec: addSpec("IPC_LOCK", ""), rt: "containerd",
-			keep:     []capability.Cap{capability.IPC_LOCK},
-			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: plus(containerdKept, "IPC_LOCK"),
-			wantCaps: &Capabilities{Add: []string{"IPC_LOCK"}, Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
+			name: "catalog, --keep keeps an added capability", spec: addSpec("SYS_RESOURCE", ""), rt: "containerd",
+			keep:     []capability.Cap{capability.SYS_RESOURCE},
+			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: plus(containerdKept, "SYS_RESOURCE"),
+			wantCaps: &Capabilities{Add: []string{"SYS_RESOURCE"}, Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
 		},
 		{
 			name: "catalog, an added default the catalog keeps stays in add", spec: addSpec("SETUID", ""), rt: "containerd",
@@ -356,18 +356,19 @@ containers:
 			wantCaps: &Capabilities{Drop: []string{"DAC_OVERRIDE", "MKNOD", "NET_RAW", "SETFCAP"}},
 		},
 		{
-			// KILL is low, but high with hostPID (catalog amplifier).
-			name: "catalog, KILL added with hostPID goes", spec: addSpec("KILL", "hostPID: true"), rt: "containerd",
-			wantDrop: []string{"KILL", "MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: minus(containerdKept, "KILL"),
-			wantCaps: &Capabilities{Drop: []string{"KILL", "MKNOD", "NET_RAW", "SETFCAP"}},
-			reasons:  map[string]string{"KILL": "risk high with hostPID"},
+			// KILL is low, medium with hostPID: hostPID lets container root kill
+			// the node's root daemons without KILL (kill_ok_by_cred(),
+			// kernel/signal.c), so KILL only adds other UIDs and stays kept.
+			name: "catalog, KILL added with hostPID stays", spec: addSpec("KILL", "hostPID: true"), rt: "containerd",
+			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: containerdKept,
+			wantCaps: &Capabilities{Add: []string{"KILL"}, Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
+			reasons:  map[string]string{"KILL": "catalog: keep (risk medium with hostPID)"},
 		},
 		{
 			name: "catalog, default KILL with hostPID is kept with a note", spec: "hostPID: true\n" + rootNoPorts, rt: "containerd",
 			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: containerdKept,
-			wantCaps:  &Capabilities{Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
-			wantNotes: []string{NoteAmplified},
-			reasons:   map[string]string{"KILL": "catalog: keep (risk high with hostPID)"},
+			wantCaps: &Capabilities{Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
+			reasons:  map[string]string{"KILL": "catalog: keep (risk medium with hostPID)"},
 		},
 
 		// User namespaces (FACTS §3.6): inert capabilities are said to be.
@@ -393,18 +394,22 @@ containers:
 		// add: [ALL] counts every capability as added explicitly.
 		{
 			name: "catalog, add ALL", spec: addAll, rt: "containerd",
-			wantKeep: []string{"AUDIT_WRITE", "CHOWN", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"},
-			wantDrop: allBut("AUDIT_WRITE", "CHOWN", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+			wantKeep: []string{"AUDIT_WRITE", "CHOWN", "FOWNER", "FSETID", "IPC_LOCK", "KILL", "NET_BIND_SERVICE", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"},
+			wantDrop: allBut("AUDIT_WRITE", "CHOWN", "FOWNER", "FSETID", "IPC_LOCK", "KILL", "NET_BIND_SERVICE", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
 				"SYS_ADMIN", "SYS_MODULE"),
-			wantCaps: &Capabilities{Drop: []string{"DAC_OVERRIDE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_ADMIN", "SYS_MODULE"}},
+			// IPC_LOCK is low since locked pages count against the memory limit,
+			// and review, so the explicit add of it stays.
+			wantCaps: &Capabilities{Add: []string{"IPC_LOCK"}, Drop: []string{"DAC_OVERRIDE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_ADMIN", "SYS_MODULE"}},
 			reasons:  map[string]string{"DAC_OVERRIDE": "added explicitly", "SYS_RESOURCE": "added explicitly", "BPF": "catalog: drop"},
 		},
 		{
 			name: "catalog, add ALL on docker", spec: addAll, rt: "docker",
-			wantKeep: []string{"AUDIT_WRITE", "CHOWN", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"},
-			wantDrop: allBut("AUDIT_WRITE", "CHOWN", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+			wantKeep: []string{"AUDIT_WRITE", "CHOWN", "FOWNER", "FSETID", "IPC_LOCK", "KILL", "NET_BIND_SERVICE", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"},
+			wantDrop: allBut("AUDIT_WRITE", "CHOWN", "FOWNER", "FSETID", "IPC_LOCK", "KILL", "NET_BIND_SERVICE", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
 				"SYS_ADMIN", "SYS_MODULE"),
-			wantCaps: &Capabilities{Drop: []string{"DAC_OVERRIDE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_ADMIN", "SYS_MODULE"}},
+			// IPC_LOCK is low since locked pages count against the memory limit,
+			// and review, so the explicit add of it stays.
+			wantCaps: &Capabilities{Add: []string{"IPC_LOCK"}, Drop: []string{"DAC_OVERRIDE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_ADMIN", "SYS_MODULE"}},
 		},
 
 		// Already hardened.

@@ -2,8 +2,8 @@
 // no tracked file of the project may cite a source its users do not have.
 //
 // The project was built from a working fact file outside the repository; its
-// ids (FACTS.md, "FACTS §3.3", bare "§2.1") and paths under ../shared mean
-// nothing to a user. Every fact is cited instead by its upstream source or by
+// name, its section ids and paths into the shared directory next to the
+// repository mean nothing to a user (the patterns are in the test). Every fact is cited instead by its upstream source or by
 // an anchor of docs/sources.md, and this test also checks that every such
 // anchor exists. It lives in its own package because it reads the whole
 // repository rather than testing one package's code.

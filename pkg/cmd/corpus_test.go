@@ -36,9 +36,9 @@ func corpusReport(t *testing.T, runtime string) map[string]report.Item {
 	return items
 }
 
-// Expectations derived by hand from the manifests and FACTS.md (§2.1 default
-// sets, §3.3 add/drop rules, §3.5 users, §6.6 context), not from running the
-// code.
+// Expectations derived by hand from the manifests and docs/sources.md
+// (runtime defaults, add/drop rules, exec rules for users, the catalog's
+// context amplifiers), not from running the code.
 const (
 	d14 = "AUDIT_WRITE,CHOWN,DAC_OVERRIDE,FOWNER,FSETID,KILL,MKNOD,NET_BIND_SERVICE,NET_RAW,SETFCAP,SETGID,SETPCAP,SETUID,SYS_CHROOT"
 	c9  = "CHOWN,DAC_OVERRIDE,FOWNER,FSETID,KILL,NET_BIND_SERVICE,SETGID,SETPCAP,SETUID"

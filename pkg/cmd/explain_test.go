@@ -61,7 +61,8 @@ func TestExplainJSONShape(t *testing.T) {
 	if one["kind"] != "Capability" || one["name"] != "NET_RAW" || one["number"] != float64(13) {
 		t.Errorf("unexpected identity: %v %v %v", one["kind"], one["name"], one["number"])
 	}
-	// NET_RAW is a default of containerd, docker and old CRI-O, not of CRI-O >= 1.18 (FACTS §2.1).
+	// NET_RAW is a default of containerd, docker and old CRI-O, not of CRI-O >= 1.18
+	// (docs/sources.md#crio-1-18).
 	if got := one["defaultIn"]; !equalJSONList(got, "containerd", "cri-o<1.18", "docker") {
 		t.Errorf("defaultIn = %v", got)
 	}

@@ -25,6 +25,9 @@ func main() {
 }
 
 func run(out string) error {
+	if err := machineIndependent(); err != nil {
+		return err
+	}
 	dir := filepath.Join(out, "capabilities")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -48,6 +51,28 @@ func run(out string) error {
 	return write(filepath.Join(dir, "README.md"), func(f *os.File) error {
 		return explain.WriteMarkdownIndex(f, views, cat.SeedDefects(), catalog.Intro())
 	})
+}
+
+// machineIndependent makes the flag defaults that the commands derive from the
+// environment read the same on every machine, so that the committed docs are
+// current for every contributor and not only on a machine whose home is /root.
+// cli-runtime's --cache-dir default is $KUBECACHEDIR, else
+// filepath.Join(homedir.HomeDir(), ".kube", "cache") (k8s.io/cli-runtime
+// pkg/genericclioptions/config_flags.go, getDefaultCacheDir), computed when
+// the flags are built. kubectl's own generator pins HOME for the same reason
+// (kubernetes cmd/gendocs/gen_kubectl_docs.go sets HOME=/home/username); we
+// set it to the literal "$HOME" so the page shows the default as a user reads
+// it: "$HOME/.kube/cache". The commands are built after this, in
+// writeCommandDocs. Nothing else in the generated pages reads the
+// environment, the working directory, the clock or the Go version;
+// TestDocsIndependentOfMachine holds that.
+func machineIndependent() error {
+	for _, v := range []string{"KUBECACHEDIR", "KUBECONFIG", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"} {
+		if err := os.Unsetenv(v); err != nil {
+			return err
+		}
+	}
+	return os.Setenv("HOME", "$HOME")
 }
 
 func write(path string, fill func(*os.File) error) error {

@@ -204,12 +204,14 @@ out="$(kc plugin list 2>/dev/null)" || fail "kubectl plugin list exited non-zero
 grep -qx "$KREW_ROOT/bin/kubectl-caps" <<<"$out" || fail "kubectl plugin list does not show the krew-installed kubectl-caps:"$'\n'"$out"
 ok "kubectl plugin list finds \$KREW_ROOT/bin/kubectl-caps"
 
-# CAP_NET_RAW is capability 13 (FACTS.md, capability table); the page opens
+# CAP_NET_RAW is capability 13 (include/uapi/linux/capability.h;
+# docs/sources.md#capability-numbers); the page opens
 # with its name and number.
 out="$(kc caps explain NET_RAW)" || fail "kubectl caps explain NET_RAW exited non-zero"
 [[ "$(head -1 <<<"$out")" == "CAPABILITY: CAP_NET_RAW (13)" ]] ||
 	fail "kubectl caps explain NET_RAW starts with"$'\n'"$(head -3 <<<"$out")"
-# containerd grants NET_RAW by default, CRI-O (since 1.18) does not (FACTS.md §2.1).
+# containerd grants NET_RAW by default, CRI-O (since 1.18) does not
+# (docs/sources.md#containerd-defaults, #crio-1-18).
 grep -Eq '^DEFAULT IN: +containerd.*not cri-o' <<<"$out" || fail "explain NET_RAW lacks the runtime defaults line"
 ok "kubectl caps explain NET_RAW (through kubectl, from \$KREW_ROOT/bin)"
 
@@ -222,8 +224,8 @@ done
 [[ "$(kc caps --version)" == "$out" ]] || fail "kubectl caps --version differs from kubectl caps version: $(kc caps --version)"
 ok "kubectl caps version and --version: $tag, commit $commit, built $commit_date"
 
-# The four capabilities whose names start with NET_ (FACTS.md, capability
-# table: NET_BIND_SERVICE 10, NET_BROADCAST 11, NET_ADMIN 12, NET_RAW 13).
+# The four capabilities whose names start with NET_ (docs/sources.md#capability-numbers:
+# NET_BIND_SERVICE 10, NET_BROADCAST 11, NET_ADMIN 12, NET_RAW 13).
 want_net="$(printf '%s\n' NET_ADMIN NET_BIND_SERVICE NET_BROADCAST NET_RAW)"
 candidates() { # cobra's __complete output: candidates (TAB description), then :directive
 	grep -v '^:' | cut -f1 | grep -v '^$' | sort

@@ -30,8 +30,9 @@ const (
 	nodeName   = "node-crio"
 	podName    = "app"
 	// node.status.nodeInfo.containerRuntimeVersion is "<type>://<version>"
-	// (FACTS §2.2, [K8S-NS]). 1.17 is the last CRI-O line whose default set
-	// still held NET_RAW and SYS_CHROOT (FACTS §1.0, [CRIO-118]).
+	// (kubelet pkg/kubelet/nodestatus/setters.go; docs/sources.md#runtime-detection).
+	// 1.17 is the last CRI-O line whose default set still held NET_RAW and
+	// SYS_CHROOT (cri-o commit 63b9f4ec98; docs/sources.md#crio-1-18).
 	runtimeVersion = "cri-o://1.17.3"
 	statusUID      = int64(1000)
 	statusGID      = int64(3000)
@@ -94,7 +95,7 @@ func TestSmoke(t *testing.T) {
 	// Pod status on create is discarded, and there is no kubelet to report
 	// it, so the test plays the kubelet through pods/status.
 	// containerStatuses[].user.linux is where the runtime reports the UID a
-	// container really runs as (FACTS §3.5, [KEP-3619]).
+	// container really runs as (KEP-3619; docs/sources.md#container-user).
 	statusPatch := `{"status":{"phase":"Running","containerStatuses":[{
 		"name":"app","image":"registry.example/app:1","imageID":"","ready":true,"restartCount":0,
 		"state":{"running":{"startedAt":"2026-01-01T00:00:00Z"}},

@@ -77,8 +77,8 @@ func (a *Auditor) Target(t *Target, visit func(report.Item, *engine.Result)) {
 		if len(t.Notes) > 0 || t.Profile.Kind == profile.CRIO {
 			notes := append([]string(nil), t.Notes...)
 			if t.Profile.Kind == profile.CRIO {
-				// FACTS §2.1: the node's crio.conf may change the defaults,
-				// and the API does not show it.
+				// The node's crio.conf may change the defaults, and the API
+				// does not show it (docs/sources.md#crio-defaults).
 				notes = append(notes, engine.CRIOConfigNote)
 			}
 			item.Notes = append(notes, item.Notes...)

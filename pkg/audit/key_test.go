@@ -2,12 +2,12 @@ package audit
 
 import (
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kubectl-caps/kubectl-caps/internal/sharedtest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
@@ -123,10 +123,8 @@ func TestRollupGroupsIdenticalPods(t *testing.T) {
 func realManifests(t *testing.T) []string {
 	t.Helper()
 	inputs := []string{"../../examples"}
-	if _, err := os.Stat("../../../shared/corpus"); err == nil {
-		inputs = append(inputs, "../../../shared/corpus")
-	} else if os.Getenv("CI") == "true" {
-		t.Fatalf("the shared corpus must be present in CI: %v", err)
+	if corpus, ok := sharedtest.Optional(t, "corpus"); ok {
+		inputs = append(inputs, corpus)
 	}
 	return inputs
 }

@@ -86,7 +86,8 @@ func TestCAPCAPSuggestsTheName(t *testing.T) {
 	}
 }
 
-// Bitmasks from FACTS §1.0, as /proc/<pid>/status shows them.
+// Bitmasks as /proc/<pid>/status shows them, from the numbers in
+// include/uapi/linux/capability.h (docs/sources.md#capability-numbers).
 func TestSetBitmasks(t *testing.T) {
 	tests := []struct {
 		name string

@@ -55,7 +55,7 @@ func TestAuditStdinAndWarningsOnStderr(t *testing.T) {
 		t.Fatalf("report %s/%s with %d items", rep.APIVersion, rep.Kind, len(rep.Items))
 	}
 	it := rep.Items[0]
-	// FACTS §3.3: on containerd CAP_NET_RAW in drop drops nothing and
+	// docs/sources.md#containerd-add-drop: on containerd CAP_NET_RAW in drop drops nothing and
 	// CAP_SYS_ADMIN in add is ignored, so the container keeps the 14
 	// defaults and does not get SYS_ADMIN.
 	if strings.Join(it.Effective, ",") != "AUDIT_WRITE,CHOWN,DAC_OVERRIDE,FOWNER,FSETID,KILL,MKNOD,NET_BIND_SERVICE,NET_RAW,SETFCAP,SETGID,SETPCAP,SETUID,SYS_CHROOT" {

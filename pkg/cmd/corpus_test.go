@@ -2,26 +2,18 @@ package cmd
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
+	"github.com/kubectl-caps/kubectl-caps/internal/sharedtest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 )
 
-// corpusDir is the shared corpus of real manifests from 24 projects. It lives
-// beside the repository, as in CI; the test may skip only where the folder is
-// absent, and never under CI=true.
-const corpusDir = "../../../shared/corpus"
-
+// corpusReport audits the shared corpus of real manifests from 24 projects,
+// which lives beside the repository as in CI.
 func corpusReport(t *testing.T, runtime string) map[string]report.Item {
 	t.Helper()
-	if _, err := os.Stat(corpusDir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the shared corpus must be present in CI: %v", err)
-		}
-		t.Skipf("no shared corpus at %s", corpusDir)
-	}
+	corpusDir := sharedtest.Path(t, "corpus")
 	out, errOut, code := run(t, "", "audit", "-f", corpusDir, "-R", "-o", "json", "--runtime", runtime)
 	if code != 0 {
 		t.Fatalf("audit of the corpus: exit %d\n%s", code, errOut)
@@ -44,9 +36,9 @@ func corpusReport(t *testing.T, runtime string) map[string]report.Item {
 	return items
 }
 
-// Expectations derived by hand from the manifests and FACTS.md (§2.1 default
-// sets, §3.3 add/drop rules, §3.5 users, §6.6 context), not from running the
-// code.
+// Expectations derived by hand from the manifests and docs/sources.md
+// (runtime defaults, add/drop rules, exec rules for users, the catalog's
+// context amplifiers), not from running the code.
 const (
 	d14 = "AUDIT_WRITE,CHOWN,DAC_OVERRIDE,FOWNER,FSETID,KILL,MKNOD,NET_BIND_SERVICE,NET_RAW,SETFCAP,SETGID,SETPCAP,SETUID,SYS_CHROOT"
 	c9  = "CHOWN,DAC_OVERRIDE,FOWNER,FSETID,KILL,NET_BIND_SERVICE,SETGID,SETPCAP,SETUID"

@@ -191,7 +191,7 @@ func TestSuggestJSONContract(t *testing.T) {
 		t.Fatalf("no item %s/%s %s", kind, name, container)
 		return suggestItem{}
 	}
-	// FACTS §2.1: the containerd default set holds MKNOD, NET_RAW and
+	// The containerd default set (docs/sources.md#containerd-defaults) holds MKNOD, NET_RAW and
 	// SETFCAP, which the catalog recommends dropping.
 	web := find("Deployment", "web", "nginx")
 	if got := web.drops(); !slices.Equal(got, []string{"MKNOD", "NET_RAW", "SETFCAP"}) {

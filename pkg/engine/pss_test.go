@@ -9,6 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-caps/kubectl-caps/internal/sharedtest"
 )
 
 // FACTS §4: baseline allows adding only AUDIT_WRITE, CHOWN, DAC_OVERRIDE,
@@ -98,10 +100,7 @@ func TestPSSOneContainer(t *testing.T) {
 // meets only privileged; each restricted/fail/capabilities_restricted* pod
 // has one that falls short of restricted.
 func TestPSAFixtures(t *testing.T) {
-	root := filepath.Join("..", "..", "..", "shared", "psa-fixtures")
-	if _, err := os.Stat(root); os.IsNotExist(err) {
-		t.Skipf("%s not present", root)
-	}
+	root := sharedtest.Path(t, "psa-fixtures")
 	files, err := filepath.Glob(filepath.Join(root, "v*", "*", "*", "*.yaml"))
 	if err != nil {
 		t.Fatal(err)

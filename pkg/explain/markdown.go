@@ -67,7 +67,7 @@ func WriteMarkdownPage(w io.Writer, v Capability) error {
 		fmt.Fprintf(&b, "%s\n\n", strings.TrimSpace(v.Seed.Why))
 	}
 	if len(v.Sources) > 0 {
-		fmt.Fprintf(&b, "Sources: %s (see FACTS.md §0).\n", strings.Join(v.Sources, ", "))
+		b.WriteString(sourcesMarkdown(v.Sources))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -88,7 +88,7 @@ func WriteMarkdownIndex(w io.Writer, views []Capability, defects []catalog.SeedD
 	}
 	b.WriteString("\n## Defects of the seed catalog and how they were fixed\n\n")
 	b.WriteString("The catalog started from the user's own document (`seed/linux-capabilities-catalog.txt`). " +
-		"Each defect found in it (FACTS.md §5) and its resolution:\n\n")
+		"Each defect found in it and its resolution:\n\n")
 	for _, d := range defects {
 		fmt.Fprintf(&b, "<a id=\"seed-defect-%d\"></a>\n**%d. %s**  \n%s", d.ID, d.ID, oneLine(d.Title), oneLine(d.Resolution))
 		if len(d.Entries) > 0 {

@@ -61,7 +61,7 @@ func WritePage(w io.Writer, v Capability) error {
 		section(&b, "DEPARTS FROM THE SEED CATALOG", s.String())
 	}
 	if len(v.Sources) > 0 {
-		section(&b, "SOURCES", strings.Join(v.Sources, ", "))
+		section(&b, "SOURCES", sourcesText(v.Sources))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

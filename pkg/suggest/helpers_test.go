@@ -15,7 +15,8 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 )
 
-// Default sets, FACTS §2.1, written out rather than read from pkg/profile
+// Default sets (docs/sources.md#containerd-defaults, #crio-defaults,
+// #docker-defaults), written out rather than read from pkg/profile
 // so that a wrong profile cannot make its own expectation.
 var (
 	containerd14 = []string{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
@@ -43,7 +44,8 @@ func minus(base []string, less ...string) []string {
 	return out
 }
 
-// allBut is every capability 0..40 (FACTS §1.0) except some, sorted.
+// allBut is every capability 0..40 (docs/sources.md#capability-numbers)
+// except some, sorted.
 func allBut(less ...string) []string { return minus(capability.All.Names(), less...) }
 
 // podSpec reads a pod spec written as YAML.
@@ -113,7 +115,8 @@ func reasonOf(es []Entry, c string) string {
 
 // restricted is Pod Security Admission's own restricted capability check
 // (the newest version), run on a pod holding one container with the given
-// lists: FACTS §4, judged by the library rather than re-implemented.
+// lists (docs/sources.md#pod-security-standards), judged by the library
+// rather than re-implemented.
 func restricted(c *Capabilities) bool {
 	check := policy.CheckCapabilitiesRestricted()
 	fn := check.Versions[len(check.Versions)-1].CheckPod

@@ -2,12 +2,12 @@ package suggest
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kubectl-caps/kubectl-caps/internal/sharedtest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
@@ -17,8 +17,6 @@ import (
 
 const (
 	examplesDir = "../../examples"
-	// corpusDir holds real manifests from public projects, shared read-only.
-	corpusDir = "../../../shared/corpus"
 )
 
 var runtimes = []string{"containerd", "cri-o", "cri-o://1.17.3", "cri-o://1.19.0", "docker", "unknown"}
@@ -114,9 +112,6 @@ func checkInvariants(t *testing.T, what string, in Input, o Options, s Suggestio
 // forEachContainer calls fn for every container of every workload in dir.
 func forEachContainer(t *testing.T, dir string, fn func(what string, spec *corev1.PodSpec, ref engine.Ref)) {
 	t.Helper()
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("%s: %v", dir, err)
-	}
 	_, err := manifest.Read(manifest.Options{Filenames: []string{dir}, Recursive: true}, func(w manifest.Workload) error {
 		for _, ref := range engine.Containers(w.Spec) {
 			fn(fmt.Sprintf("%s %s/%s %s", w.Source, w.Kind, w.Name, ref.Container.Name), w.Spec, ref)
@@ -130,7 +125,11 @@ func forEachContainer(t *testing.T, dir string, fn func(what string, spec *corev
 
 func TestInvariantsOnExamplesAndCorpus(t *testing.T) {
 	keeps := []capability.Set{0, capability.SetOf(capability.NET_RAW, capability.SYS_ADMIN), capability.SetOf(capability.NET_BIND_SERVICE)}
-	for _, dir := range []string{examplesDir, corpusDir} {
+	dirs := []string{examplesDir}
+	if corpus, ok := sharedtest.Optional(t, "corpus"); ok {
+		dirs = append(dirs, corpus)
+	}
+	for _, dir := range dirs {
 		t.Run(dir, func(t *testing.T) {
 			n := 0
 			forEachContainer(t, dir, func(what string, spec *corev1.PodSpec, ref engine.Ref) {

@@ -68,8 +68,8 @@ func (c classes) intendedWhy(cp capability.Cap, p profile.Profile, lists profile
 }
 
 // buildLists writes capabilities add/drop lists that give exactly target
-// on runtime p, in canonical spelling (FACTS §6 rule 7: no CAP_, "ALL" in
-// upper case, because PSA compares exact strings):
+// on runtime p, in canonical spelling (no CAP_, "ALL" in upper case, because
+// PSA compares exact strings: docs/sources.md#pod-security-standards):
 //
 //   - drop-ALL form (strict, or the manifest already drops ALL):
 //     drop: [ALL], add: target. Exact on every runtime. CRI-O before the

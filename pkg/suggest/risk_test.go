@@ -12,7 +12,8 @@ import (
 )
 
 // suggest-drop must rate risk exactly as audit does: a hostPath volume
-// raises DAC_OVERRIDE only for the container that mounts it (FACTS §6.6).
+// raises DAC_OVERRIDE only for the container that mounts it (the catalog's
+// hostPath amplifier).
 func TestAmplifiedRiskFollowsTheAuditRule(t *testing.T) {
 	p, _ := profile.Parse("containerd")
 	root := int64(0)

@@ -4,8 +4,8 @@
 // securityContext.capabilities lists that implement it on the container's
 // runtime. It is pure: values in, values out, no I/O.
 //
-// The rules are FACTS.md §6 rule 7 plus issue 5; docs/suggest-drop.md
-// states them for users and this file is their one implementation.
+// The rules are those of docs/suggest-drop.md, with their sources in
+// docs/sources.md; this file is their one implementation.
 package suggest
 
 import (
@@ -143,7 +143,7 @@ const (
 )
 
 // portSysctl is the sysctl that lowers the privileged port range
-// [K8S-DOC-PSS safe sysctls; FACTS §1 #10].
+// (a PSS-safe sysctl: docs/sources.md#unprivileged-sysctls).
 const portSysctl = "net.ipv4.ip_unprivileged_port_start"
 
 // Suggest computes the suggestion for one container.

@@ -91,7 +91,7 @@ func TestSuggest(t *testing.T) {
 		// unchanged: nothing to drop and nothing to rewrite.
 		unchanged bool
 	}{
-		// Catalog strategy on the runtime defaults (FACTS §2.1): of the 14
+		// Catalog strategy on the runtime defaults (docs/sources.md#containerd-defaults): of the 14
 		// containerd/Docker defaults the catalog says drop MKNOD, NET_RAW
 		// and SETFCAP; CRI-O's 9 hold none of them.
 		{
@@ -123,7 +123,7 @@ func TestSuggest(t *testing.T) {
 		},
 
 		// Strict: drop ALL, add back only NET_BIND_SERVICE for the port
-		// (FACTS §6 rule 7).
+		// (docs/suggest-drop.md, spelling).
 		{
 			name: "strict, containerd, port 80", spec: webPort80, rt: "containerd", strategy: Strict,
 			wantDrop: minus(containerd14, "NET_BIND_SERVICE"), wantKeep: []string{"NET_BIND_SERVICE"},
@@ -165,7 +165,8 @@ func TestSuggest(t *testing.T) {
 			noNotes:  []string{NotePortSysctl},
 		},
 		{
-			// FACTS §3.5: a non-root process holds nothing after exec, so the
+			// A non-root process holds nothing after exec
+			// (docs/sources.md#exec-transformation), so the
 			// port rule does not apply; the note says how it could bind.
 			name: "strict, non-root with port 80", rt: "containerd", strategy: Strict,
 			spec: `
@@ -244,7 +245,7 @@ containers:
 			wantNotes: []string{NotePingSysctl},
 		},
 
-		// privileged: every capability, lists ignored (FACTS §3.3).
+		// privileged: every capability, lists ignored (docs/sources.md#privileged).
 		{
 			name: "catalog, privileged without lists: the note comes first", rt: "containerd",
 			spec: `
@@ -277,7 +278,7 @@ containers:
 			wantNotes: []string{NotePrivileged, NotePSSRestricted},
 		},
 
-		// CAP_ prefixes (FACTS §3.3, §6 rule 2).
+		// CAP_ prefixes (docs/sources.md#containerd-add-drop).
 		{
 			name: "catalog, CAP_ drops do nothing on containerd", spec: capPrefix, rt: "containerd",
 			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: containerdKept,
@@ -303,7 +304,7 @@ containers:
 			wantCaps: &Capabilities{Drop: []string{"ALL"}},
 		},
 
-		// The same name in add and drop (FACTS §3.3: drop wins on
+		// The same name in add and drop (docs/sources.md#containerd-add-drop: drop wins on
 		// containerd and CRI-O, add wins on Docker).
 		{
 			name: "catalog, add and drop on containerd", spec: addAndDrop, rt: "containerd", container: "exporter",
@@ -371,7 +372,7 @@ containers:
 			reasons:  map[string]string{"KILL": "catalog: keep (risk medium with hostPID)"},
 		},
 
-		// User namespaces (FACTS §3.6): inert capabilities are said to be.
+		// User namespaces (docs/sources.md#userns-inert): inert capabilities are said to be.
 		{
 			name: "catalog, user namespace", rt: "containerd",
 			spec: `

@@ -34,7 +34,7 @@ import (
 // ran the one they built, not a kubectl-caps installed elsewhere on PATH.
 const e2eVersion = "v0.0.0-e2e"
 
-// containerd14 is containerd's default set, FACTS §2.1.
+// containerd14 is containerd's default set (docs/sources.md#containerd-defaults).
 var containerd14 = []string{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
 	"NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
 
@@ -186,7 +186,7 @@ func TestKubectlFindsThePlugin(t *testing.T) {
 		wantOut, wantErr []string
 	}{
 		{name: "version", args: []string{"caps", "version"}, wantOut: []string{"kubectl-caps " + e2eVersion}},
-		// FACTS §1.0: NET_RAW is capability 13.
+		// NET_RAW is capability 13 (docs/sources.md#capability-numbers).
 		{name: "explain", args: []string{"caps", "explain", "NET_RAW"}, wantOut: []string{"CAP_NET_RAW (13)"}},
 		{name: "explain, any spelling", args: []string{"caps", "explain", "cap_net_raw"}, wantOut: []string{"CAP_NET_RAW (13)"}},
 		{name: "unknown capability", args: []string{"caps", "explain", "NET_RAWW"}, wantCode: 2, wantErr: []string{"unknown capability"}},
@@ -225,7 +225,7 @@ func TestKubectlFindsThePlugin(t *testing.T) {
 			names = append(names, name)
 		}
 		sort.Strings(names)
-		// FACTS §1.0: capabilities 10-13.
+		// Capabilities 10-13 (docs/sources.md#capability-numbers).
 		want := []string{"NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW"}
 		if diff := cmp.Diff(want, names); diff != "" {
 			t.Errorf("completions (-want +got):\n%s", diff)
@@ -382,8 +382,9 @@ func TestAuditLive(t *testing.T) {
 		got = append(got, s)
 	}
 	sort.Slice(got, func(i, j int) bool { return got[i].Name < got[j].Name })
-	// FACTS §2.1 (containerd's 14), §3.3 (privileged: all 41 of §1.0; drop
-	// ALL + add), §3.5 (a non-root process holds nothing after exec).
+	// docs/sources.md: #containerd-defaults (containerd's 14), #privileged
+	// (all 41), #containerd-add-drop (drop ALL + add), #exec-transformation
+	// (a non-root process holds nothing after exec).
 	want := []summary{
 		{Name: "agent", Runtime: "containerd", User: "unknown", Privileged: true, Pods: 1, EffectiveCount: 41},
 		{Name: "api", Runtime: "containerd", User: "nonroot", Pods: 1},

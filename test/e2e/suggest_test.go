@@ -159,7 +159,7 @@ func TestSuggestDropLocalRoundTrip(t *testing.T) {
 					patched := o.file
 					switch {
 					case o.kind == "Pod":
-						// FACTS §3.1: capabilities live in the pod spec, which
+						// Capabilities live in the pod spec (docs/sources.md#where-capabilities-are-set), which
 						// cannot change; no patch, and the output says why.
 						if body != "" || !strings.Contains(out, "not patched") {
 							t.Fatalf("a bare Pod got a patch, or no reason:\n%s", out)
@@ -235,7 +235,8 @@ func TestSuggestDropLocalRoundTrip(t *testing.T) {
 		t.Fatal("no patch was applied")
 	}
 
-	// Expectations written out from FACTS §2.1 and the catalog for the
+	// Expectations written out from the runtime defaults
+	// (docs/sources.md#containerd-defaults) and the catalog for the
 	// plainest example: the containerd default set minus MKNOD, NET_RAW and
 	// SETFCAP (catalog: drop); strict keeps only NET_BIND_SERVICE for the
 	// container's port 80 (its user is the image's, so possibly root).

@@ -3,7 +3,7 @@
 // Package integration runs `kubectl caps audit` in-process against a real
 // kube-apiserver (internal/testserver) and checks the report it gives for
 // objects the tests create. Expected capability sets are written out from
-// FACTS.md, never computed by the plugin's own packages.
+// the sources in docs/sources.md, never computed by the plugin's own packages.
 package integration
 
 import (
@@ -42,8 +42,8 @@ func TestMain(m *testing.M) {
 	os.Exit(testserver.Main(m, testserver.Options{Users: []testserver.User{{Name: auditorUser}}}))
 }
 
-// Default capability sets, FACTS §2.1 (and §1.0 for the numbering behind
-// "all"). Written out rather than taken from pkg/profile so that a wrong
+// Default capability sets (docs/sources.md#containerd-defaults, #crio-defaults,
+// #docker-defaults; #capability-numbers for the numbering behind "all"). Written out rather than taken from pkg/profile so that a wrong
 // profile cannot make its own test pass.
 var (
 	containerd14 = []string{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
@@ -51,7 +51,8 @@ var (
 	docker14 = containerd14
 	crio9    = []string{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETPCAP", "SETUID"}
 	crio11   = with(crio9, "NET_RAW", "SYS_CHROOT")
-	// all41 is capabilities 0-40, FACTS §1.0: what privileged grants (§3.3).
+	// all41 is capabilities 0-40: what privileged grants
+	// (docs/sources.md#capability-numbers, #privileged).
 	all41 = []string{"CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
 		"SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK",
 		"IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT",
@@ -385,7 +386,8 @@ func (e *env) addEphemeral(ns, pod string, ec corev1.EphemeralContainer) {
 }
 
 // reportUID plays the kubelet: it writes the container statuses with the
-// UID the runtime reports (FACTS §3.5, containerStatuses[].user.linux).
+// UID the runtime reports (containerStatuses[].user.linux,
+// docs/sources.md#container-user).
 func (e *env) reportUID(ns, pod string, uids map[string]int64) {
 	e.t.Helper()
 	var statuses []map[string]any
@@ -515,7 +517,7 @@ func (e *env) auditOffset() int64 {
 func ptr[T any](v T) *T { return &v }
 
 // ephemeralDebugger is the container kubectl debug's default ("general")
-// profile adds: it adds SYS_PTRACE (FACTS §3.1).
+// profile adds: it adds SYS_PTRACE (docs/sources.md#kubectl-debug).
 func ephemeralDebugger(target string) corev1.EphemeralContainer {
 	return corev1.EphemeralContainer{
 		EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger",

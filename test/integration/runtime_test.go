@@ -10,8 +10,9 @@ import (
 )
 
 // TestRuntimePerNode checks that each pod is audited with the runtime of the
-// node it is bound to (status.nodeInfo.containerRuntimeVersion, FACTS §2.2)
-// and gets that runtime's default set (FACTS §2.1); pods whose runtime is
+// node it is bound to (status.nodeInfo.containerRuntimeVersion,
+// docs/sources.md#runtime-detection) and gets that runtime's default set
+// (docs/sources.md#containerd-defaults, #crio-defaults); pods whose runtime is
 // unknown use --runtime and say so; an explicit --runtime wins everywhere.
 func TestRuntimePerNode(t *testing.T) {
 	e := newEnv(t)
@@ -30,7 +31,7 @@ func TestRuntimePerNode(t *testing.T) {
 	e.pod(ns, "pending", "", containers("app"))
 
 	// No securityContext: the user is the image's, unknown, audited as root
-	// (FACTS §6 rule 4), so effective = bounding = the runtime's defaults.
+	// (docs/engine.md, User), so effective = bounding = the runtime's defaults.
 	tests := []struct {
 		pod         string
 		wantRuntime string
@@ -99,7 +100,7 @@ func TestRuntimePerNode(t *testing.T) {
 		}
 	})
 
-	// FACTS §2.1 and §6 rule 1: CRI-O's default set is configurable per node
+	// docs/sources.md#crio-defaults: CRI-O's default set is configurable per node
 	// (crio.conf default_capabilities) and the API does not show it, so a
 	// pod audited on a CRI-O node must be flagged as assuming the upstream
 	// default.

@@ -12,8 +12,9 @@ import (
 
 // TestPodShapes spot-checks the pod shapes the engine knows, as the API
 // server stores them and the live audit reads them back. Every expected set
-// comes from FACTS §2.1 (defaults), §3.3 (add/drop/ALL/privileged per
-// runtime), §3.5 (user), §3.6 (user namespaces) and §3.1 (Windows).
+// comes from docs/sources.md: the runtime defaults, how each runtime reads
+// add/drop/ALL/privileged, the exec rules per user, user namespaces and
+// Windows pods.
 func TestPodShapes(t *testing.T) {
 	e := newEnv(t)
 	kc := e.auditor()
@@ -60,7 +61,7 @@ func TestPodShapes(t *testing.T) {
 		{
 			name: "privileged",
 			spec: one("app", &corev1.SecurityContext{Privileged: ptr(true)}),
-			// §3.3: privileged gets every capability, add/drop ignored.
+			// privileged gets every capability, add/drop ignored (docs/sources.md#privileged).
 			want: []want{{container: "app", privileged: true, bounding: all41, effective: all41}},
 		},
 		{
@@ -71,8 +72,8 @@ func TestPodShapes(t *testing.T) {
 		{
 			name: "cap-prefix-on-containerd",
 			spec: one("app", sc(caps("CAP_SYS_ADMIN"), caps("CAP_NET_RAW"))),
-			// §3.3: containerd prefixes again, so the add is ignored and the
-			// drop drops nothing; §6 rule 2: warn on CAP_.
+			// containerd prefixes again, so the add is ignored and the drop
+			// drops nothing (docs/sources.md#containerd-add-drop); warn on CAP_.
 			want: []want{{container: "app", bounding: containerd14, effective: containerd14, warnCode: "cap-prefix",
 				warnFields: []string{
 					"spec.containers[0].securityContext.capabilities.add[0]",
@@ -82,20 +83,20 @@ func TestPodShapes(t *testing.T) {
 		{
 			name: "lower-case-drop",
 			spec: one("app", sc(nil, caps("net_raw"))),
-			// §3.3: containerd upper-cases, so lower case works.
+			// containerd upper-cases, so lower case works (docs/sources.md#containerd-add-drop).
 			want: []want{{container: "app", bounding: without(containerd14, "NET_RAW"), effective: without(containerd14, "NET_RAW")}},
 		},
 		{
 			name: "add-and-drop-containerd",
 			spec: one("app", sc(caps("NET_ADMIN"), caps("NET_ADMIN"))),
-			// §3.3: drop wins on containerd.
+			// drop wins on containerd (docs/sources.md#containerd-add-drop).
 			want: []want{{container: "app", bounding: containerd14, effective: containerd14}},
 		},
 		{
 			name: "add-and-drop-docker",
 			node: dock,
 			spec: one("app", sc(caps("NET_ADMIN"), caps("NET_ADMIN"))),
-			// §3.3: add wins on Docker.
+			// add wins on Docker (docs/sources.md#docker-add-drop).
 			want: []want{{container: "app", runtime: "docker", bounding: with(docker14, "NET_ADMIN"), effective: with(docker14, "NET_ADMIN")}},
 		},
 		{
@@ -104,7 +105,7 @@ func TestPodShapes(t *testing.T) {
 				SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr(true)},
 				Containers:      []corev1.Container{{Name: "app"}},
 			},
-			// §3.5: a non-zero UID holds nothing after exec; the bounding
+			// a non-zero UID holds nothing after exec (docs/sources.md#exec-transformation); the bounding
 			// set is unchanged.
 			want: []want{{container: "app", user: "nonroot", bounding: containerd14, effective: nil}},
 		},
@@ -124,7 +125,7 @@ func TestPodShapes(t *testing.T) {
 		{
 			name: "host-pid",
 			spec: corev1.PodSpec{HostPID: true, Containers: []corev1.Container{{Name: "app"}}},
-			// §1.0 tier of KILL: low, high with hostPID.
+			// the catalog's tier of KILL: low, high with hostPID.
 			want: []want{{container: "app", bounding: containerd14, effective: containerd14,
 				finding: &Finding{Capability: "KILL", Risk: "high", Amplified: []string{"hostPID"}}}},
 		},
@@ -137,7 +138,7 @@ func TestPodShapes(t *testing.T) {
 				},
 				Containers: []corev1.Container{{Name: "app"}},
 			},
-			// §3.1: init and sidecar containers use the same field.
+			// init and sidecar containers use the same field (docs/sources.md#where-capabilities-are-set).
 			want: []want{
 				{container: "init", containerType: "initContainer", bounding: nil, effective: nil},
 				{container: "sidecar", containerType: "initContainer", bounding: with(containerd14, "NET_ADMIN"), effective: with(containerd14, "NET_ADMIN")},
@@ -147,7 +148,7 @@ func TestPodShapes(t *testing.T) {
 		{
 			name: "ephemeral-debug",
 			spec: one("app", nil),
-			// §3.1: kubectl debug's default profile adds SYS_PTRACE.
+			// kubectl debug's default profile adds SYS_PTRACE (docs/sources.md#kubectl-debug).
 			ephemeral: &corev1.EphemeralContainer{
 				EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger", SecurityContext: sc(caps("SYS_PTRACE"), nil)},
 				TargetContainerName:      "app",
@@ -160,14 +161,14 @@ func TestPodShapes(t *testing.T) {
 		{
 			name: "user-namespace",
 			spec: corev1.PodSpec{HostUsers: ptr(false), Containers: []corev1.Container{{Name: "app"}}},
-			// §3.6 / §6 rule 5: of the 14, MKNOD and AUDIT_WRITE are checked in
-			// the initial user namespace and do nothing here.
+			// of the 14, MKNOD and AUDIT_WRITE are checked in the initial user
+			// namespace and do nothing here (docs/sources.md#userns-inert).
 			want: []want{{container: "app", bounding: containerd14, effective: containerd14, inert: []string{"AUDIT_WRITE", "MKNOD"}}},
 		},
 		{
 			name: "windows",
 			spec: corev1.PodSpec{OS: &corev1.PodOS{Name: corev1.Windows}, Containers: []corev1.Container{{Name: "app"}}},
-			// §3.1: Linux capabilities do not apply to Windows pods.
+			// Linux capabilities do not apply to Windows pods (docs/sources.md#windows-pods).
 			want: []want{{container: "app", bounding: nil, effective: nil, note: "Windows"}},
 		},
 	}
@@ -248,7 +249,7 @@ func TestPodShapes(t *testing.T) {
 		})
 	}
 	t.Run("--fail-on and --min-risk", func(t *testing.T) {
-		// FACTS §1.0 tiers: of everything above only the privileged
+		// The catalog's tiers: of everything above only the privileged
 		// container holds a critical capability (SYS_ADMIN, SYS_MODULE, ...);
 		// the rest reach high at most (NET_ADMIN, SYS_PTRACE, KILL with
 		// hostPID) with no hostNetwork or hostPath to raise them.

@@ -328,7 +328,8 @@ func TestSuggestDropLiveRoundTrip(t *testing.T) {
 					}
 				}
 			}
-			// FACTS §2.1 and the catalog: nginx keeps the containerd defaults
+			// The runtime defaults (docs/sources.md#containerd-defaults) and the
+			// catalog: nginx keeps the containerd defaults
 			// minus MKNOD, NET_RAW and SETFCAP, and CRI-O's nine, which the
 			// catalog keeps whole; strict keeps only NET_BIND_SERVICE for
 			// port 80 (the image's user, possibly root) on both.
@@ -390,7 +391,7 @@ func (w *suggestWorkloads) templates(t *testing.T) []corev1.PodTemplateSpec {
 
 // TestSuggestDropLiveJSON checks the live rows: one per runtime for a
 // workload whose pods run on two runtimes, the injected container flagged,
-// and the drop lists FACTS §2.1 and the catalog give.
+// and the drop lists the runtime defaults (docs/sources.md) and the catalog give.
 func TestSuggestDropLiveJSON(t *testing.T) {
 	e := newEnv(t)
 	kc := e.auditor()

@@ -11,8 +11,8 @@ import (
 
 // TestReportedUID: the UID the runtime reports in
 // status.containerStatuses[].user.linux.uid decides the user when the spec
-// does not (FACTS §3.5, §6 rule 4: runAsUser, container then pod, else the
-// reported UID, else unknown).
+// does not (docs/sources.md#container-user; docs/engine.md, User: runAsUser,
+// container then pod, else the reported UID, else unknown).
 func TestReportedUID(t *testing.T) {
 	e := newEnv(t)
 	kc := e.auditor()
@@ -85,7 +85,8 @@ func TestReportedUID(t *testing.T) {
 				if it.UserSource != tt.wantSource[c.Name] {
 					t.Errorf("%s: userSource = %q, want %q", c.Name, it.UserSource, tt.wantSource[c.Name])
 				}
-				// §3.5: non-zero UID holds nothing after exec; root (and
+				// A non-zero UID holds nothing after exec
+				// (docs/sources.md#exec-transformation); root (and
 				// unknown, audited as root) holds the bounding set.
 				var wantEff []string
 				if tt.wantUser[c.Name] != "nonroot" {

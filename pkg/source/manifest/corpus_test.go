@@ -14,10 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/resource"
 	"sigs.k8s.io/yaml"
-)
 
-// corpusDir holds real manifests from public projects, shared read-only.
-const corpusDir = "../../../../shared/corpus"
+	"github.com/kubectl-caps/kubectl-caps/internal/sharedtest"
+)
 
 // testWorkloads is the tests' own table of workload apiVersion/kind pairs
 // and where each keeps its PodSpec, written from the API reference rather
@@ -137,9 +136,8 @@ func splitDocuments(data []byte) [][]byte {
 }
 
 func TestCorpus(t *testing.T) {
-	if _, err := os.Stat(corpusDir); os.IsNotExist(err) {
-		t.Skipf("%s is absent", corpusDir)
-	}
+	// Real manifests from public projects, shared read-only beside the repository.
+	corpusDir := sharedtest.Path(t, "corpus")
 	want, files := countIndependently(t, corpusDir)
 
 	var got corpusCount
@@ -201,9 +199,7 @@ func compareWithBuilder(t *testing.T, opts Options) {
 // BenchmarkReadCorpus reports objects/s over the whole corpus; run with
 // -benchmem to see the allocation per pass.
 func BenchmarkReadCorpus(b *testing.B) {
-	if _, err := os.Stat(corpusDir); os.IsNotExist(err) {
-		b.Skipf("%s is absent", corpusDir)
-	}
+	corpusDir := sharedtest.Path(b, "corpus")
 	var size int64
 	filepath.WalkDir(corpusDir, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && isManifestName(path) {

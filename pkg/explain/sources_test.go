@@ -1,0 +1,37 @@
+package explain
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSourceAnchor(t *testing.T) {
+	tests := []struct{ id, want string }{
+		{"MAN-CAP", "ref-man-cap"},
+		{"K-FIX-0492", "ref-k-fix-0492"},
+		{"UAPI", "ref-uapi"},
+		{"KEP-3619", "ref-kep-3619"},
+		// Not short names: printed as they are, never linked to an anchor
+		// that cannot exist.
+		{"kernel/audit.c", ""},
+		{"https://man7.org/linux/man-pages/man7/capabilities.7.html", ""},
+		{"man-cap", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := SourceAnchor(tt.id); got != tt.want {
+			t.Errorf("SourceAnchor(%q) = %q, want %q", tt.id, got, tt.want)
+		}
+	}
+}
+
+func TestSourcesMarkdownLinksShortNamesOnly(t *testing.T) {
+	got := sourcesMarkdown([]string{"MAN-CAP", "kernel/audit.c"})
+	want := "Sources: [MAN-CAP](../sources.md#ref-man-cap), kernel/audit.c (see [sources](../sources.md#short-names)).\n"
+	if got != want {
+		t.Errorf("sourcesMarkdown = %q, want %q", got, want)
+	}
+	if !strings.Contains(sourcesText([]string{"CTRD"}), SourcesURL) {
+		t.Errorf("the text page's SOURCES must give the URL users can follow")
+	}
+}

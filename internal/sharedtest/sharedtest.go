@@ -48,7 +48,7 @@ func absent(tb testing.TB, err error) {
 }
 
 // find walks up from the working directory to the module root (the folder
-// with go.mod) and looks for ../shared/<elem...> beside it.
+// with go.mod) and looks for the folder "shared" beside that root.
 func find(elem ...string) (string, error) {
 	wd, err := os.Getwd()
 	if err != nil {

@@ -158,7 +158,10 @@ func TestExplainCatalogCorrections(t *testing.T) {
 		{"IPC_LOCK", "inertInUserNamespace", "false", []string{}, nil},
 		{"IPC_LOCK", "userNamespaceNote", "", []string{"Partly inert: ", "can_do_mlock()", "Still acts: ", "ipc/shm.c"}, nil},
 		{"SYS_RESOURCE", "inertInUserNamespace", "false", nil, nil},
-		{"SYS_RESOURCE", "userNamespaceNote", "", []string{"Partly inert: ", "__set_oom_adj()", "Still acts: ", "check_prlimit_permission()"}, nil},
+		{"SYS_RESOURCE", "userNamespaceNote", "", []string{"Partly inert: ", "__set_oom_adj()", "Still acts: ", "check_prlimit_permission()",
+			"set_permissions(), kernel/ucount.c", "The IPC sysctls need no capability at all"},
+			// ipc_permissions() (ipc/ipc_sysctl.c) checks the namespace owner's UID/GID, not a capability.
+			[]string{"IPC and user-namespace limit sysctls"}},
 		{"NET_BROADCAST", "userNamespaceNote", "", []string{"Partly inert: ", "do_one_broadcast()", "Still acts: "}, nil},
 		// Decided items.
 		{"SETUID", "reasoning", "", []string{"root_squash", "scm_check_creds()"}, nil},

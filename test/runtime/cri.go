@@ -150,7 +150,7 @@ func startContainerd(ctx context.Context, s containerdSetup, dir, images, snapsh
 			// shared sandbox hosts both kinds, so it is privileged; that
 			// changes nothing for the unprivileged containers in it.
 			SecurityContext: &runtimeapi.LinuxSandboxSecurityContext{
-				Privileged: true,
+				Privileged:       true,
 				NamespaceOptions: &runtimeapi.NamespaceOption{Network: runtimeapi.NamespaceMode_NODE, Pid: runtimeapi.NamespaceMode_CONTAINER, Ipc: runtimeapi.NamespaceMode_POD},
 			},
 		},

@@ -166,7 +166,7 @@ func writeImages(path string, probe []byte) error {
 			"size":      len(man),
 			"platform":  map[string]string{"architecture": "amd64", "os": "linux"},
 			"annotations": map[string]string{
-				"io.containerd.image.name":         im.ref,
+				"io.containerd.image.name":          im.ref,
 				"org.opencontainers.image.ref.name": "test",
 			},
 		})

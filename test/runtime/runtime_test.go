@@ -275,8 +275,6 @@ func runAll(ctx context.Context, run runner, cases []tcase, p profile.Profile, h
 	return results
 }
 
-
-
 func (r *report) markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Verification on real container runtimes\n\n")

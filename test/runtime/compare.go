@@ -104,6 +104,19 @@ func predict(c *tcase, p profile.Profile, host capability.Set) (outcome, engine.
 		o.Refused = true
 		return o, r
 	}
+	if miss := namedAdds(&r) &^ host; miss != 0 {
+		// The host adjustment that is not a mere intersection: runc puts
+		// a named capability into the permitted set with capset(2), which
+		// fails with EPERM for one the runtime's own process lacks ("unable
+		// to apply caps: operation not permitted"); only a node whose own
+		// bounding set is short, such as a node in a container, sees it.
+		// The keyword ALL and privileged are not covered: each runtime
+		// resolves them from its own list, which is the engine's business.
+		o.Refused = true
+		o.By = "host"
+		o.Message = "the host's bounding set lacks " + names(miss) + ", which the spec adds by name"
+		return o, r
+	}
 	o.Bounding = r.Bounding & host
 	o.Permitted = r.Effective & host
 	o.Effective = r.Effective & host
@@ -163,4 +176,19 @@ func names(s capability.Set) string {
 		return "{}"
 	}
 	return "{" + strings.Join(s.Names(), ",") + "}"
+}
+
+// namedAdds is what the spec adds by name (not through ALL) and the
+// runtime keeps.
+func namedAdds(r *engine.Result) capability.Set {
+	if r.Privileged {
+		return 0
+	}
+	var s capability.Set
+	for _, e := range r.Applied.Entries {
+		if e.List == "add" && e.Known && !e.All {
+			s = s.Add(e.Cap)
+		}
+	}
+	return s & r.Bounding
 }

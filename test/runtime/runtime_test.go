@@ -290,10 +290,10 @@ func (r *report) markdown() string {
 		fmt.Fprintf(&b, "; it lacks %s, so no container here can hold %s, and every prediction is intersected with this set before the comparison", names(miss), map[bool]string{true: "it", false: "them"}[miss.Len() == 1])
 	}
 	fmt.Fprintf(&b, ".\n\n## Agreement\n\n")
-	fmt.Fprintf(&b, "| runtime | version (as the kubelet reports it) | engine profile | cases run | agree | disagree | of which refused as predicted | not run | time |\n")
+	fmt.Fprintf(&b, "| runtime | version (as the kubelet reports it) | engine profile | cases run | agree | disagree | agree: refused as predicted (of which because of the host) | not run | time |\n")
 	fmt.Fprintf(&b, "|---|---|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, rr := range r.runtimes {
-		var run, agree, refused, skipped int
+		var run, agree, refused, hostRefused, skipped int
 		for _, res := range rr.results {
 			if res.skipReason != "" {
 				skipped++
@@ -305,9 +305,12 @@ func (r *report) markdown() string {
 				if res.got.Refused {
 					refused++
 				}
+				if res.want.By == "host" {
+					hostRefused++
+				}
 			}
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | %s | %d | %d | %d | %d | %d | %v |\n", rr.name, rr.version, rr.profile, run, agree, run-agree, refused, skipped, rr.duration.Round(time.Second))
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %d | %d | %d | %d (%d) | %d | %v |\n", rr.name, rr.version, rr.profile, run, agree, run-agree, refused, hostRefused, skipped, rr.duration.Round(time.Second))
 	}
 	fmt.Fprintf(&b, "\nBy group of cases:\n\n| runtime | group | cases run | agree |\n|---|---|---:|---:|\n")
 	for _, rr := range r.runtimes {
@@ -342,6 +345,22 @@ func (r *report) markdown() string {
 		}
 	}
 	if n == 0 {
+		fmt.Fprintf(&b, "None.\n")
+	}
+	fmt.Fprintf(&b, "\n## Refused because of this host\n\n")
+	fmt.Fprintf(&b, "Cases the engine predicts to run but that add, by name, a capability missing from this host's\n")
+	fmt.Fprintf(&b, "bounding set: runc's capset(2) fails with EPERM (\"unable to apply caps: operation not permitted\").\n")
+	fmt.Fprintf(&b, "The harness expects that refusal; on a host with the full bounding set these run.\n\n")
+	hostSeen := map[string]bool{}
+	for _, rr := range r.runtimes {
+		for _, res := range rr.results {
+			if res.want.By == "host" && !hostSeen[res.c.Name] {
+				hostSeen[res.c.Name] = true
+				fmt.Fprintf(&b, "- %s case %s: %s\n", res.c.Group, res.c.Name, res.want.Message)
+			}
+		}
+	}
+	if len(hostSeen) == 0 {
 		fmt.Fprintf(&b, "None.\n")
 	}
 	fmt.Fprintf(&b, "\n## Not run\n\n")

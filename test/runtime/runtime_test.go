@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,7 +116,10 @@ func TestGroundTruth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(work) })
+	t.Cleanup(func() {
+		unmountUnder(t, work)
+		os.RemoveAll(work)
+	})
 	probe, err := buildProbe(work)
 	if err != nil {
 		t.Fatal(err)
@@ -237,6 +241,30 @@ func TestGroundTruth(t *testing.T) {
 	}
 }
 
+// unmountUnder detaches what the daemons left mounted below dir (dockerd
+// 20.10 leaves its exec-root/netns/default nsfs mount behind), so that the
+// directory can be removed.
+func unmountUnder(t *testing.T, dir string) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	var mounts []string
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
+			mounts = append(mounts, f[4])
+		}
+	}
+	// Deepest first.
+	for i := len(mounts) - 1; i >= 0; i-- {
+		if err := syscall.Unmount(mounts[i], syscall.MNT_DETACH); err != nil {
+			t.Logf("unmounting %s: %v", mounts[i], err)
+		}
+	}
+}
+
 // runAll runs the cases on one runtime, several at a time: each is its own
 // short-lived container in the shared sandbox, so they are independent.
 func runAll(ctx context.Context, run runner, cases []tcase, p profile.Profile, host capability.Set) []result {
@@ -282,7 +310,7 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "Each case is a container spec run under a real runtime through the same API the kubelet\n")
 	fmt.Fprintf(&b, "(or cri-dockerd) uses; a probe inside reads `/proc/self/status` and the harness compares the\n")
 	fmt.Fprintf(&b, "bounding, permitted, effective and ambient sets and `no_new_privs` with the engine's\n")
-	fmt.Fprintf(&b, "prediction for that runtime and version. How the harness works: [testing.md](testing.md#runtime-tests).\n\n")
+	fmt.Fprintf(&b, "prediction for that runtime and version. How the harness works: [testing.md](testing.md#runtime-tests-the-ground-truth-harness-testruntime).\n\n")
 	fmt.Fprintf(&b, "## Host\n\n")
 	fmt.Fprintf(&b, "- kernel: `%s`\n", r.kernel)
 	fmt.Fprintf(&b, "- bounding set of the test process: `%s` (%d capabilities)", r.host.Hex(), r.host.Len())

@@ -138,6 +138,14 @@ func startContainerd(ctx context.Context, s containerdSetup, dir, images, snapsh
 		return nil, fmt.Errorf("CRI Version: %w", err)
 	}
 	d.version = v.RuntimeName + "://" + v.RuntimeVersion
+	// The CRI plugin learns of images imported through ctr from
+	// containerd's events, a moment after the import returns; until then
+	// RunPodSandbox would try to pull the pause image from a registry. The
+	// kubelet asks ImageStatus before it pulls; so does the harness.
+	if err := d.waitImages(ctx, pauseImage, probeImage, probeNonRootImage); err != nil {
+		d.stop()
+		return nil, err
+	}
 	d.sbCfg = &runtimeapi.PodSandboxConfig{
 		Metadata:     &runtimeapi.PodSandboxMetadata{Name: "capprobe", Uid: "kubectl-caps-capprobe", Namespace: "kubectl-caps"},
 		LogDirectory: d.logDir,
@@ -162,6 +170,28 @@ func startContainerd(ctx context.Context, s containerdSetup, dir, images, snapsh
 	}
 	d.sandbox = sb.PodSandboxId
 	return d, nil
+}
+
+func (d *criDaemon) waitImages(ctx context.Context, refs ...string) error {
+	is := runtimeapi.NewImageServiceClient(d.conn)
+	deadline := time.Now().Add(60 * time.Second)
+	for _, ref := range refs {
+		for {
+			r, err := is.ImageStatus(ctx, &runtimeapi.ImageStatusRequest{Image: &runtimeapi.ImageSpec{Image: ref}})
+			if err == nil && r.Image != nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("the CRI does not see the imported image %s (last error: %v)", ref, err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }
 
 // run creates, starts and waits for one container, the kubelet's calls

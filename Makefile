@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/kubectl-caps/kubectl-caps/pkg/cmd.version=$(VER
              -X github.com/kubectl-caps/kubectl-caps/pkg/cmd.commit=$(COMMIT)
 FUZZTIME  ?= 5s
 
-.PHONY: all build test test-unit testbin test-integration test-e2e bench-live fuzz lint verify verify-docs verify-mod docs bench clean
+.PHONY: all build test test-unit testbin test-integration test-e2e test-runtime runtimes verification bench-live fuzz lint verify verify-docs verify-mod docs bench clean
 
 all: build
 
@@ -17,8 +17,9 @@ build:
 
 ## test: everything CI checks: verify, unit tests, short fuzzing, integration
 ## tests against a real kube-apiserver, end-to-end tests through the real
-## kubectl, and the release tests (goreleaser, krew)
-test: verify test-unit fuzz test-integration test-e2e test-release
+## kubectl, the release tests (goreleaser, krew), and the ground-truth
+## runtime tests (real containerd and Docker; needs root)
+test: verify test-unit fuzz test-integration test-e2e test-release test-runtime
 
 ## test-unit: the unit tests only (fast, no cluster)
 test-unit:
@@ -38,6 +39,23 @@ test-integration: testbin
 test-e2e: testbin
 	KUBECTL_CAPS_TESTBIN="$$(hack/testbin.sh)" $(GO) test -count=1 -tags e2e ./test/e2e/...
 
+## runtimes: build (or reuse from ~/.cache) containerd and runc, install Debian's docker.io
+runtimes:
+	hack/runtimes.sh >/dev/null
+
+## test-runtime: the ground-truth harness: containers under real containerd
+## 2.x, Debian's containerd 1.6 and Docker 20.10, their capability sets
+## measured and held to the engine's prediction (root; docs/testing.md)
+test-runtime: runtimes
+	KUBECTL_CAPS_RUNTIMES="$$(hack/runtimes.sh)" $(GO) test -count=1 -timeout 60m -tags runtime ./test/runtime/...
+
+## verification: run the harness and regenerate docs/verification.md from
+## what it measured (written even when cases disagree; the test's verdict
+## is printed and is this target's exit status)
+verification: runtimes
+	KUBECTL_CAPS_RUNTIMES="$$(hack/runtimes.sh)" KUBECTL_CAPS_VERIFICATION_OUT="$(CURDIR)/docs/verification.md" \
+	  $(GO) test -count=1 -timeout 60m -tags runtime ./test/runtime/...
+
 ## fuzz: run every fuzz target for $(FUZZTIME)
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
@@ -54,6 +72,7 @@ fuzz:
 ## lint: go vet and gofmt
 lint:
 	$(GO) vet ./...
+	$(GO) vet -tags runtime ./test/runtime/...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 ## verify: lint, go.mod tidy, generated docs current

@@ -232,11 +232,11 @@ func (w *warner) dropAllLegacy(e *profile.EntryOutcome, r *Result, p profile.Pro
 	switch {
 	case p.DropAllReaddsDefaults():
 		w.add("crio-drop-all-readds-defaults", w.entryPath(e), fmt.Sprintf(
-			"%s: on %s, drop: [ALL] does not remove the default capabilities: CRI-O re-added its configured defaults after drop ALL until the fix in cri-o#4923 (2021), so the container keeps %s; drop those capabilities by name as well.",
-			w.who(), p.Name(), r.Applied.Set))
+			"%s: on %s, drop: [ALL] does not remove the default capabilities: CRI-O appended its configured defaults to the add list even after drop ALL until cri-o#4923 (\"if !(addAll || dropAll)\" in server/container_create.go, released in v1.19.5, v1.21.1 and v1.22.0; no 1.18 or 1.20 release has it), so the container keeps %s; drop those capabilities by name as well.",
+			w.who(), p, r.Applied.Set))
 	case p.DropAllMayReaddDefaults():
 		w.add("crio-drop-all-may-readd-defaults", w.entryPath(e), fmt.Sprintf(
-			"%s: cri-o %s may re-add its default capabilities after drop: [ALL]: releases before 1.22 did so unless they carry the cri-o#4923 backport (1.18 never got it); this report assumes the fixed behaviour. Dropping the defaults by name as well is safe on every version.",
+			"%s: cri-o %s may re-add its default capabilities after drop: [ALL]: the fix (cri-o#4923) came in the patch releases v1.19.5 and v1.21.1, and the version reported has no patch number; this report assumes the fixed behaviour. Dropping the defaults by name as well is safe on every version.",
 			w.who(), p.Version))
 	}
 }

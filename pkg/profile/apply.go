@@ -133,6 +133,12 @@ func (p Profile) resolve(raw string) EntryOutcome {
 			name = rest
 		}
 		e.Cap, e.Known = capability.Lookup(name)
+		if e.Known && p.Kind == Docker && !p.All().Has(e.Cap) {
+			// Docker before v23.0.0 has no such name in its list
+			// (oci/caps/utils.go NormalizeLegacyCapabilities: "unknown
+			// capability"); Intended below still says what was meant.
+			e.Known = false
+		}
 		switch {
 		case e.Known:
 			e.Normalized = prefixedNames[e.Cap]
@@ -184,8 +190,9 @@ func (p Profile) failsOnUnknown() bool { return p.Kind == CRIO || p.Kind == Dock
 //     only the adds; else defaults minus drops plus adds, so an add beats a
 //     drop.
 //
-// "Every capability" is capability.All (0..40). Names are normalised as the
-// runtime's source does (see EntryOutcome.Normalized).
+// "Every capability" is Profile.All: 0..40, except on Docker before 23.0.
+// Names are normalised as the runtime's source does (see
+// EntryOutcome.Normalized).
 func (p Profile) Apply(add, drop []string) Applied {
 	entries := p.resolveAll(add, drop)
 	a := Applied{Entries: entries}
@@ -214,7 +221,7 @@ func (p Profile) Apply(add, drop []string) Applied {
 	}
 	base := defaults
 	if a.AddAll {
-		base = capability.All
+		base = p.All()
 	}
 	if a.DropAll {
 		base = 0
@@ -255,7 +262,7 @@ func (p Profile) Apply(add, drop []string) Applied {
 func (p Profile) dockerSet(a Applied, defaults, addSet, dropSet capability.Set) capability.Set {
 	switch {
 	case a.AddAll:
-		return capability.All &^ dropSet
+		return p.All() &^ dropSet
 	case a.DropAll:
 		return addSet
 	}
@@ -322,7 +329,7 @@ func (p Profile) unknownEffect(e *EntryOutcome) string {
 // from TweakCapabilities, but its daemon still validates the names when the
 // container is created (validateHostConfig), so an unknown name fails there.
 func (p Profile) ApplyPrivileged(add, drop []string) Applied {
-	a := Applied{Set: capability.All, Entries: p.resolveAll(add, drop), Privileged: true}
+	a := Applied{Set: p.All(), Entries: p.resolveAll(add, drop), Privileged: true}
 	for i := range a.Entries {
 		e := &a.Entries[i]
 		switch {

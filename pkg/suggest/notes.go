@@ -102,9 +102,9 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 	if s.Capabilities != nil && slices.Contains(s.Capabilities.Drop, "ALL") {
 		switch {
 		case p.DropAllReaddsDefaults():
-			add(NoteCRIODropAll, "CRI-O before 1.18 re-adds its default capabilities after drop: [ALL] (cri-o#4922), so the new drop list also names each default that goes.")
+			add(NoteCRIODropAll, "cri-o %s re-adds its default capabilities after drop: [ALL] (cri-o#4922; fixed by cri-o#4923 in v1.19.5, v1.21.1 and v1.22.0), so the new drop list also names each default that goes.", p.Version)
 		case p.DropAllMayReaddDefaults():
-			add(NoteCRIODropAll, "CRI-O 1.18 to 1.21 re-adds its default capabilities after drop: [ALL] unless the patch release has the fix (cri-o#4923), so the new drop list also names each default that goes.")
+			add(NoteCRIODropAll, "cri-o %s re-adds its default capabilities after drop: [ALL] unless the patch release has the fix (cri-o#4923, in v1.19.5 and v1.21.1), so the new drop list also names each default that goes.", p.Version)
 		}
 	}
 	if miss := o.Keep &^ x.H; miss != 0 {

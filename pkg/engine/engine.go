@@ -119,7 +119,9 @@ type ReachableInfo struct {
 	// capabilities only up to the exec-ing process's permitted set; runc
 	// gives that set to the process that execs the entrypoint, but the
 	// entrypoint's own permitted set is empty, so only the entrypoint
-	// binary's file capabilities can take effect.
+	// binary's file capabilities can take effect. False, with ViaFileCaps
+	// empty, on Docker releases that give a non-root process no permitted
+	// set at all (profile.Profile.NonRootNoPermitted).
 	FileCapsEntrypointOnly bool `json:"fileCapsEntrypointOnly,omitempty"`
 	// Explanation is one fixed sentence saying the above for a non-root
 	// container; empty for root.
@@ -163,8 +165,16 @@ type Result struct {
 	Runtime string `json:"runtime"`
 	// Bounding is what the container's processes can ever hold.
 	Bounding capability.Set `json:"bounding"`
-	// Effective is what its first process holds after exec.
-	Effective  capability.Set `json:"effective"`
+	// Effective is what its first process holds after exec; its
+	// permitted set is the same.
+	Effective capability.Set `json:"effective"`
+	// Inheritable is the first process's inheritable set after exec (the
+	// kernel keeps it: I' = I): the container's list on Docker before
+	// 20.10.14, else empty.
+	Inheritable capability.Set `json:"inheritable,omitempty"`
+	// Ambient is its ambient set: every capability for a privileged
+	// container on CRI-O, else empty.
+	Ambient    capability.Set `json:"ambient,omitempty"`
 	Privileged bool           `json:"privileged,omitempty"`
 	User       UserInfo       `json:"user"`
 	// NoNewPrivs: allowPrivilegeEscalation is explicitly false; the kubelet
@@ -273,17 +283,37 @@ func Evaluate(in Input) Result {
 		ambient = true
 		r.Reachable.Explanation = noteAmbient
 	default:
-		// Non-root without ambient or inheritable caps: E' = ∅ (FACTS §3.5).
+		// Non-root without ambient caps: at exec P' = (I & fI) | (fP & B)
+		// and E' = ∅ unless the file says otherwise (capabilities(7),
+		// "Transformation of capabilities during execve()").
 		r.Reachable.ViaFileCaps = r.Bounding
 		r.Reachable.FileCapsEntrypointOnly = r.NoNewPrivs
 		switch {
 		case r.Bounding == 0:
 			r.Reachable.Explanation = noteNonRootEmpty
+		case r.NoNewPrivs && in.Profile.NonRootNoPermitted():
+			// With no_new_privs the kernel caps the new permitted set at
+			// the old one (security/commoncap.c
+			// cap_bprm_creds_from_file), and Docker before 24.0.6 (and
+			// 23.0.7) gave a non-root process an empty permitted set
+			// (moby oci/oci.go SetCapabilities), so not even the
+			// entrypoint's file capabilities take effect.
+			r.Reachable.ViaFileCaps = 0
+			r.Reachable.FileCapsEntrypointOnly = false
+			r.Reachable.Explanation = noteNonRootNNPNoPermitted
 		case r.NoNewPrivs:
 			r.Reachable.Explanation = noteNonRootNNP
 		default:
 			r.Reachable.ViaSetuid = r.Bounding
 			r.Reachable.Explanation = noteNonRoot
+		}
+	}
+	if !r.CreateFails {
+		// Docker before 20.10.14 also filled the inheritable set, which
+		// exec keeps (I' = I).
+		r.Inheritable = in.Profile.Inheritable(r.Bounding)
+		if ambient {
+			r.Ambient = r.Bounding
 		}
 	}
 	if r.Context.UserNamespace {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -479,5 +480,74 @@ func TestRuntimeName(t *testing.T) {
 		if got := Evaluate(in(p, s(uid(0)))).Runtime; got != want {
 			t.Errorf("Runtime = %q, want %q", got, want)
 		}
+	}
+}
+
+// Every set of a Docker container, per moby release line, for root and
+// non-root, with and without no_new_privs. The spec sets are moby's
+// oci/oci.go SetCapabilities at each tag; the sets after exec follow
+// capabilities(7) and security/commoncap.c cap_bprm_creds_from_file (with
+// no_new_privs the new permitted set is capped at the old one).
+func TestDockerGenerations(t *testing.T) {
+	noEP := ReachableInfo{Explanation: noteNonRootNNPNoPermitted}
+	entry := ReachableInfo{ViaFileCaps: d14, FileCapsEntrypointOnly: true, Explanation: noteNonRootNNP}
+	full := ReachableInfo{ViaSetuid: d14, ViaFileCaps: d14, Explanation: noteNonRoot}
+	old37 := capability.All &^ set("PERFMON", "BPF", "CHECKPOINT_RESTORE")
+	tests := []struct {
+		version       string
+		uid           int64
+		nnp           bool
+		eff, inh      capability.Set
+		reach         ReachableInfo
+		privilegedBnd capability.Set
+	}{
+		// Before 20.10.14: inheritable = the list for every user.
+		{"20.10.13", 0, false, d14, d14, ReachableInfo{}, old37},
+		{"20.10.13", 1000, false, 0, d14, full, old37},
+		{"20.10.13", 1000, true, 0, d14, noEP, old37},
+		// 20.10.14 to 24.0.5 (23.0.6 on 23.0): bounding only for non-root.
+		{"20.10.24+dfsg1", 0, false, d14, 0, ReachableInfo{}, old37},
+		{"20.10.24+dfsg1", 0, true, d14, 0, ReachableInfo{}, old37},
+		{"20.10.24+dfsg1", 1000, false, 0, 0, full, old37},
+		{"20.10.24+dfsg1", 1000, true, 0, 0, noEP, old37},
+		{"23.0.6", 1000, true, 0, 0, noEP, capability.All},
+		{"24.0.5", 1000, true, 0, 0, noEP, capability.All},
+		// 23.0.7, 24.0.6, 25.0.0 and later: permitted for every user, so the
+		// entrypoint's file capabilities work under no_new_privs.
+		{"23.0.7", 1000, true, 0, 0, entry, capability.All},
+		{"24.0.6", 1000, true, 0, 0, entry, capability.All},
+		{"25.0.0", 1000, true, 0, 0, entry, capability.All},
+		{"25.0.0", 1000, false, 0, 0, full, capability.All},
+		{"", 1000, true, 0, 0, entry, capability.All},
+	}
+	for _, tt := range tests {
+		name := fmt.Sprintf("docker %s uid %d nnp %v", tt.version, tt.uid, tt.nnp)
+		t.Run(name, func(t *testing.T) {
+			p, err := profile.Parse("docker://" + tt.version)
+			if tt.version == "" {
+				p, err = profile.Parse("docker")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			mods := s(uid(tt.uid))
+			if tt.nnp {
+				mods = append(mods, ape(false))
+			}
+			r := Evaluate(in(p, mods))
+			if r.Bounding != d14 || r.Effective != tt.eff || r.Inheritable != tt.inh || r.Ambient != 0 {
+				t.Errorf("bounding %v effective %v inheritable %v ambient %v; want %v, %v, %v, none",
+					r.Bounding, r.Effective, r.Inheritable, r.Ambient, d14, tt.eff, tt.inh)
+			}
+			if diff := cmp.Diff(tt.reach, r.Reachable); diff != "" {
+				t.Errorf("reachable (-want +got):\n%s", diff)
+			}
+			if tt.uid != 0 && !hasNote(r.Notes, tt.reach.Explanation) {
+				t.Errorf("notes %q lack %q", r.Notes, tt.reach.Explanation)
+			}
+			if pr := Evaluate(in(p, s(uid(0), privileged(true)))); pr.Bounding != tt.privilegedBnd || pr.Effective != tt.privilegedBnd {
+				t.Errorf("privileged: bounding %v effective %v, want %v", pr.Bounding, pr.Effective, tt.privilegedBnd)
+			}
+		})
 	}
 }

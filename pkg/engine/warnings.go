@@ -119,7 +119,7 @@ func (w *warner) collect(r *Result, sc *corev1.SecurityContext, ambient bool) []
 
 	if r.CreateFails {
 		w.add("create-fails", w.path(".securityContext.capabilities"), fmt.Sprintf(
-			"%s will not be created on %s: it lists a name that is no capability (see the unknown-capability warnings); the pod stays in CreateContainerError until the name is fixed.",
+			"%s will not be created on %s: it lists a name that runtime does not know as a capability (see the unknown-capability warnings); the pod stays in CreateContainerError until the name is fixed.",
 			w.who(), rt))
 	}
 	if ambient {
@@ -177,6 +177,12 @@ func (w *warner) capPrefix(e *profile.EntryOutcome, rt string) {
 }
 
 func (w *warner) unknown(e *profile.EntryOutcome, p profile.Profile, rt string) {
+	if p.Kind == profile.Docker && e.IntendedKnown && !p.All().Has(e.Intended) {
+		w.add("unknown-capability", w.entryPath(e), fmt.Sprintf(
+			"%s: capabilities.%s entry %q names %s, which docker %s does not know: moby before v23.0.0 stops its capability list at AUDIT_READ (oci/caps/utils.go init), so the daemon refuses to create the container (unknown capability: \"CAP_%s\"); remove the entry or upgrade Docker to 23.0 or later.",
+			w.who(), e.List, e.Raw, e.Intended, p.Version, e.Intended))
+		return
+	}
 	var what string
 	switch {
 	case p.Kind == profile.CRIO || p.Kind == profile.Docker:
@@ -243,15 +249,16 @@ func (w *warner) dropAllLegacy(e *profile.EntryOutcome, r *Result, p profile.Pro
 
 // Notes are fixed sentences where possible, so they cost one small slice.
 const (
-	noteWindows      = "Windows pod (spec.os.name: windows): Linux capabilities do not apply."
-	noteUserNS       = "hostUsers: false: capabilities act only inside the pod's user namespace; those the kernel checks in the initial namespace are inert (see Inert)."
-	noteNonRoot      = "Runs as non-root: after exec its processes hold no capabilities, but a setuid-root binary would regain the whole bounding set (allowPrivilegeEscalation is not false) and a binary with file capabilities gains those inside the bounding set."
-	noteNonRootNNP   = "Runs as non-root with no_new_privs (allowPrivilegeEscalation: false): after exec its processes hold no capabilities and setuid bits are ignored; only an entrypoint binary carrying file capabilities gains them, and only inside the bounding set."
-	noteNonRootEmpty = "Runs as non-root with an empty bounding set: its processes hold no capabilities and cannot gain any."
-	noteAmbient      = "Privileged on cri-o: CRI-O puts every capability into the ambient set too, so the non-root process keeps them all through exec."
-	noteNoSeccomp    = "drop: [ALL] without a RuntimeDefault seccomp profile: a process can still unshare a user namespace and hold every capability inside it, which exposes namespaced kernel code (CVE-2022-0185, CVE-2022-0492); set seccompProfile.type: RuntimeDefault."
-	noteSysAdminNNP  = "allowPrivilegeEscalation: false does not contain a process holding SYS_ADMIN; the API documents privilege escalation as always possible with it."
-	noteUnknownRT    = "Container runtime unknown: the sets show only what the spec adds, without the runtime's defaults."
+	noteWindows               = "Windows pod (spec.os.name: windows): Linux capabilities do not apply."
+	noteUserNS                = "hostUsers: false: capabilities act only inside the pod's user namespace; those the kernel checks in the initial namespace are inert (see Inert)."
+	noteNonRoot               = "Runs as non-root: after exec its processes hold no capabilities, but a setuid-root binary would regain the whole bounding set (allowPrivilegeEscalation is not false) and a binary with file capabilities gains those inside the bounding set."
+	noteNonRootNNP            = "Runs as non-root with no_new_privs (allowPrivilegeEscalation: false): after exec its processes hold no capabilities and setuid bits are ignored; only an entrypoint binary carrying file capabilities gains them, and only inside the bounding set."
+	noteNonRootNNPNoPermitted = "Runs as non-root with no_new_privs (allowPrivilegeEscalation: false) on a Docker release before 24.0.6 (23.0.7 on the 23.0 line): the daemon gives a non-root process only a bounding set, with an empty permitted set, and no_new_privs caps every exec at that empty set, so its processes hold no capabilities and cannot gain any, not even through the entrypoint's file capabilities (moby oci/oci.go SetCapabilities; fixed by moby commit 3aef732e61)."
+	noteNonRootEmpty          = "Runs as non-root with an empty bounding set: its processes hold no capabilities and cannot gain any."
+	noteAmbient               = "Privileged on cri-o: CRI-O puts every capability into the ambient set too, so the non-root process keeps them all through exec."
+	noteNoSeccomp             = "drop: [ALL] without a RuntimeDefault seccomp profile: a process can still unshare a user namespace and hold every capability inside it, which exposes namespaced kernel code (CVE-2022-0185, CVE-2022-0492); set seccompProfile.type: RuntimeDefault."
+	noteSysAdminNNP           = "allowPrivilegeEscalation: false does not contain a process holding SYS_ADMIN; the API documents privilege escalation as always possible with it."
+	noteUnknownRT             = "Container runtime unknown: the sets show only what the spec adds, without the runtime's defaults."
 )
 
 // CRIOConfigNote is the sentence a report should print once per CRI-O node

@@ -120,6 +120,11 @@ func TestWarnings(t *testing.T) {
 			ww("crio-drop-all-may-readd-defaults", capsPath+".drop[0]", "cri-o 1.19 may", "v1.19.5 and v1.21.1", "assumes the fixed behaviour")}},
 		{"cri-o 1.21 without patch drop ALL", in(profile.Profile{Kind: profile.CRIO, Version: "1.21"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), []wantWarning{
 			ww("crio-drop-all-may-readd-defaults", capsPath+".drop[0]", "no patch number")}},
+		// Docker before 23.0 does not know BPF, PERFMON, CHECKPOINT_RESTORE.
+		{"docker 20.10 add BPF", in(profile.Profile{Kind: profile.Docker, Version: "20.10.24"}, s(uid(0), addCaps("BPF"))), []wantWarning{
+			ww("unknown-capability", capsPath+".add[0]", "names BPF, which docker 20.10.24 does not know", `unknown capability: "CAP_BPF"`, "v23.0.0"),
+			ww("create-fails", capsPath)}},
+		{"docker 25 add BPF", in(profile.Profile{Kind: profile.Docker, Version: "25.0.0"}, s(uid(0), addCaps("BPF"))), nil},
 		{"cri-o 1.22 drop ALL", in(profile.Profile{Kind: profile.CRIO, Version: "1.22.0"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), nil},
 	}
 	for _, tt := range tests {

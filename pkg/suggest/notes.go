@@ -36,7 +36,7 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 			"remove privileged first (check what the container uses it for: devices, host mounts, sysctls); the new lists take effect only then.")
 	}
 	if r.CreateFails {
-		add(NoteCreateFails, "%s refuses to create this container as written (a name in the lists is no capability); the new lists leave that name out.", p.Name())
+		add(NoteCreateFails, "%s refuses to create this container as written (a name in the lists is no capability it knows); the new lists leave that name out.", p.Name())
 	}
 	newAdd, newDrop := capability.Set(0), capability.Set(0)
 	if s.Capabilities != nil {

@@ -150,8 +150,9 @@ type PodContext struct {
 type Warning struct {
 	// Code is stable: cap-prefix, unknown-capability, non-canonical-name,
 	// lowercase-all, add-and-drop, privileged-add-drop,
-	// privileged-nonroot-ambient, unknown-user, create-fails, api-rejects,
-	// crio-drop-all-readds-defaults, crio-drop-all-may-readd-defaults.
+	// privileged-nonroot-ambient, unknown-user, create-fails,
+	// kubelet-refuses-root, api-rejects, crio-drop-all-readds-defaults,
+	// crio-drop-all-may-readd-defaults.
 	Code string `json:"code"`
 	// Field is the full path, e.g.
 	// "spec.template.spec.containers[0].securityContext.capabilities.add[1]".
@@ -196,9 +197,16 @@ type Result struct {
 	// CreateFails: the runtime refuses to create the container; Bounding
 	// and Effective are then empty (Applied.Set shows what it would get once
 	// fixed).
-	CreateFails bool      `json:"createFails,omitempty"`
-	Warnings    []Warning `json:"warnings,omitempty"`
-	Notes       []string  `json:"notes,omitempty"`
+	CreateFails bool `json:"createFails,omitempty"`
+	// KubeletRefuses: runAsNonRoot is true and the effective runAsUser is 0
+	// (pod and container securityContext merged, the container's field
+	// winning), so the kubelet never asks the runtime for the container
+	// (pkg/kubelet/kuberuntime/security_context_others.go
+	// verifyRunAsNonRoot: "container's runAsUser breaks non-root policy").
+	// Bounding and Effective are then empty, like CreateFails.
+	KubeletRefuses bool      `json:"kubeletRefuses,omitempty"`
+	Warnings       []Warning `json:"warnings,omitempty"`
+	Notes          []string  `json:"notes,omitempty"`
 }
 
 // inertInUserNamespace is FACTS §6 rule 5 (from §3.6), as the catalog
@@ -262,14 +270,15 @@ func Evaluate(in Input) Result {
 		r.Applied = in.Profile.Apply(r.Added, r.Dropped)
 	}
 	r.CreateFails = r.Applied.CreateFails
-	if !r.CreateFails {
+	r.User = resolveUser(&in, pod, sc)
+	r.KubeletRefuses = runAsNonRootBreaks(pod, sc)
+	if !r.CreateFails && !r.KubeletRefuses {
 		r.Bounding = r.Applied.Set
 	}
-	r.User = resolveUser(&in, pod, sc)
 
 	ambient := false
 	switch {
-	case r.CreateFails:
+	case r.CreateFails, r.KubeletRefuses:
 	case r.User.Kind != UserNonRoot:
 		// Root, or unknown and assumed root: at exec P' = bounding, E' = P'
 		// (FACTS §3.5).
@@ -387,6 +396,30 @@ func resolveUser(in *Input, pod *corev1.PodSpec, sc *corev1.SecurityContext) Use
 		u.Kind = UserNonRoot
 	}
 	return u
+}
+
+// runAsNonRootBreaks is the kubelet's verifyRunAsNonRoot
+// (pkg/kubelet/kuberuntime/security_context_others.go) for the case the
+// spec alone decides: the securityContext merged the way
+// securitycontext.DetermineEffectiveSecurityContext merges it (each
+// container field overrides the pod's) has runAsNonRoot true and runAsUser
+// 0. The kubelet then fails the container with CreateContainerConfigError
+// before calling the runtime. (A root image user without runAsUser is
+// refused too, but the spec does not show the image's user.)
+func runAsNonRootBreaks(pod *corev1.PodSpec, sc *corev1.SecurityContext) bool {
+	psc := pod.SecurityContext
+	var nonRoot *bool
+	var user *int64
+	if psc != nil {
+		nonRoot, user = psc.RunAsNonRoot, psc.RunAsUser
+	}
+	if sc != nil && sc.RunAsNonRoot != nil {
+		nonRoot = sc.RunAsNonRoot
+	}
+	if sc != nil && sc.RunAsUser != nil {
+		user = sc.RunAsUser
+	}
+	return nonRoot != nil && *nonRoot && user != nil && *user == 0
 }
 
 // nonRootUser is the user of a runAsNonRoot container: the kubelet refuses to

@@ -551,3 +551,52 @@ func TestDockerGenerations(t *testing.T) {
 		})
 	}
 }
+
+// runAsNonRoot with an effective runAsUser 0 never runs: the kubelet's
+// verifyRunAsNonRoot (pkg/kubelet/kuberuntime/security_context_others.go)
+// refuses it on the securityContext merged by
+// securitycontext.DetermineEffectiveSecurityContext, where each container
+// field overrides the pod's.
+func TestKubeletRefusesRoot(t *testing.T) {
+	const path = "spec.containers[0].securityContext.runAsUser"
+	tests := []struct {
+		name    string
+		in      Input
+		refuses bool
+		field   string
+		eff     capability.Set
+	}{
+		{"container runAsUser 0 and runAsNonRoot", in(ctrd, s(uid(0), nonRoot(true))), true, path, 0},
+		{"container runAsUser 0, pod runAsNonRoot", in(ctrd, s(uid(0)), podNonRoot(true)), true, path, 0},
+		{"pod runAsUser 0, container runAsNonRoot", in(ctrd, s(nonRoot(true)), podUID(0)), true, "spec.securityContext.runAsUser", 0},
+		{"pod runAsUser 0 and runAsNonRoot", in(crio, nil, podUID(0), podNonRoot(true)), true, "spec.securityContext.runAsUser", 0},
+		{"privileged too", in(dock, s(uid(0), nonRoot(true), privileged(true))), true, path, 0},
+		{"container runAsNonRoot false overrides the pod's true", in(ctrd, s(uid(0), nonRoot(false)), podNonRoot(true)), false, "", d14},
+		{"container runAsUser 1000 overrides the pod's 0", in(ctrd, s(uid(1000)), podUID(0), podNonRoot(true)), false, "", 0},
+		{"runAsUser 0 without runAsNonRoot runs as root", in(ctrd, s(uid(0))), false, "", d14},
+		{"runAsNonRoot without runAsUser runs (image user checked at start)", in(ctrd, s(nonRoot(true))), false, "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Evaluate(tt.in)
+			if r.KubeletRefuses != tt.refuses {
+				t.Fatalf("KubeletRefuses = %v, want %v", r.KubeletRefuses, tt.refuses)
+			}
+			if r.Effective != tt.eff || tt.refuses && (r.Bounding != 0 || r.Reachable != (ReachableInfo{})) {
+				t.Errorf("bounding %v effective %v reachable %+v; want effective %v", r.Bounding, r.Effective, r.Reachable, tt.eff)
+			}
+			var got string
+			for _, w := range r.Warnings {
+				if w.Code == "kubelet-refuses-root" {
+					got = w.Field
+					if !strings.Contains(w.Message, "container's runAsUser breaks non-root policy") || !strings.Contains(w.Message, "verifyRunAsNonRoot") {
+						t.Errorf("message %q", w.Message)
+					}
+				}
+			}
+			if got != tt.field {
+				t.Errorf("kubelet-refuses-root warning at %q, want %q (%v)", got, tt.field, codes(r.Warnings))
+			}
+		})
+	}
+}

@@ -117,6 +117,18 @@ func (w *warner) collect(r *Result, sc *corev1.SecurityContext, ambient bool) []
 		}
 	}
 
+	if r.KubeletRefuses {
+		field := w.path(".securityContext.runAsUser")
+		if r.User.Source == SourcePodRunAsUser {
+			field = "securityContext.runAsUser"
+			if w.prefix != "" {
+				field = w.prefix + "." + field
+			}
+		}
+		w.add("kubelet-refuses-root", field, fmt.Sprintf(
+			"%s never starts: runAsNonRoot is true but the effective runAsUser is 0 (from %s), so the kubelet refuses it with \"container's runAsUser breaks non-root policy\" (pkg/kubelet/kuberuntime/security_context_others.go verifyRunAsNonRoot) and the pod stays in CreateContainerConfigError; it holds no capabilities. Set runAsUser to a non-zero UID, or drop runAsNonRoot if it must run as root.",
+			w.who(), r.User.Source))
+	}
 	if r.CreateFails {
 		w.add("create-fails", w.path(".securityContext.capabilities"), fmt.Sprintf(
 			"%s will not be created on %s: it lists a name that runtime does not know as a capability (see the unknown-capability warnings); the pod stays in CreateContainerError until the name is fixed.",

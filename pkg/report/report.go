@@ -54,6 +54,12 @@ type Item struct {
 	User       string `json:"user"`
 	UID        *int64 `json:"uid,omitempty"`
 	UserSource string `json:"userSource,omitempty"`
+	// CannotStart says why the container never runs, when it does not:
+	// "runtime-refuses" (the runtime rejects a name in the capability
+	// lists) or "kubelet-refuses-root" (runAsNonRoot with an effective
+	// runAsUser 0). Bounding and effective are then empty; the warnings
+	// say more. Omitted for a container that starts.
+	CannotStart string `json:"cannotStart,omitempty"`
 	// NoNewPrivs is true when allowPrivilegeEscalation is explicitly false.
 	NoNewPrivs bool `json:"noNewPrivs"`
 	// Bounding is every capability the container's processes can ever hold;
@@ -127,6 +133,12 @@ const (
 	ExposureNone      = "none"
 )
 
+// Values of Item.CannotStart.
+const (
+	CannotStartRuntime = "runtime-refuses"
+	CannotStartKubelet = "kubelet-refuses-root"
+)
+
 // Warning is a problem in the spec, naming the exact field.
 type Warning struct {
 	Code    string `json:"code"`
@@ -175,6 +187,12 @@ func NewItem(cat *catalog.Catalog, s Subject, r *engine.Result) Item {
 	}
 	if !r.Inert.Empty() {
 		it.Inert = r.Inert.Names()
+	}
+	switch {
+	case r.KubeletRefuses:
+		it.CannotStart = CannotStartKubelet
+	case r.CreateFails:
+		it.CannotStart = CannotStartRuntime
 	}
 	if !r.Inheritable.Empty() {
 		it.Inheritable = r.Inheritable.Names()

@@ -162,3 +162,26 @@ func TestExposureDockerNoPermitted(t *testing.T) {
 		t.Errorf("docker 20.10.14 inheritable = %v, want none", it.Inheritable)
 	}
 }
+
+// A container the kubelet refuses (runAsNonRoot with runAsUser 0) is
+// reported as not starting, holding nothing, with the warning; not as a
+// running root container.
+func TestCannotStart(t *testing.T) {
+	refused := corev1.PodSpec{SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr(true)},
+		Containers: []corev1.Container{{Name: "c", SecurityContext: &corev1.SecurityContext{RunAsUser: ptr(int64(0))}}}}
+	it := item(t, refused, "containerd")
+	if it.CannotStart != CannotStartKubelet || len(it.Bounding) != 0 || len(it.Effective) != 0 || len(it.Findings) != 0 || it.MaxRisk != "none" {
+		t.Errorf("refused container: cannotStart %q bounding %v effective %v maxRisk %s", it.CannotStart, it.Bounding, it.Effective, it.MaxRisk)
+	}
+	if len(it.Warnings) == 0 || it.Warnings[0].Code != "kubelet-refuses-root" {
+		t.Errorf("warnings %+v", it.Warnings)
+	}
+	unknown := corev1.PodSpec{Containers: []corev1.Container{{Name: "c", SecurityContext: &corev1.SecurityContext{RunAsUser: ptr(int64(0)),
+		Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"FOO"}}}}}}
+	if it := item(t, unknown, "docker"); it.CannotStart != CannotStartRuntime {
+		t.Errorf("unknown name on docker: cannotStart %q", it.CannotStart)
+	}
+	if it := item(t, unknown, "containerd"); it.CannotStart != "" {
+		t.Errorf("unknown name on containerd: cannotStart %q", it.CannotStart)
+	}
+}

@@ -35,6 +35,10 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 		add(NotePrivileged, "privileged: true gives every capability whatever the lists say, so no drop list works under it: "+
 			"remove privileged first (check what the container uses it for: devices, host mounts, sysctls); the new lists take effect only then.")
 	}
+	if r.KubeletRefuses {
+		add(NoteKubeletRefusesRoot, "The kubelet never starts this container: runAsNonRoot is true but the effective runAsUser is 0 (%s), which verifyRunAsNonRoot in pkg/kubelet/kuberuntime refuses; "+
+			"set runAsUser to a non-zero UID first. The lists here are for the container once it starts; they do not depend on the user.", r.User.Source)
+	}
 	if r.CreateFails {
 		add(NoteCreateFails, "%s refuses to create this container as written (a name in the lists is no capability it knows); the new lists leave that name out.", p.Name())
 	}

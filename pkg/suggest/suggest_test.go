@@ -407,6 +407,35 @@ containers:
 			wantCaps: &Capabilities{Drop: []string{"DAC_OVERRIDE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_ADMIN", "SYS_MODULE"}},
 		},
 
+		// runAsNonRoot with runAsUser 0: the kubelet refuses it; the lists
+		// are those of the container once it starts.
+		{
+			name: "catalog, runAsNonRoot with runAsUser 0 never starts", rt: "containerd",
+			spec: `
+securityContext: {runAsNonRoot: true}
+containers:
+- name: c
+  image: x
+  securityContext: {runAsUser: 0}`,
+			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: containerdKept,
+			wantCaps:  &Capabilities{Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
+			wantNotes: []string{NoteKubeletRefusesRoot},
+		},
+		// Docker 20.10: privileged holds 0..37 only.
+		{
+			name: "catalog, privileged on docker 20.10 holds no BPF", rt: "docker://20.10.24",
+			spec: `
+containers:
+- name: c
+  image: x
+  securityContext: {runAsUser: 0, privileged: true}`,
+			wantDrop: allBut("AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+				"BPF", "PERFMON", "CHECKPOINT_RESTORE"),
+			wantKeep:  containerdKept,
+			wantCaps:  &Capabilities{Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
+			wantNotes: []string{NotePrivileged},
+		},
+
 		// Already hardened.
 		{
 			name: "catalog, the hardened shape holds only what it should", spec: hardened, rt: "containerd",

@@ -52,6 +52,7 @@ func TestEvaluateSets(t *testing.T) {
 
 		{"docker/defaults root", in(dock, s(uid(0))), d14, d14, false, 0},
 		{"docker/add beats drop", in(dock, s(uid(0), addCaps("SYS_ADMIN"), dropCaps("SYS_ADMIN"))), d14.Add(capability.SYS_ADMIN), d14.Add(capability.SYS_ADMIN), false, 0},
+		{"docker/add ALL,X drop X lacks X", in(dock, s(uid(0), addCaps("ALL", "NET_ADMIN"), dropCaps("NET_ADMIN"))), all.Remove(capability.NET_ADMIN), all.Remove(capability.NET_ADMIN), false, 0},
 		{"docker/add ALL beats drop ALL", in(dock, s(uid(0), addCaps("ALL"), dropCaps("ALL"))), all, all, false, 0},
 		{"docker/CAP_NET_RAW drop works", in(dock, s(uid(0), dropCaps("CAP_NET_RAW"))), d14.Remove(capability.NET_RAW), d14.Remove(capability.NET_RAW), false, 0},
 		{"docker/unknown fails creation", in(dock, s(uid(0), dropCaps("FOO"))), 0, 0, true, d14},

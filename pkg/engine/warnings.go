@@ -239,7 +239,13 @@ func (w *warner) addAndDrop(entries []profile.EntryOutcome, both capability.Set,
 		}
 		both = both.Remove(e.Cap)
 		how := fmt.Sprintf("on %s the drop wins, so the container does not get %s (under Docker the add would win)", rt, e.Cap)
-		if kind == profile.Docker {
+		switch {
+		case kind == profile.Docker && addAllAt != nil:
+			// moby oci/caps TweakCapabilities: with ALL in add it takes
+			// every capability except the drops and never reads the
+			// individual adds.
+			how = fmt.Sprintf("on docker add: [ALL] takes every capability except the dropped ones, so the drop wins and the container does not get %s (without ALL in add, Docker would let the add win)", e.Cap)
+		case kind == profile.Docker:
 			how = fmt.Sprintf("on docker the add wins, so the container gets %s (containerd and CRI-O let the drop win)", e.Cap)
 		}
 		w.add("add-and-drop", w.entryPath(e), fmt.Sprintf("%s: %s is both added and dropped; %s. Remove one of the entries.", w.who(), e.Cap, how))

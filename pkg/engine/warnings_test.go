@@ -120,6 +120,12 @@ func TestWarnings(t *testing.T) {
 			ww("crio-drop-all-may-readd-defaults", capsPath+".drop[0]", "cri-o 1.19 may", "v1.19.5 and v1.21.1", "assumes the fixed behaviour")}},
 		{"cri-o 1.21 without patch drop ALL", in(profile.Profile{Kind: profile.CRIO, Version: "1.21"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), []wantWarning{
 			ww("crio-drop-all-may-readd-defaults", capsPath+".drop[0]", "no patch number")}},
+		// Docker: add wins over drop, except after add ALL (moby
+		// TweakCapabilities), where the set lacks the drop.
+		{"docker add X drop X", in(dock, s(uid(0), addCaps("NET_ADMIN"), dropCaps("NET_ADMIN"))), []wantWarning{
+			ww("add-and-drop", capsPath+".add[0]", "the add wins, so the container gets NET_ADMIN")}},
+		{"docker add ALL,X drop X", in(dock, s(uid(0), addCaps("ALL", "NET_ADMIN"), dropCaps("NET_ADMIN"))), []wantWarning{
+			ww("add-and-drop", capsPath+".add[1]", "the drop wins and the container does not get NET_ADMIN")}},
 		// Docker before 23.0 does not know BPF, PERFMON, CHECKPOINT_RESTORE.
 		{"docker 20.10 add BPF", in(profile.Profile{Kind: profile.Docker, Version: "20.10.24"}, s(uid(0), addCaps("BPF"))), []wantWarning{
 			ww("unknown-capability", capsPath+".add[0]", "names BPF, which docker 20.10.24 does not know", `unknown capability: "CAP_BPF"`, "v23.0.0"),

@@ -97,9 +97,12 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 		if x.target.Has(cp) {
 			where = "only in add"
 		}
-		if p.Kind == profile.Docker {
+		switch {
+		case p.Kind == profile.Docker && x.lists.AddAll:
+			add(NoteAddAndDrop, "%s is in both add and drop: with add: [ALL] Docker (cri-dockerd) takes every capability except the drops, so drop wins here as on containerd and CRI-O (without ALL, Docker would let add win); the new lists name it %s.", cp, where)
+		case p.Kind == profile.Docker:
 			add(NoteAddAndDrop, "%s is in both add and drop: Docker (cri-dockerd) lets add win, containerd and CRI-O let drop win; the new lists name it %s, so every runtime agrees.", cp, where)
-		} else {
+		default:
 			add(NoteAddAndDrop, "%s is in both add and drop: %s lets drop win, but Docker (cri-dockerd) would let add win; the new lists name it %s.", cp, p.Name(), where)
 		}
 	}

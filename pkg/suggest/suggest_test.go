@@ -575,3 +575,25 @@ func TestParseStrategy(t *testing.T) {
 		t.Errorf("ParseStrategy(paranoid) error = %v", err)
 	}
 }
+
+// Docker with add: [ALL, X] and drop: [X]: moby TweakCapabilities lets the
+// drop win after add ALL, and the note must say so.
+func TestAddAllAndDropNoteOnDocker(t *testing.T) {
+	spec := `
+containers:
+- name: c
+  image: x
+  securityContext:
+    runAsUser: 0
+    capabilities: {add: ["ALL", "NET_ADMIN"], drop: ["NET_ADMIN"]}`
+	s, _ := run(t, podSpec(t, spec), "docker", "", Options{})
+	var msg string
+	for _, n := range s.Notes {
+		if n.Code == NoteAddAndDrop {
+			msg = n.Message
+		}
+	}
+	if !strings.Contains(msg, "drop wins here") || strings.Contains(msg, "lets add win, containerd") {
+		t.Errorf("add-and-drop note = %q", msg)
+	}
+}

@@ -1,8 +1,8 @@
 // Package engine computes the Linux capabilities a Kubernetes container's
 // processes really hold: it feeds the container's add/drop lists through the
 // node's runtime profile, then applies what the kernel does at exec for the
-// container's user (FACTS §3), and judges the lists as Pod Security Admission
-// does (FACTS §4). It is pure: values in, values out, no I/O, no global
+// container's user (capabilities(7)), and judges the lists as Pod Security
+// Admission does (k8s.io/pod-security-admission policy). It is pure: values in, values out, no I/O, no global
 // mutable state. docs/engine.md explains every rule with its source.
 package engine
 
@@ -75,7 +75,7 @@ type Input struct {
 	FieldPrefix string
 	Profile     profile.Profile
 	// ObservedUID is status.*ContainerStatuses[].user.linux.uid, when the
-	// runtime reports it (SupplementalGroupsPolicy, FACTS §3.5).
+	// runtime reports it (SupplementalGroupsPolicy, KEP-3619).
 	ObservedUID *int64
 }
 
@@ -106,7 +106,8 @@ type UserInfo struct {
 }
 
 // ReachableInfo is what a non-root container's processes can still gain
-// after exec (FACTS §3.5). Zero for root containers, whose processes already
+// after exec (capabilities(7), "Transformation of capabilities during
+// execve()"). Zero for root containers, whose processes already
 // hold the whole bounding set.
 type ReachableInfo struct {
 	// ViaSetuid: through a setuid-root binary, the whole bounding set;
@@ -129,7 +130,7 @@ type ReachableInfo struct {
 }
 
 // PodContext holds the pod settings that change what capabilities mean
-// (FACTS §6 rule 6).
+// (the catalog's amplifiers; docs/engine.md "Pod context").
 type PodContext struct {
 	HostPID               bool `json:"hostPID,omitempty"`
 	HostNetwork           bool `json:"hostNetwork,omitempty"`
@@ -179,11 +180,13 @@ type Result struct {
 	Privileged bool           `json:"privileged,omitempty"`
 	User       UserInfo       `json:"user"`
 	// NoNewPrivs: allowPrivilegeEscalation is explicitly false; the kubelet
-	// sets no_new_privs only then (FACTS §3.5).
+	// sets no_new_privs only then (pkg/securitycontext/util.go
+	// AddNoNewPrivileges).
 	NoNewPrivs bool          `json:"noNewPrivs,omitempty"`
 	Reachable  ReachableInfo `json:"reachable"`
 	// Inert: with hostUsers: false, members of Bounding the kernel checks in
-	// the initial user namespace, so they do nothing (FACTS §3.6, §6 rule 5).
+	// the initial user namespace, so they do nothing (user_namespaces(7);
+	// docs/engine.md "User namespaces").
 	Inert   capability.Set `json:"inert,omitempty"`
 	Context PodContext     `json:"context"`
 	// Added and Dropped are the lists as written.
@@ -209,11 +212,13 @@ type Result struct {
 	Notes          []string  `json:"notes,omitempty"`
 }
 
-// inertInUserNamespace is FACTS §6 rule 5 (from §3.6), as the catalog
-// records it per capability: SYS_MODULE, SYS_TIME, MKNOD [MAN-USERNS], BPF,
-// PERFMON [K-CAPH], AUDIT_* [K-AUDIT]. MAC_ADMIN is not in it: SELinux
+// inertInUserNamespace is the set the kernel checks in the initial user
+// namespace, as the catalog records it per capability: SYS_MODULE,
+// SYS_TIME, MKNOD (user_namespaces(7)), BPF, PERFMON
+// (include/linux/capability.h bpf_capable, perfmon_capable), AUDIT_*
+// (kernel/audit.c audit_netlink_ok). MAC_ADMIN is not in it: SELinux
 // checks it in the initial namespace, but AppArmor policy namespaces accept
-// it with ns_capable [K-AA]. Read once from the catalog so that the two can
+// it with ns_capable (security/apparmor/policy.c policy_admin_capable). Read once from the catalog so that the two can
 // never disagree.
 var inertInUserNamespace = sync.OnceValue(func() capability.Set { return catalog.Default().InertInUserNamespace() })
 
@@ -252,7 +257,8 @@ func Evaluate(in Input) Result {
 
 	w := warner{typ: in.Type, index: in.Index, prefix: in.FieldPrefix, name: c.Name, profile: in.Profile}
 	if r.Context.Windows {
-		// FACTS §3.1: no Linux capabilities; the API server rejects the
+		// No Linux capabilities (core/v1 SecurityContext: "cannot be set
+		// when spec.os.name is windows"); the API server rejects the
 		// Linux-only fields on Windows pods.
 		r.User.Kind = UserUnknown
 		r.Notes = append(r.Notes, noteWindows)
@@ -281,12 +287,13 @@ func Evaluate(in Input) Result {
 	case r.CreateFails, r.KubeletRefuses:
 	case r.User.Kind != UserNonRoot:
 		// Root, or unknown and assumed root: at exec P' = bounding, E' = P'
-		// (FACTS §3.5).
+		// (capabilities(7)).
 		r.Effective = r.Bounding
 	case r.Privileged && in.Profile.Kind == profile.CRIO:
 		// CRI-O's privileged spec fills Ambient too, and runc raises it after
 		// switching user, so a non-root process keeps everything through exec
-		// (FACTS §3.4, derived from source). Reported as effective because
+		// (runtime-tools generate.go SetupPrivileged and runc
+		// libcontainer/init_linux.go finalizeNamespace; derived from source). Reported as effective because
 		// under-reporting a privileged container is the worse error.
 		r.Effective = r.Bounding
 		ambient = true
@@ -424,7 +431,7 @@ func runAsNonRootBreaks(pod *corev1.PodSpec, sc *corev1.SecurityContext) bool {
 
 // nonRootUser is the user of a runAsNonRoot container: the kubelet refuses to
 // start it as UID 0, so it is non-root; the UID itself is the one the runtime
-// reports, when it does (FACTS §6 rule 4).
+// reports, when it does.
 func nonRootUser(in *Input, source string) UserInfo {
 	if in.ObservedUID != nil && *in.ObservedUID != 0 {
 		return UserInfo{Kind: UserNonRoot, UID: in.ObservedUID, Source: SourceObserved}

@@ -14,9 +14,10 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 )
 
-// Sets per runtime and user. Expectations: §2.1 defaults, §3.3 add/drop
-// rules, §3.4 (privileged, CRI-O ambient), §3.5 (UID 0 gets the bounding
-// set, non-root gets nothing after exec).
+// Sets per runtime and user. Expectations: the runtimes' defaults and
+// add/drop rules (docs/engine.md section 1), privileged and CRI-O ambient,
+// capabilities(7) (UID 0 gets the bounding set, non-root gets nothing after
+// exec).
 func TestEvaluateSets(t *testing.T) {
 	all := capability.All
 	tests := []struct {
@@ -111,7 +112,7 @@ func TestAddedDropped(t *testing.T) {
 	}
 }
 
-// FACTS §3.5 and §6 rule 4: runAsUser (container over pod), then
+// runAsUser (container over pod), then
 // runAsNonRoot (container over pod), then the observed UID, else unknown,
 // treated as root.
 func TestUserResolution(t *testing.T) {
@@ -138,7 +139,7 @@ func TestUserResolution(t *testing.T) {
 		{"observed non-root", withObserved(in(ctrd, nil), 65532), UserNonRoot, ptr.To[int64](65532), SourceObserved, true, false},
 		{"spec runAsUser beats observed", withObserved(in(ctrd, s(uid(0))), 1000), UserRoot, ptr.To[int64](0), SourceContainerRunAsUser, false, false},
 		{"runAsNonRoot beats observed", withObserved(in(ctrd, s(nonRoot(true))), 0), UserNonRoot, nil, SourceContainerRunAsNonRoot, true, false},
-		// runAsNonRoot says non-root; the runtime says which UID (FACTS §6 rule 4).
+		// runAsNonRoot says non-root; the runtime says which UID.
 		{"runAsNonRoot with observed uid", withObserved(in(ctrd, s(nonRoot(true))), 1000), UserNonRoot, ptr.To[int64](1000), SourceObserved, true, false},
 		{"pod runAsNonRoot with observed uid", withObserved(in(ctrd, nil, podNonRoot(true)), 2000), UserNonRoot, ptr.To[int64](2000), SourceObserved, true, false},
 		{"nothing known", in(ctrd, nil), UserUnknown, nil, "", false, true},
@@ -160,7 +161,7 @@ func TestUserResolution(t *testing.T) {
 	}
 }
 
-// FACTS §3.5: no_new_privs only when allowPrivilegeEscalation is explicitly
+// AddNoNewPrivileges: no_new_privs only when allowPrivilegeEscalation is explicitly
 // false; setuid-root reaches the bounding set unless no_new_privs; file caps
 // reach it even then (the entrypoint's own).
 func TestReachable(t *testing.T) {
@@ -203,7 +204,8 @@ func TestReachable(t *testing.T) {
 	}
 }
 
-// FACTS §3.4: only CRI-O fills ambient for privileged containers.
+// Only CRI-O fills ambient for privileged containers (runtime-tools
+// SetupPrivileged; containerd WithoutAmbientCaps clears it).
 func TestPrivilegedNonRootPerRuntime(t *testing.T) {
 	for _, p := range allProfiles {
 		t.Run(p.Name(), func(t *testing.T) {
@@ -230,7 +232,7 @@ func TestPrivilegedNonRootPerRuntime(t *testing.T) {
 	}
 }
 
-// FACTS §3.1: Linux capabilities do not apply to Windows pods; PSA's
+// Linux capabilities do not apply to Windows pods; PSA's
 // restricted capability check exempts them from v1.25.
 func TestWindows(t *testing.T) {
 	for _, p := range allProfiles {
@@ -259,7 +261,7 @@ func TestWindows(t *testing.T) {
 	}
 }
 
-// FACTS §3.6 and §6 rule 5.
+// User namespaces: docs/engine.md "User namespaces".
 func TestUserNamespace(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -318,7 +320,7 @@ func TestContext(t *testing.T) {
 	}
 }
 
-// §3.6, §6 rule 6: drop ALL without seccomp still leaves the unshare trick.
+// KEP-127: drop ALL without seccomp still leaves the unshare trick.
 func TestSeccompNote(t *testing.T) {
 	tests := []struct {
 		name string
@@ -394,7 +396,7 @@ func TestContainers(t *testing.T) {
 		t.Error("Containers(nil) != nil")
 	}
 	// kubectl debug's default "general" profile adds SYS_PTRACE to the
-	// ephemeral container (FACTS §3.1); the engine treats it like any other.
+	// ephemeral container (allowedEphemeralContainerFields); the engine treats it like any other.
 	r := Evaluate(Input{Pod: spec, Container: refs[4].Container, Type: refs[4].Type, Index: refs[4].Index, FieldPrefix: "spec", Profile: ctrd,
 		ObservedUID: ptr.To[int64](0)})
 	if r.Bounding != d14.Add(capability.SYS_PTRACE) || r.PSSCapabilities != "privileged" {
@@ -443,7 +445,7 @@ func TestFieldPaths(t *testing.T) {
 }
 
 // Explicit means the spec asked for it: add entries (ALL counts), or
-// privileged: true beyond the runtime's defaults (§2.1).
+// privileged: true beyond the runtime's defaults.
 func TestExplicitlyAdded(t *testing.T) {
 	all := capability.All
 	tests := []struct {

@@ -10,14 +10,14 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 )
 
-// Default sets from FACTS §2.1, written out independently of pkg/profile.
+// Default sets from the runtimes' source, written out independently of pkg/profile.
 var (
 	d14 = capability.MustParseSet("CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW",
 		"SETGID", "SETUID", "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE")
 	o9 = capability.MustParseSet("CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID",
 		"SETPCAP", "NET_BIND_SERVICE", "KILL")
 	o11 = o9.Union(capability.MustParseSet("NET_RAW", "SYS_CHROOT"))
-	// FACTS §3.6 / §6 rule 5.
+	// Checked in the initial user namespace (docs/engine.md "User namespaces").
 	initNS = capability.MustParseSet("SYS_MODULE", "SYS_TIME", "MKNOD", "BPF", "PERFMON",
 		"AUDIT_WRITE", "AUDIT_CONTROL", "AUDIT_READ")
 )

@@ -280,7 +280,7 @@ const (
 )
 
 // CRIOConfigNote is the sentence a report should print once per CRI-O node
-// (FACTS §2.1), not per container.
+// (CRI-O docs/crio.conf.5.md default_capabilities), not per container.
 const CRIOConfigNote = "CRI-O's default set is configurable per node (crio.conf default_capabilities), which the API does not show; the upstream default is assumed."
 
 func notes(in *Input, r *Result) []string {

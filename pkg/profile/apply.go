@@ -178,7 +178,9 @@ func (p Profile) resolve(raw string) EntryOutcome {
 func (p Profile) failsOnUnknown() bool { return p.Kind == CRIO || p.Kind == Docker }
 
 // Apply computes a non-privileged container's set from its add and drop
-// lists exactly as the runtime does (FACTS §3.3):
+// lists exactly as the runtime does (containerd internal/cri/opts/spec_opts.go
+// WithCapabilities, CRI-O SpecSetupCapabilities, moby oci/caps
+// TweakCapabilities):
 //
 //   - containerd and CRI-O: add ALL → every capability; then drop ALL →
 //     none; then the individual adds; then the individual drops, so a drop
@@ -323,7 +325,7 @@ func (p Profile) unknownEffect(e *EntryOutcome) string {
 }
 
 // ApplyPrivileged is the runtime's verdict for a privileged container: every
-// capability, add and drop not applied (FACTS §3.3 last row). containerd
+// capability, add and drop not applied. containerd
 // applies them and then replaces the result (WithPrivileged), CRI-O does not
 // process them at all (SetupPrivileged), Docker returns every capability
 // from TweakCapabilities, but its daemon still validates the names when the

@@ -3,8 +3,7 @@
 // sets and the exact way each one turns a container's capabilities.add and
 // capabilities.drop strings into the capability set the container gets.
 //
-// The rules follow FACTS.md §2 and §3.3 and the runtimes' own source
-// (containerd internal/cri/opts/spec_opts.go WithCapabilities, CRI-O
+// The rules follow the runtimes' own source (containerd internal/cri/opts/spec_opts.go WithCapabilities, CRI-O
 // internal/factory/container/container.go SpecSetupCapabilities with
 // runtime-tools generate, moby daemon/pkg/oci/caps/utils.go); docs/engine.md
 // explains them with citations. The package does no I/O.
@@ -44,7 +43,8 @@ type Profile struct {
 }
 
 // legacyName is the stable name of CRI-O before v1.18, which still granted
-// NET_RAW and SYS_CHROOT by default (FACTS §2.1, [CRIO-118]).
+// NET_RAW and SYS_CHROOT by default (cri-o commit 63b9f4ec98 "Remove
+// NET_RAW and SYS_CHROOT capabilities", first in v1.18.0).
 const legacyName = "cri-o<1.18"
 
 // Parse turns a --runtime flag value or a node's containerRuntimeVersion
@@ -52,7 +52,8 @@ const legacyName = "cri-o<1.18"
 //
 // Flag values are "containerd", "cri-o" (or "crio"), "cri-o<1.18" and
 // "docker", in any case. Node strings are "<scheme>://<version>"; following
-// FACTS §2.2 the input is split on the first "://", the scheme is compared
+// the kubelet (pkg/kubelet/nodestatus/setters.go: "%s://%s" of the CRI
+// RuntimeName and version) the input is split on the first "://", the scheme is compared
 // case-sensitively (the kubelet always writes the runtime's own lower-case
 // name) and the version is parsed the way the kubelet parses it
 // (version.ParseGeneric tolerates suffixes such as
@@ -268,7 +269,7 @@ func (p Profile) String() string {
 
 const one = capability.Set(1)
 
-// Default sets, FACTS §2.1. Written out once here; everything else asks a
+// Default sets, from each runtime's source (below). Written out once here; everything else asks a
 // Profile.
 const (
 	// containerd pkg/oci/spec.go defaultUnixCaps and moby

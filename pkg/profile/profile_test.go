@@ -10,7 +10,10 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 )
 
-// Default sets written out from FACTS §2.1, independently of the code.
+// Default sets written out from the runtimes' source (containerd
+// pkg/oci/spec.go defaultUnixCaps, CRI-O internal/config/capabilities
+// Default, moby oci/caps/defaults.go DefaultCapabilities), independently
+// of the code.
 var (
 	factsDocker14 = capability.MustParseSet("CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW",
 		"SETGID", "SETUID", "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE")
@@ -47,7 +50,7 @@ func TestParse(t *testing.T) {
 		// The report's own name for old CRI-O round-trips.
 		{in: "cri-o<1.18", want: Profile{Kind: CRIO, Version: "1.17"}, name: "cri-o<1.18"},
 		{in: "CRIO<1.18", want: Profile{Kind: CRIO, Version: "1.17"}, name: "cri-o<1.18"},
-		// Node strings from FACTS §2.2.
+		// Node strings as the kubelet writes them (nodestatus ContainerRuntimeVersion), seen on real nodes.
 		{in: "containerd://1.7.11", want: Profile{Kind: Containerd, Version: "1.7.11"}, name: "containerd"},
 		{in: "containerd://1.5.9", want: Profile{Kind: Containerd, Version: "1.5.9"}, name: "containerd"},
 		{in: "containerd://v2.0.0", want: Profile{Kind: Containerd, Version: "v2.0.0"}, name: "containerd"},
@@ -98,7 +101,8 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// FACTS §2.1 lists and the /proc bitmasks of §1.0.
+// The default lists and their /proc bitmasks (bit numbers from
+// include/uapi/linux/capability.h).
 func TestDefaults(t *testing.T) {
 	tests := []struct {
 		p    Profile

@@ -257,7 +257,7 @@ func (w *warner) dropAllLegacy(e *profile.EntryOutcome, r *Result, p profile.Pro
 	case p.DropAllReaddsDefaults():
 		w.add("crio-drop-all-readds-defaults", w.entryPath(e), fmt.Sprintf(
 			"%s: on %s, drop: [ALL] does not remove the default capabilities: CRI-O appended its configured defaults to the add list even after drop ALL until cri-o#4923 (\"if !(addAll || dropAll)\" in server/container_create.go, released in v1.19.5, v1.21.1 and v1.22.0; no 1.18 or 1.20 release has it), so the container keeps %s; drop those capabilities by name as well.",
-			w.who(), p, r.Applied.Set))
+			w.who(), "cri-o "+p.Version, r.Applied.Set))
 	case p.DropAllMayReaddDefaults():
 		w.add("crio-drop-all-may-readd-defaults", w.entryPath(e), fmt.Sprintf(
 			"%s: cri-o %s may re-add its default capabilities after drop: [ALL]: the fix (cri-o#4923) came in the patch releases v1.19.5 and v1.21.1, and the version reported has no patch number; this report assumes the fixed behaviour. Dropping the defaults by name as well is safe on every version.",

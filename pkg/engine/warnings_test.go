@@ -112,7 +112,7 @@ func TestWarnings(t *testing.T) {
 
 		// CRI-O before the drop-ALL fix.
 		{"cri-o<1.18 drop ALL", in(crio117, s(uid(0), dropCaps("ALL"), addCaps("NET_BIND_SERVICE")), podSeccomp("RuntimeDefault")), []wantWarning{
-			ww("crio-drop-all-readds-defaults", capsPath+".drop[0]", "cri-o<1.18", "cri-o#4923", "keeps CHOWN,")}},
+			ww("crio-drop-all-readds-defaults", capsPath+".drop[0]", "on cri-o 1.17,", "cri-o#4923", "keeps CHOWN,")}},
 		// The patch version settles CRI-O 1.18-1.21: 1.20.3 has no fix, 1.21.1 has it.
 		{"cri-o 1.20 drop ALL", in(profile.Profile{Kind: profile.CRIO, Version: "1.20.3"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), []wantWarning{
 			ww("crio-drop-all-readds-defaults", capsPath+".drop[0]", "on cri-o 1.20.3", "v1.19.5, v1.21.1 and v1.22.0", "keeps CHOWN,")}},

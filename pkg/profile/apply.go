@@ -31,8 +31,9 @@ const (
 	// EffectCreateFailsUnknown: CRI-O and Docker refuse to create a
 	// container with a name that is no capability.
 	EffectCreateFailsUnknown = "create-fails-unknown"
-	// EffectDefaultsReadded: CRI-O before the 2021 fix (all releases before
-	// 1.18 here): drop ALL ran, but the runtime then re-added its defaults.
+	// EffectDefaultsReadded: CRI-O without the 2021 fix (before 1.19.5,
+	// 1.20.x, 1.21.0; Profile.DropAllReaddsDefaults): drop ALL ran, but the
+	// runtime then re-added its defaults.
 	EffectDefaultsReadded = "defaults-readded"
 	// EffectIgnoredPrivileged: the container is privileged, so the runtime
 	// grants every capability and does not apply the entry.

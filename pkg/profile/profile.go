@@ -180,6 +180,11 @@ const (
 	// permitted and effective emptied ("if non root drop capabilities in
 	// the way execve does", since v18.04.0-ce, commit 15ff09395c).
 	dockerPreCVE
+	// dockerBefore1804: before v18.04.0-ce daemon/oci_linux.go
+	// setCapabilities put the list into all four sets for every user
+	// (v17.12.1-ce): non-root processes then have a permitted set, as on
+	// current releases, plus the inheritable set.
+	dockerBefore1804
 )
 
 func (p Profile) dockerGen() dockerGen {
@@ -194,6 +199,8 @@ func (p Profile) dockerGen() dockerGen {
 	switch {
 	case !ok:
 		return dockerCurrent
+	case major < 18 || major == 18 && minor < 4:
+		return dockerBefore1804
 	case major < 20 || major == 20 && minor < 10 || major == 20 && minor == 10 && patch < 14:
 		return dockerPreCVE
 	case major == 23 && minor == 0 && patch >= 7, major == 24 && minor == 0 && patch >= 6, major >= 25:
@@ -219,7 +226,7 @@ func (p Profile) NonRootNoPermitted() bool {
 // whole list, for every user); later Docker releases, containerd and
 // current CRI-O leave it empty.
 func (p Profile) Inheritable(set capability.Set) capability.Set {
-	if p.dockerGen() == dockerPreCVE {
+	if g := p.dockerGen(); g == dockerPreCVE || g == dockerBefore1804 {
 		return set
 	}
 	return 0

@@ -233,6 +233,9 @@ func TestDockerVersions(t *testing.T) {
 	}{
 		{"", false, false, capability.All},
 		{"garbage", false, false, capability.All},
+		{"17.12.1-ce", false, true, old}, // every set = the list, for every user
+		{"18.03.1-ce", false, true, old},
+		{"18.04.0-ce", true, true, old},
 		{"18.09.9", true, true, old},
 		{"19.03.15", true, true, old},
 		{"20.10.0", true, true, old},

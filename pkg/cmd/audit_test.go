@@ -25,6 +25,8 @@ func TestAuditGolden(t *testing.T) {
 		{"examples on cri-o", []string{"audit", "-f", examples, "--runtime", "cri-o", "-o", "wide"}, "audit/examples-crio-wide.txt"},
 		{"examples on old cri-o", []string{"audit", "-f", examples, "--runtime", "cri-o://1.17.3", "-o", "wide"}, "audit/examples-crio117-wide.txt"},
 		{"examples on docker", []string{"audit", "-f", examples, "--runtime", "docker", "-o", "wide"}, "audit/examples-docker-wide.txt"},
+		// Debian bookworm's docker.io: non-root with no_new_privs holds nothing reachable.
+		{"examples on docker 20.10", []string{"audit", "-f", examples, "--runtime", "docker://20.10.24", "-o", "json"}, "audit/examples-docker2010.json"},
 		{"min-risk high, no headers", []string{"audit", "-f", examples, "--min-risk", "high", "--no-headers"}, "audit/examples-high.txt"},
 	}
 	for _, tt := range tests {

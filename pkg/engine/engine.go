@@ -1,8 +1,8 @@
 // Package engine computes the Linux capabilities a Kubernetes container's
 // processes really hold: it feeds the container's add/drop lists through the
 // node's runtime profile, then applies what the kernel does at exec for the
-// container's user (FACTS §3), and judges the lists as Pod Security Admission
-// does (FACTS §4). It is pure: values in, values out, no I/O, no global
+// container's user (capabilities(7)), and judges the lists as Pod Security
+// Admission does (k8s.io/pod-security-admission policy). It is pure: values in, values out, no I/O, no global
 // mutable state. docs/engine.md explains every rule with its source.
 package engine
 
@@ -75,7 +75,7 @@ type Input struct {
 	FieldPrefix string
 	Profile     profile.Profile
 	// ObservedUID is status.*ContainerStatuses[].user.linux.uid, when the
-	// runtime reports it (SupplementalGroupsPolicy, FACTS §3.5).
+	// runtime reports it (SupplementalGroupsPolicy, KEP-3619).
 	ObservedUID *int64
 }
 
@@ -106,7 +106,8 @@ type UserInfo struct {
 }
 
 // ReachableInfo is what a non-root container's processes can still gain
-// after exec (FACTS §3.5). Zero for root containers, whose processes already
+// after exec (capabilities(7), "Transformation of capabilities during
+// execve()"). Zero for root containers, whose processes already
 // hold the whole bounding set.
 type ReachableInfo struct {
 	// ViaSetuid: through a setuid-root binary, the whole bounding set;
@@ -119,7 +120,9 @@ type ReachableInfo struct {
 	// capabilities only up to the exec-ing process's permitted set; runc
 	// gives that set to the process that execs the entrypoint, but the
 	// entrypoint's own permitted set is empty, so only the entrypoint
-	// binary's file capabilities can take effect.
+	// binary's file capabilities can take effect. False, with ViaFileCaps
+	// empty, on Docker releases that give a non-root process no permitted
+	// set at all (profile.Profile.NonRootNoPermitted).
 	FileCapsEntrypointOnly bool `json:"fileCapsEntrypointOnly,omitempty"`
 	// Explanation is one fixed sentence saying the above for a non-root
 	// container; empty for root.
@@ -127,7 +130,7 @@ type ReachableInfo struct {
 }
 
 // PodContext holds the pod settings that change what capabilities mean
-// (FACTS §6 rule 6).
+// (the catalog's amplifiers; docs/engine.md "Pod context").
 type PodContext struct {
 	HostPID               bool `json:"hostPID,omitempty"`
 	HostNetwork           bool `json:"hostNetwork,omitempty"`
@@ -148,8 +151,9 @@ type PodContext struct {
 type Warning struct {
 	// Code is stable: cap-prefix, unknown-capability, non-canonical-name,
 	// lowercase-all, add-and-drop, privileged-add-drop,
-	// privileged-nonroot-ambient, unknown-user, create-fails, api-rejects,
-	// crio-drop-all-readds-defaults, crio-drop-all-may-readd-defaults.
+	// privileged-nonroot-ambient, unknown-user, create-fails,
+	// kubelet-refuses-root, api-rejects, crio-drop-all-readds-defaults,
+	// crio-drop-all-may-readd-defaults.
 	Code string `json:"code"`
 	// Field is the full path, e.g.
 	// "spec.template.spec.containers[0].securityContext.capabilities.add[1]".
@@ -163,16 +167,26 @@ type Result struct {
 	Runtime string `json:"runtime"`
 	// Bounding is what the container's processes can ever hold.
 	Bounding capability.Set `json:"bounding"`
-	// Effective is what its first process holds after exec.
-	Effective  capability.Set `json:"effective"`
+	// Effective is what its first process holds after exec; its
+	// permitted set is the same.
+	Effective capability.Set `json:"effective"`
+	// Inheritable is the first process's inheritable set after exec (the
+	// kernel keeps it: I' = I): the container's list on Docker before
+	// 20.10.14, else empty.
+	Inheritable capability.Set `json:"inheritable,omitempty"`
+	// Ambient is its ambient set: every capability for a privileged
+	// container on CRI-O, else empty.
+	Ambient    capability.Set `json:"ambient,omitempty"`
 	Privileged bool           `json:"privileged,omitempty"`
 	User       UserInfo       `json:"user"`
 	// NoNewPrivs: allowPrivilegeEscalation is explicitly false; the kubelet
-	// sets no_new_privs only then (FACTS §3.5).
+	// sets no_new_privs only then (pkg/securitycontext/util.go
+	// AddNoNewPrivileges).
 	NoNewPrivs bool          `json:"noNewPrivs,omitempty"`
 	Reachable  ReachableInfo `json:"reachable"`
 	// Inert: with hostUsers: false, members of Bounding the kernel checks in
-	// the initial user namespace, so they do nothing (FACTS §3.6, §6 rule 5).
+	// the initial user namespace, so they do nothing (user_namespaces(7);
+	// docs/engine.md "User namespaces").
 	Inert   capability.Set `json:"inert,omitempty"`
 	Context PodContext     `json:"context"`
 	// Added and Dropped are the lists as written.
@@ -186,16 +200,25 @@ type Result struct {
 	// CreateFails: the runtime refuses to create the container; Bounding
 	// and Effective are then empty (Applied.Set shows what it would get once
 	// fixed).
-	CreateFails bool      `json:"createFails,omitempty"`
-	Warnings    []Warning `json:"warnings,omitempty"`
-	Notes       []string  `json:"notes,omitempty"`
+	CreateFails bool `json:"createFails,omitempty"`
+	// KubeletRefuses: runAsNonRoot is true and the effective runAsUser is 0
+	// (pod and container securityContext merged, the container's field
+	// winning), so the kubelet never asks the runtime for the container
+	// (pkg/kubelet/kuberuntime/security_context_others.go
+	// verifyRunAsNonRoot: "container's runAsUser breaks non-root policy").
+	// Bounding and Effective are then empty, like CreateFails.
+	KubeletRefuses bool      `json:"kubeletRefuses,omitempty"`
+	Warnings       []Warning `json:"warnings,omitempty"`
+	Notes          []string  `json:"notes,omitempty"`
 }
 
-// inertInUserNamespace is FACTS §6 rule 5 (from §3.6), as the catalog
-// records it per capability: SYS_MODULE, SYS_TIME, MKNOD [MAN-USERNS], BPF,
-// PERFMON [K-CAPH], AUDIT_* [K-AUDIT]. MAC_ADMIN is not in it: SELinux
+// inertInUserNamespace is the set the kernel checks in the initial user
+// namespace, as the catalog records it per capability: SYS_MODULE,
+// SYS_TIME, MKNOD (user_namespaces(7)), BPF, PERFMON
+// (include/linux/capability.h bpf_capable, perfmon_capable), AUDIT_*
+// (kernel/audit.c audit_netlink_ok). MAC_ADMIN is not in it: SELinux
 // checks it in the initial namespace, but AppArmor policy namespaces accept
-// it with ns_capable [K-AA]. Read once from the catalog so that the two can
+// it with ns_capable (security/apparmor/policy.c policy_admin_capable). Read once from the catalog so that the two can
 // never disagree.
 var inertInUserNamespace = sync.OnceValue(func() capability.Set { return catalog.Default().InertInUserNamespace() })
 
@@ -234,7 +257,8 @@ func Evaluate(in Input) Result {
 
 	w := warner{typ: in.Type, index: in.Index, prefix: in.FieldPrefix, name: c.Name, profile: in.Profile}
 	if r.Context.Windows {
-		// FACTS §3.1: no Linux capabilities; the API server rejects the
+		// No Linux capabilities (core/v1 SecurityContext: "cannot be set
+		// when spec.os.name is windows"); the API server rejects the
 		// Linux-only fields on Windows pods.
 		r.User.Kind = UserUnknown
 		r.Notes = append(r.Notes, noteWindows)
@@ -252,38 +276,60 @@ func Evaluate(in Input) Result {
 		r.Applied = in.Profile.Apply(r.Added, r.Dropped)
 	}
 	r.CreateFails = r.Applied.CreateFails
-	if !r.CreateFails {
+	r.User = resolveUser(&in, pod, sc)
+	r.KubeletRefuses = runAsNonRootBreaks(pod, sc)
+	if !r.CreateFails && !r.KubeletRefuses {
 		r.Bounding = r.Applied.Set
 	}
-	r.User = resolveUser(&in, pod, sc)
 
 	ambient := false
 	switch {
-	case r.CreateFails:
+	case r.CreateFails, r.KubeletRefuses:
 	case r.User.Kind != UserNonRoot:
 		// Root, or unknown and assumed root: at exec P' = bounding, E' = P'
-		// (FACTS §3.5).
+		// (capabilities(7)).
 		r.Effective = r.Bounding
 	case r.Privileged && in.Profile.Kind == profile.CRIO:
 		// CRI-O's privileged spec fills Ambient too, and runc raises it after
 		// switching user, so a non-root process keeps everything through exec
-		// (FACTS §3.4, derived from source). Reported as effective because
+		// (runtime-tools generate.go SetupPrivileged and runc
+		// libcontainer/init_linux.go finalizeNamespace; derived from source). Reported as effective because
 		// under-reporting a privileged container is the worse error.
 		r.Effective = r.Bounding
 		ambient = true
 		r.Reachable.Explanation = noteAmbient
 	default:
-		// Non-root without ambient or inheritable caps: E' = ∅ (FACTS §3.5).
+		// Non-root without ambient caps: at exec P' = (I & fI) | (fP & B)
+		// and E' = ∅ unless the file says otherwise (capabilities(7),
+		// "Transformation of capabilities during execve()").
 		r.Reachable.ViaFileCaps = r.Bounding
 		r.Reachable.FileCapsEntrypointOnly = r.NoNewPrivs
 		switch {
 		case r.Bounding == 0:
 			r.Reachable.Explanation = noteNonRootEmpty
+		case r.NoNewPrivs && in.Profile.NonRootNoPermitted():
+			// With no_new_privs the kernel caps the new permitted set at
+			// the old one (security/commoncap.c
+			// cap_bprm_creds_from_file), and Docker before 24.0.6 (and
+			// 23.0.7) gave a non-root process an empty permitted set
+			// (moby oci/oci.go SetCapabilities), so not even the
+			// entrypoint's file capabilities take effect.
+			r.Reachable.ViaFileCaps = 0
+			r.Reachable.FileCapsEntrypointOnly = false
+			r.Reachable.Explanation = noteNonRootNNPNoPermitted
 		case r.NoNewPrivs:
 			r.Reachable.Explanation = noteNonRootNNP
 		default:
 			r.Reachable.ViaSetuid = r.Bounding
 			r.Reachable.Explanation = noteNonRoot
+		}
+	}
+	if !r.CreateFails {
+		// Docker before 20.10.14 also filled the inheritable set, which
+		// exec keeps (I' = I).
+		r.Inheritable = in.Profile.Inheritable(r.Bounding)
+		if ambient {
+			r.Ambient = r.Bounding
 		}
 	}
 	if r.Context.UserNamespace {
@@ -359,9 +405,33 @@ func resolveUser(in *Input, pod *corev1.PodSpec, sc *corev1.SecurityContext) Use
 	return u
 }
 
+// runAsNonRootBreaks is the kubelet's verifyRunAsNonRoot
+// (pkg/kubelet/kuberuntime/security_context_others.go) for the case the
+// spec alone decides: the securityContext merged the way
+// securitycontext.DetermineEffectiveSecurityContext merges it (each
+// container field overrides the pod's) has runAsNonRoot true and runAsUser
+// 0. The kubelet then fails the container with CreateContainerConfigError
+// before calling the runtime. (A root image user without runAsUser is
+// refused too, but the spec does not show the image's user.)
+func runAsNonRootBreaks(pod *corev1.PodSpec, sc *corev1.SecurityContext) bool {
+	psc := pod.SecurityContext
+	var nonRoot *bool
+	var user *int64
+	if psc != nil {
+		nonRoot, user = psc.RunAsNonRoot, psc.RunAsUser
+	}
+	if sc != nil && sc.RunAsNonRoot != nil {
+		nonRoot = sc.RunAsNonRoot
+	}
+	if sc != nil && sc.RunAsUser != nil {
+		user = sc.RunAsUser
+	}
+	return nonRoot != nil && *nonRoot && user != nil && *user == 0
+}
+
 // nonRootUser is the user of a runAsNonRoot container: the kubelet refuses to
 // start it as UID 0, so it is non-root; the UID itself is the one the runtime
-// reports, when it does (FACTS §6 rule 4).
+// reports, when it does.
 func nonRootUser(in *Input, source string) UserInfo {
 	if in.ObservedUID != nil && *in.ObservedUID != 0 {
 		return UserInfo{Kind: UserNonRoot, UID: in.ObservedUID, Source: SourceObserved}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -13,9 +14,10 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 )
 
-// Sets per runtime and user. Expectations: §2.1 defaults, §3.3 add/drop
-// rules, §3.4 (privileged, CRI-O ambient), §3.5 (UID 0 gets the bounding
-// set, non-root gets nothing after exec).
+// Sets per runtime and user. Expectations: the runtimes' defaults and
+// add/drop rules (docs/engine.md section 1), privileged and CRI-O ambient,
+// capabilities(7) (UID 0 gets the bounding set, non-root gets nothing after
+// exec).
 func TestEvaluateSets(t *testing.T) {
 	all := capability.All
 	tests := []struct {
@@ -51,6 +53,7 @@ func TestEvaluateSets(t *testing.T) {
 
 		{"docker/defaults root", in(dock, s(uid(0))), d14, d14, false, 0},
 		{"docker/add beats drop", in(dock, s(uid(0), addCaps("SYS_ADMIN"), dropCaps("SYS_ADMIN"))), d14.Add(capability.SYS_ADMIN), d14.Add(capability.SYS_ADMIN), false, 0},
+		{"docker/add ALL,X drop X lacks X", in(dock, s(uid(0), addCaps("ALL", "NET_ADMIN"), dropCaps("NET_ADMIN"))), all.Remove(capability.NET_ADMIN), all.Remove(capability.NET_ADMIN), false, 0},
 		{"docker/add ALL beats drop ALL", in(dock, s(uid(0), addCaps("ALL"), dropCaps("ALL"))), all, all, false, 0},
 		{"docker/CAP_NET_RAW drop works", in(dock, s(uid(0), dropCaps("CAP_NET_RAW"))), d14.Remove(capability.NET_RAW), d14.Remove(capability.NET_RAW), false, 0},
 		{"docker/unknown fails creation", in(dock, s(uid(0), dropCaps("FOO"))), 0, 0, true, d14},
@@ -109,7 +112,7 @@ func TestAddedDropped(t *testing.T) {
 	}
 }
 
-// FACTS §3.5 and §6 rule 4: runAsUser (container over pod), then
+// runAsUser (container over pod), then
 // runAsNonRoot (container over pod), then the observed UID, else unknown,
 // treated as root.
 func TestUserResolution(t *testing.T) {
@@ -136,7 +139,7 @@ func TestUserResolution(t *testing.T) {
 		{"observed non-root", withObserved(in(ctrd, nil), 65532), UserNonRoot, ptr.To[int64](65532), SourceObserved, true, false},
 		{"spec runAsUser beats observed", withObserved(in(ctrd, s(uid(0))), 1000), UserRoot, ptr.To[int64](0), SourceContainerRunAsUser, false, false},
 		{"runAsNonRoot beats observed", withObserved(in(ctrd, s(nonRoot(true))), 0), UserNonRoot, nil, SourceContainerRunAsNonRoot, true, false},
-		// runAsNonRoot says non-root; the runtime says which UID (FACTS §6 rule 4).
+		// runAsNonRoot says non-root; the runtime says which UID.
 		{"runAsNonRoot with observed uid", withObserved(in(ctrd, s(nonRoot(true))), 1000), UserNonRoot, ptr.To[int64](1000), SourceObserved, true, false},
 		{"pod runAsNonRoot with observed uid", withObserved(in(ctrd, nil, podNonRoot(true)), 2000), UserNonRoot, ptr.To[int64](2000), SourceObserved, true, false},
 		{"nothing known", in(ctrd, nil), UserUnknown, nil, "", false, true},
@@ -158,7 +161,7 @@ func TestUserResolution(t *testing.T) {
 	}
 }
 
-// FACTS §3.5: no_new_privs only when allowPrivilegeEscalation is explicitly
+// AddNoNewPrivileges: no_new_privs only when allowPrivilegeEscalation is explicitly
 // false; setuid-root reaches the bounding set unless no_new_privs; file caps
 // reach it even then (the entrypoint's own).
 func TestReachable(t *testing.T) {
@@ -201,7 +204,8 @@ func TestReachable(t *testing.T) {
 	}
 }
 
-// FACTS §3.4: only CRI-O fills ambient for privileged containers.
+// Only CRI-O fills ambient for privileged containers (runtime-tools
+// SetupPrivileged; containerd WithoutAmbientCaps clears it).
 func TestPrivilegedNonRootPerRuntime(t *testing.T) {
 	for _, p := range allProfiles {
 		t.Run(p.Name(), func(t *testing.T) {
@@ -228,7 +232,7 @@ func TestPrivilegedNonRootPerRuntime(t *testing.T) {
 	}
 }
 
-// FACTS §3.1: Linux capabilities do not apply to Windows pods; PSA's
+// Linux capabilities do not apply to Windows pods; PSA's
 // restricted capability check exempts them from v1.25.
 func TestWindows(t *testing.T) {
 	for _, p := range allProfiles {
@@ -257,7 +261,7 @@ func TestWindows(t *testing.T) {
 	}
 }
 
-// FACTS §3.6 and §6 rule 5.
+// User namespaces: docs/engine.md "User namespaces".
 func TestUserNamespace(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -316,7 +320,7 @@ func TestContext(t *testing.T) {
 	}
 }
 
-// §3.6, §6 rule 6: drop ALL without seccomp still leaves the unshare trick.
+// KEP-127: drop ALL without seccomp still leaves the unshare trick.
 func TestSeccompNote(t *testing.T) {
 	tests := []struct {
 		name string
@@ -392,7 +396,7 @@ func TestContainers(t *testing.T) {
 		t.Error("Containers(nil) != nil")
 	}
 	// kubectl debug's default "general" profile adds SYS_PTRACE to the
-	// ephemeral container (FACTS §3.1); the engine treats it like any other.
+	// ephemeral container (allowedEphemeralContainerFields); the engine treats it like any other.
 	r := Evaluate(Input{Pod: spec, Container: refs[4].Container, Type: refs[4].Type, Index: refs[4].Index, FieldPrefix: "spec", Profile: ctrd,
 		ObservedUID: ptr.To[int64](0)})
 	if r.Bounding != d14.Add(capability.SYS_PTRACE) || r.PSSCapabilities != "privileged" {
@@ -441,7 +445,7 @@ func TestFieldPaths(t *testing.T) {
 }
 
 // Explicit means the spec asked for it: add entries (ALL counts), or
-// privileged: true beyond the runtime's defaults (§2.1).
+// privileged: true beyond the runtime's defaults.
 func TestExplicitlyAdded(t *testing.T) {
 	all := capability.All
 	tests := []struct {
@@ -479,5 +483,123 @@ func TestRuntimeName(t *testing.T) {
 		if got := Evaluate(in(p, s(uid(0)))).Runtime; got != want {
 			t.Errorf("Runtime = %q, want %q", got, want)
 		}
+	}
+}
+
+// Every set of a Docker container, per moby release line, for root and
+// non-root, with and without no_new_privs. The spec sets are moby's
+// oci/oci.go SetCapabilities at each tag; the sets after exec follow
+// capabilities(7) and security/commoncap.c cap_bprm_creds_from_file (with
+// no_new_privs the new permitted set is capped at the old one).
+func TestDockerGenerations(t *testing.T) {
+	noEP := ReachableInfo{Explanation: noteNonRootNNPNoPermitted}
+	entry := ReachableInfo{ViaFileCaps: d14, FileCapsEntrypointOnly: true, Explanation: noteNonRootNNP}
+	full := ReachableInfo{ViaSetuid: d14, ViaFileCaps: d14, Explanation: noteNonRoot}
+	old37 := capability.All &^ set("PERFMON", "BPF", "CHECKPOINT_RESTORE")
+	tests := []struct {
+		version       string
+		uid           int64
+		nnp           bool
+		eff, inh      capability.Set
+		reach         ReachableInfo
+		privilegedBnd capability.Set
+	}{
+		// Before 20.10.14: inheritable = the list for every user.
+		{"20.10.13", 0, false, d14, d14, ReachableInfo{}, old37},
+		{"20.10.13", 1000, false, 0, d14, full, old37},
+		{"20.10.13", 1000, true, 0, d14, noEP, old37},
+		// 20.10.14 to 24.0.5 (23.0.6 on 23.0): bounding only for non-root.
+		{"20.10.24+dfsg1", 0, false, d14, 0, ReachableInfo{}, old37},
+		{"20.10.24+dfsg1", 0, true, d14, 0, ReachableInfo{}, old37},
+		{"20.10.24+dfsg1", 1000, false, 0, 0, full, old37},
+		{"20.10.24+dfsg1", 1000, true, 0, 0, noEP, old37},
+		{"23.0.6", 1000, true, 0, 0, noEP, capability.All},
+		{"24.0.5", 1000, true, 0, 0, noEP, capability.All},
+		// 23.0.7, 24.0.6, 25.0.0 and later: permitted for every user, so the
+		// entrypoint's file capabilities work under no_new_privs.
+		{"23.0.7", 1000, true, 0, 0, entry, capability.All},
+		{"24.0.6", 1000, true, 0, 0, entry, capability.All},
+		{"25.0.0", 1000, true, 0, 0, entry, capability.All},
+		{"25.0.0", 1000, false, 0, 0, full, capability.All},
+		{"", 1000, true, 0, 0, entry, capability.All},
+	}
+	for _, tt := range tests {
+		name := fmt.Sprintf("docker %s uid %d nnp %v", tt.version, tt.uid, tt.nnp)
+		t.Run(name, func(t *testing.T) {
+			p, err := profile.Parse("docker://" + tt.version)
+			if tt.version == "" {
+				p, err = profile.Parse("docker")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			mods := s(uid(tt.uid))
+			if tt.nnp {
+				mods = append(mods, ape(false))
+			}
+			r := Evaluate(in(p, mods))
+			if r.Bounding != d14 || r.Effective != tt.eff || r.Inheritable != tt.inh || r.Ambient != 0 {
+				t.Errorf("bounding %v effective %v inheritable %v ambient %v; want %v, %v, %v, none",
+					r.Bounding, r.Effective, r.Inheritable, r.Ambient, d14, tt.eff, tt.inh)
+			}
+			if diff := cmp.Diff(tt.reach, r.Reachable); diff != "" {
+				t.Errorf("reachable (-want +got):\n%s", diff)
+			}
+			if tt.uid != 0 && !hasNote(r.Notes, tt.reach.Explanation) {
+				t.Errorf("notes %q lack %q", r.Notes, tt.reach.Explanation)
+			}
+			if pr := Evaluate(in(p, s(uid(0), privileged(true)))); pr.Bounding != tt.privilegedBnd || pr.Effective != tt.privilegedBnd {
+				t.Errorf("privileged: bounding %v effective %v, want %v", pr.Bounding, pr.Effective, tt.privilegedBnd)
+			}
+		})
+	}
+}
+
+// runAsNonRoot with an effective runAsUser 0 never runs: the kubelet's
+// verifyRunAsNonRoot (pkg/kubelet/kuberuntime/security_context_others.go)
+// refuses it on the securityContext merged by
+// securitycontext.DetermineEffectiveSecurityContext, where each container
+// field overrides the pod's.
+func TestKubeletRefusesRoot(t *testing.T) {
+	const path = "spec.containers[0].securityContext.runAsUser"
+	tests := []struct {
+		name    string
+		in      Input
+		refuses bool
+		field   string
+		eff     capability.Set
+	}{
+		{"container runAsUser 0 and runAsNonRoot", in(ctrd, s(uid(0), nonRoot(true))), true, path, 0},
+		{"container runAsUser 0, pod runAsNonRoot", in(ctrd, s(uid(0)), podNonRoot(true)), true, path, 0},
+		{"pod runAsUser 0, container runAsNonRoot", in(ctrd, s(nonRoot(true)), podUID(0)), true, "spec.securityContext.runAsUser", 0},
+		{"pod runAsUser 0 and runAsNonRoot", in(crio, nil, podUID(0), podNonRoot(true)), true, "spec.securityContext.runAsUser", 0},
+		{"privileged too", in(dock, s(uid(0), nonRoot(true), privileged(true))), true, path, 0},
+		{"container runAsNonRoot false overrides the pod's true", in(ctrd, s(uid(0), nonRoot(false)), podNonRoot(true)), false, "", d14},
+		{"container runAsUser 1000 overrides the pod's 0", in(ctrd, s(uid(1000)), podUID(0), podNonRoot(true)), false, "", 0},
+		{"runAsUser 0 without runAsNonRoot runs as root", in(ctrd, s(uid(0))), false, "", d14},
+		{"runAsNonRoot without runAsUser runs (image user checked at start)", in(ctrd, s(nonRoot(true))), false, "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Evaluate(tt.in)
+			if r.KubeletRefuses != tt.refuses {
+				t.Fatalf("KubeletRefuses = %v, want %v", r.KubeletRefuses, tt.refuses)
+			}
+			if r.Effective != tt.eff || tt.refuses && (r.Bounding != 0 || r.Reachable != (ReachableInfo{})) {
+				t.Errorf("bounding %v effective %v reachable %+v; want effective %v", r.Bounding, r.Effective, r.Reachable, tt.eff)
+			}
+			var got string
+			for _, w := range r.Warnings {
+				if w.Code == "kubelet-refuses-root" {
+					got = w.Field
+					if !strings.Contains(w.Message, "container's runAsUser breaks non-root policy") || !strings.Contains(w.Message, "verifyRunAsNonRoot") {
+						t.Errorf("message %q", w.Message)
+					}
+				}
+			}
+			if got != tt.field {
+				t.Errorf("kubelet-refuses-root warning at %q, want %q (%v)", got, tt.field, codes(r.Warnings))
+			}
+		})
 	}
 }

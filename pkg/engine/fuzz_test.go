@@ -6,7 +6,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 )
 
@@ -19,7 +18,8 @@ func FuzzEvaluate(f *testing.F) {
 	f.Add("", "\x00", int64(5), uint8(0b1111))
 	f.Add("CAP_ALL", "NET_RAWW", int64(0), uint8(0b0100))
 	f.Fuzz(func(t *testing.T, a, d string, u int64, flags uint8) {
-		for _, p := range append(allProfiles, profile.Profile{}, profile.Profile{Kind: profile.CRIO, Version: "1.20.1"}) {
+		for _, p := range append(allProfiles, profile.Profile{}, profile.Profile{Kind: profile.CRIO, Version: "1.20.1"},
+			profile.Profile{Kind: profile.Docker, Version: "20.10.24"}) {
 			sc := &corev1.SecurityContext{Capabilities: &corev1.Capabilities{
 				Add: []corev1.Capability{corev1.Capability(a), "NET_ADMIN"}, Drop: []corev1.Capability{corev1.Capability(d), corev1.Capability(a)}}}
 			if u >= 0 {
@@ -38,13 +38,14 @@ func FuzzEvaluate(f *testing.F) {
 			}
 			r := Evaluate(Input{Pod: spec, Container: &spec.Containers[0], Type: TypeInitContainer, Index: 3, FieldPrefix: "spec", Profile: p})
 			switch {
-			case r.Effective&^r.Bounding != 0, r.Inert&^r.Bounding != 0, r.Bounding&^capability.All != 0:
+			case r.Effective&^r.Bounding != 0, r.Inert&^r.Bounding != 0, r.Bounding&^p.All() != 0,
+				r.Inheritable&^r.Bounding != 0, r.Ambient&^r.Bounding != 0, r.Reachable.ViaFileCaps&^r.Bounding != 0:
 				t.Fatalf("%s: sets out of order: %+v", p.Name(), r)
 			case r.CreateFails && (r.Bounding != 0 || r.Effective != 0):
 				t.Fatalf("%s: a container that is not created holds %v", p.Name(), r.Bounding)
 			case r.Context.Windows && r.Bounding != 0:
 				t.Fatalf("%s: windows container holds %v", p.Name(), r.Bounding)
-			case r.Privileged && !r.Context.Windows && !r.CreateFails && r.Bounding != capability.All:
+			case r.Privileged && !r.Context.Windows && !r.CreateFails && r.Bounding != p.All():
 				t.Fatalf("%s: privileged container holds %v", p.Name(), r.Bounding)
 			case r.PSSCapabilities != "restricted" && r.PSSCapabilities != "baseline" && r.PSSCapabilities != "privileged":
 				t.Fatalf("%s: level %q", p.Name(), r.PSSCapabilities)

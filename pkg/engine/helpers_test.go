@@ -10,7 +10,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 )
 
-// Default sets from FACTS §2.1, written out independently of pkg/profile.
+// Default sets from the runtimes' source, written out independently of pkg/profile.
 var (
 	d14 = capability.MustParseSet("CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW",
 		"SETGID", "SETUID", "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE")

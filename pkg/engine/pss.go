@@ -10,7 +10,7 @@ import (
 // The newest version of each Pod Security Admission capability check, taken
 // from the library rather than rewritten, so the verdict is PSA's own:
 // exact, case-sensitive strings, and the Windows exemption of restricted
-// from v1.25 (FACTS §4). Package-level, but read-only after init.
+// from v1.25 (k8s.io/pod-security-admission policy/check_capabilities_*.go). Package-level, but read-only after init.
 var (
 	checkCapsBaseline   = latestCheck(policy.CheckCapabilitiesBaseline())
 	checkCapsRestricted = latestCheck(policy.CheckCapabilitiesRestricted())

@@ -13,7 +13,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/internal/sharedtest"
 )
 
-// FACTS §4: baseline allows adding only AUDIT_WRITE, CHOWN, DAC_OVERRIDE,
+// k8s.io/pod-security-admission: baseline allows adding only AUDIT_WRITE, CHOWN, DAC_OVERRIDE,
 // FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP,
 // SETUID, SYS_CHROOT (exact strings); restricted needs the exact string
 // "ALL" in drop and allows adding only NET_BIND_SERVICE; Windows pods are
@@ -93,8 +93,8 @@ func TestPSSOneContainer(t *testing.T) {
 	}
 }
 
-// Pod Security Admission's own fixtures (FACTS [PSA], copied into
-// /work/shared/psa-fixtures; see its README): every container of a
+// Pod Security Admission's own fixtures (k8s.io/pod-security-admission test fixtures, in
+// psa-fixtures/ of the shared folder beside the repository; see its README): every container of a
 // restricted/pass pod meets restricted; of a baseline/pass pod, at least
 // baseline; each */fail/capabilities_baseline* pod has a container that
 // meets only privileged; each restricted/fail/capabilities_restricted* pod

@@ -117,9 +117,21 @@ func (w *warner) collect(r *Result, sc *corev1.SecurityContext, ambient bool) []
 		}
 	}
 
+	if r.KubeletRefuses {
+		field := w.path(".securityContext.runAsUser")
+		if r.User.Source == SourcePodRunAsUser {
+			field = "securityContext.runAsUser"
+			if w.prefix != "" {
+				field = w.prefix + "." + field
+			}
+		}
+		w.add("kubelet-refuses-root", field, fmt.Sprintf(
+			"%s never starts: runAsNonRoot is true but the effective runAsUser is 0 (from %s), so the kubelet refuses it with \"container's runAsUser breaks non-root policy\" (pkg/kubelet/kuberuntime/security_context_others.go verifyRunAsNonRoot) and the pod stays in CreateContainerConfigError; it holds no capabilities. Set runAsUser to a non-zero UID, or drop runAsNonRoot if it must run as root.",
+			w.who(), r.User.Source))
+	}
 	if r.CreateFails {
 		w.add("create-fails", w.path(".securityContext.capabilities"), fmt.Sprintf(
-			"%s will not be created on %s: it lists a name that is no capability (see the unknown-capability warnings); the pod stays in CreateContainerError until the name is fixed.",
+			"%s will not be created on %s: it lists a name that runtime does not know as a capability (see the unknown-capability warnings); the pod stays in CreateContainerError until the name is fixed.",
 			w.who(), rt))
 	}
 	if ambient {
@@ -177,6 +189,12 @@ func (w *warner) capPrefix(e *profile.EntryOutcome, rt string) {
 }
 
 func (w *warner) unknown(e *profile.EntryOutcome, p profile.Profile, rt string) {
+	if p.Kind == profile.Docker && e.IntendedKnown && !p.All().Has(e.Intended) {
+		w.add("unknown-capability", w.entryPath(e), fmt.Sprintf(
+			"%s: capabilities.%s entry %q names %s, which docker %s does not know: moby before v23.0.0 stops its capability list at AUDIT_READ (oci/caps/utils.go init), so the daemon refuses to create the container (unknown capability: \"CAP_%s\"); remove the entry or upgrade Docker to 23.0 or later.",
+			w.who(), e.List, e.Raw, e.Intended, p.Version, e.Intended))
+		return
+	}
 	var what string
 	switch {
 	case p.Kind == profile.CRIO || p.Kind == profile.Docker:
@@ -221,7 +239,13 @@ func (w *warner) addAndDrop(entries []profile.EntryOutcome, both capability.Set,
 		}
 		both = both.Remove(e.Cap)
 		how := fmt.Sprintf("on %s the drop wins, so the container does not get %s (under Docker the add would win)", rt, e.Cap)
-		if kind == profile.Docker {
+		switch {
+		case kind == profile.Docker && addAllAt != nil:
+			// moby oci/caps TweakCapabilities: with ALL in add it takes
+			// every capability except the drops and never reads the
+			// individual adds.
+			how = fmt.Sprintf("on docker add: [ALL] takes every capability except the dropped ones, so the drop wins and the container does not get %s (without ALL in add, Docker would let the add win)", e.Cap)
+		case kind == profile.Docker:
 			how = fmt.Sprintf("on docker the add wins, so the container gets %s (containerd and CRI-O let the drop win)", e.Cap)
 		}
 		w.add("add-and-drop", w.entryPath(e), fmt.Sprintf("%s: %s is both added and dropped; %s. Remove one of the entries.", w.who(), e.Cap, how))
@@ -232,30 +256,31 @@ func (w *warner) dropAllLegacy(e *profile.EntryOutcome, r *Result, p profile.Pro
 	switch {
 	case p.DropAllReaddsDefaults():
 		w.add("crio-drop-all-readds-defaults", w.entryPath(e), fmt.Sprintf(
-			"%s: on %s, drop: [ALL] does not remove the default capabilities: CRI-O re-added its configured defaults after drop ALL until the fix in cri-o#4923 (2021), so the container keeps %s; drop those capabilities by name as well.",
-			w.who(), p.Name(), r.Applied.Set))
+			"%s: on %s, drop: [ALL] does not remove the default capabilities: CRI-O appended its configured defaults to the add list even after drop ALL until cri-o#4923 (\"if !(addAll || dropAll)\" in server/container_create.go, released in v1.19.5, v1.21.1 and v1.22.0; no 1.18 or 1.20 release has it), so the container keeps %s; drop those capabilities by name as well.",
+			w.who(), "cri-o "+p.Version, r.Applied.Set))
 	case p.DropAllMayReaddDefaults():
 		w.add("crio-drop-all-may-readd-defaults", w.entryPath(e), fmt.Sprintf(
-			"%s: cri-o %s may re-add its default capabilities after drop: [ALL]: releases before 1.22 did so unless they carry the cri-o#4923 backport (1.18 never got it); this report assumes the fixed behaviour. Dropping the defaults by name as well is safe on every version.",
+			"%s: cri-o %s may re-add its default capabilities after drop: [ALL]: the fix (cri-o#4923) came in the patch releases v1.19.5 and v1.21.1, and the version reported has no patch number; this report assumes the fixed behaviour. Dropping the defaults by name as well is safe on every version.",
 			w.who(), p.Version))
 	}
 }
 
 // Notes are fixed sentences where possible, so they cost one small slice.
 const (
-	noteWindows      = "Windows pod (spec.os.name: windows): Linux capabilities do not apply."
-	noteUserNS       = "hostUsers: false: capabilities act only inside the pod's user namespace; those the kernel checks in the initial namespace are inert (see Inert)."
-	noteNonRoot      = "Runs as non-root: after exec its processes hold no capabilities, but a setuid-root binary would regain the whole bounding set (allowPrivilegeEscalation is not false) and a binary with file capabilities gains those inside the bounding set."
-	noteNonRootNNP   = "Runs as non-root with no_new_privs (allowPrivilegeEscalation: false): after exec its processes hold no capabilities and setuid bits are ignored; only an entrypoint binary carrying file capabilities gains them, and only inside the bounding set."
-	noteNonRootEmpty = "Runs as non-root with an empty bounding set: its processes hold no capabilities and cannot gain any."
-	noteAmbient      = "Privileged on cri-o: CRI-O puts every capability into the ambient set too, so the non-root process keeps them all through exec."
-	noteNoSeccomp    = "drop: [ALL] without a RuntimeDefault seccomp profile: a process can still unshare a user namespace and hold every capability inside it, which exposes namespaced kernel code (CVE-2022-0185, CVE-2022-0492); set seccompProfile.type: RuntimeDefault."
-	noteSysAdminNNP  = "allowPrivilegeEscalation: false does not contain a process holding SYS_ADMIN; the API documents privilege escalation as always possible with it."
-	noteUnknownRT    = "Container runtime unknown: the sets show only what the spec adds, without the runtime's defaults."
+	noteWindows               = "Windows pod (spec.os.name: windows): Linux capabilities do not apply."
+	noteUserNS                = "hostUsers: false: capabilities act only inside the pod's user namespace; those the kernel checks in the initial namespace are inert (see Inert)."
+	noteNonRoot               = "Runs as non-root: after exec its processes hold no capabilities, but a setuid-root binary would regain the whole bounding set (allowPrivilegeEscalation is not false) and a binary with file capabilities gains those inside the bounding set."
+	noteNonRootNNP            = "Runs as non-root with no_new_privs (allowPrivilegeEscalation: false): after exec its processes hold no capabilities and setuid bits are ignored; only an entrypoint binary carrying file capabilities gains them, and only inside the bounding set."
+	noteNonRootNNPNoPermitted = "Runs as non-root with no_new_privs (allowPrivilegeEscalation: false) on Docker 18.04 to 24.0.5 (to 23.0.6 on the 23.0 line): the daemon gives a non-root process an empty permitted set, and no_new_privs caps every exec at that empty set, so its processes hold no capabilities and cannot gain any, not even through the entrypoint's file capabilities (moby oci/oci.go SetCapabilities; fixed by moby commit 3aef732e61)."
+	noteNonRootEmpty          = "Runs as non-root with an empty bounding set: its processes hold no capabilities and cannot gain any."
+	noteAmbient               = "Privileged on cri-o: CRI-O puts every capability into the ambient set too, so the non-root process keeps them all through exec."
+	noteNoSeccomp             = "drop: [ALL] without a RuntimeDefault seccomp profile: a process can still unshare a user namespace and hold every capability inside it, which exposes namespaced kernel code (CVE-2022-0185, CVE-2022-0492); set seccompProfile.type: RuntimeDefault."
+	noteSysAdminNNP           = "allowPrivilegeEscalation: false does not contain a process holding SYS_ADMIN; the API documents privilege escalation as always possible with it."
+	noteUnknownRT             = "Container runtime unknown: the sets show only what the spec adds, without the runtime's defaults."
 )
 
 // CRIOConfigNote is the sentence a report should print once per CRI-O node
-// (FACTS §2.1), not per container.
+// (CRI-O docs/crio.conf.5.md default_capabilities), not per container.
 const CRIOConfigNote = "CRI-O's default set is configurable per node (crio.conf default_capabilities), which the API does not show; the upstream default is assumed."
 
 func notes(in *Input, r *Result) []string {

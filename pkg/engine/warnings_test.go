@@ -22,7 +22,8 @@ func ww(code, field string, contains ...string) wantWarning {
 	return wantWarning{Code: code, Field: field, Contains: contains}
 }
 
-// Each row is one rule of FACTS §3.3/§3.5/§4/§6 rule 2, with what the
+// Each row is one rule of the runtimes' add/drop handling, capabilities(7)
+// or Pod Security Admission, with what the
 // message must say on that runtime. Every input sets a UID so that only the
 // warnings under test appear.
 func TestWarnings(t *testing.T) {
@@ -33,7 +34,7 @@ func TestWarnings(t *testing.T) {
 	}{
 		{"clean restricted container", in(ctrd, s(uid(1000), ape(false), dropCaps("ALL"), addCaps("NET_BIND_SERVICE"))), nil},
 
-		// CAP_ prefix (§3.3 rows 2-3, §6 rule 2).
+		// CAP_ prefix (containerd prefixes again; PSA compares exact strings).
 		{"containerd CAP_ add", in(ctrd, s(uid(0), addCaps("CAP_SYS_ADMIN"))), []wantWarning{
 			ww("cap-prefix", capsPath+".add[0]", `container "app"`, "ignored on containerd", "CAP_CAP_SYS_ADMIN", "does not get SYS_ADMIN", `write "SYS_ADMIN"`)}},
 		{"containerd CAP_ drop", in(ctrd, s(uid(0), dropCaps("NET_ADMIN", "cap_net_raw"))), []wantWarning{
@@ -44,7 +45,7 @@ func TestWarnings(t *testing.T) {
 			ww("cap-prefix", capsPath+".add[0]", "works on docker", `write "SYS_TIME"`)},
 		},
 
-		// Unknown names (§3.3 "unknown name" row) with the closest suggestion.
+		// Unknown names with the closest suggestion.
 		{"containerd unknown add", in(ctrd, s(uid(0), addCaps("NET_RAWW"))), []wantWarning{
 			ww("unknown-capability", capsPath+".add[0]", "names no capability", "runc", "ignores it with a warning", `did you mean "NET_RAW"?`)}},
 		{"containerd unknown drop", in(ctrd, s(uid(0), dropCaps("SYS_ADMN"))), []wantWarning{
@@ -62,7 +63,7 @@ func TestWarnings(t *testing.T) {
 		{"containerd CAP_ALL", in(ctrd, s(uid(0), addCaps("CAP_ALL"))), []wantWarning{
 			ww("unknown-capability", capsPath+".add[0]", `write the keyword as "ALL"`)}},
 
-		// Spelling that runtimes accept and PSA does not (§4: exact strings).
+		// Spelling that runtimes accept and PSA does not (exact strings).
 		{"lower-case name in add", in(crio, s(uid(0), addCaps("chown"))), []wantWarning{
 			ww("non-canonical-name", capsPath+".add[0]", "works on every runtime", "exact strings", `write "CHOWN"`)}},
 		{"lower-case name in drop is fine", in(crio, s(uid(0), dropCaps("chown"))), nil},
@@ -71,7 +72,7 @@ func TestWarnings(t *testing.T) {
 		{"mixed-case All in add", in(dock, s(uid(0), addCaps("All"))), []wantWarning{
 			ww("lowercase-all", capsPath+".add[0]", "adds every capability", `write "ALL"`)}},
 
-		// Same name in add and drop (§3.3 precedence).
+		// Same name in add and drop (precedence per runtime).
 		{"containerd add and drop", in(ctrd, s(uid(0), addCaps("NET_ADMIN", "NET_RAW"), dropCaps("NET_RAW"))), []wantWarning{
 			ww("add-and-drop", capsPath+".add[1]", "on containerd the drop wins", "does not get NET_RAW")}},
 		{"cri-o add and drop", in(crio, s(uid(0), addCaps("SYS_ADMIN"), dropCaps("SYS_ADMIN", "SYS_ADMIN"))), []wantWarning{
@@ -83,7 +84,7 @@ func TestWarnings(t *testing.T) {
 		{"docker add ALL and drop ALL", in(dock, s(uid(0), addCaps("ALL"), dropCaps("ALL"))), []wantWarning{
 			ww("add-and-drop", capsPath+".add[0]", "add ALL wins")}},
 
-		// Privileged (§3.3 last row).
+		// Privileged.
 		{"privileged with add/drop", in(ctrd, s(uid(0), privileged(true), addCaps("CAP_SYS_ADMIN"), dropCaps("ALL"))), []wantWarning{
 			ww("privileged-add-drop", capsPath, "is privileged", "every capability", "not applied")}},
 		{"privileged without lists", in(ctrd, s(uid(0), privileged(true))), nil},
@@ -95,11 +96,11 @@ func TestWarnings(t *testing.T) {
 			ww("privileged-nonroot-ambient", "spec.containers[0].securityContext.privileged", "ambient", "not runtime-tested")}},
 		{"privileged non-root on containerd", in(ctrd, s(uid(1000), privileged(true))), nil},
 
-		// User unknown (§6 rule 4).
+		// User unknown.
 		{"unknown user", in(ctrd, nil), []wantWarning{
 			ww("unknown-user", "spec.containers[0].securityContext.runAsUser", "image's USER", "assuming root")}},
 
-		// API validation (§1 #21).
+		// API validation (pkg/apis/core/validation ValidateSecurityContext).
 		{"privileged with allowPrivilegeEscalation false", in(ctrd, s(uid(0), privileged(true), ape(false))), []wantWarning{
 			ww("api-rejects", "spec.containers[0].securityContext.allowPrivilegeEscalation", "rejected by the API server")}},
 		{"literal CAP_SYS_ADMIN with allowPrivilegeEscalation false on cri-o", in(crio, s(uid(0), ape(false), addCaps("CAP_SYS_ADMIN"))), []wantWarning{
@@ -111,9 +112,26 @@ func TestWarnings(t *testing.T) {
 
 		// CRI-O before the drop-ALL fix.
 		{"cri-o<1.18 drop ALL", in(crio117, s(uid(0), dropCaps("ALL"), addCaps("NET_BIND_SERVICE")), podSeccomp("RuntimeDefault")), []wantWarning{
-			ww("crio-drop-all-readds-defaults", capsPath+".drop[0]", "cri-o<1.18", "cri-o#4923", "keeps CHOWN,")}},
+			ww("crio-drop-all-readds-defaults", capsPath+".drop[0]", "on cri-o 1.17,", "cri-o#4923", "keeps CHOWN,")}},
+		// The patch version settles CRI-O 1.18-1.21: 1.20.3 has no fix, 1.21.1 has it.
 		{"cri-o 1.20 drop ALL", in(profile.Profile{Kind: profile.CRIO, Version: "1.20.3"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), []wantWarning{
-			ww("crio-drop-all-may-readd-defaults", capsPath+".drop[0]", "cri-o 1.20.3", "assumes the fixed behaviour")}},
+			ww("crio-drop-all-readds-defaults", capsPath+".drop[0]", "on cri-o 1.20.3", "v1.19.5, v1.21.1 and v1.22.0", "keeps CHOWN,")}},
+		{"cri-o 1.21.1 drop ALL", in(profile.Profile{Kind: profile.CRIO, Version: "1.21.1"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), nil},
+		{"cri-o 1.19 without patch drop ALL", in(profile.Profile{Kind: profile.CRIO, Version: "1.19"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), []wantWarning{
+			ww("crio-drop-all-may-readd-defaults", capsPath+".drop[0]", "cri-o 1.19 may", "v1.19.5 and v1.21.1", "assumes the fixed behaviour")}},
+		{"cri-o 1.21 without patch drop ALL", in(profile.Profile{Kind: profile.CRIO, Version: "1.21"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), []wantWarning{
+			ww("crio-drop-all-may-readd-defaults", capsPath+".drop[0]", "no patch number")}},
+		// Docker: add wins over drop, except after add ALL (moby
+		// TweakCapabilities), where the set lacks the drop.
+		{"docker add X drop X", in(dock, s(uid(0), addCaps("NET_ADMIN"), dropCaps("NET_ADMIN"))), []wantWarning{
+			ww("add-and-drop", capsPath+".add[0]", "the add wins, so the container gets NET_ADMIN")}},
+		{"docker add ALL,X drop X", in(dock, s(uid(0), addCaps("ALL", "NET_ADMIN"), dropCaps("NET_ADMIN"))), []wantWarning{
+			ww("add-and-drop", capsPath+".add[1]", "the drop wins and the container does not get NET_ADMIN")}},
+		// Docker before 23.0 does not know BPF, PERFMON, CHECKPOINT_RESTORE.
+		{"docker 20.10 add BPF", in(profile.Profile{Kind: profile.Docker, Version: "20.10.24"}, s(uid(0), addCaps("BPF"))), []wantWarning{
+			ww("unknown-capability", capsPath+".add[0]", "names BPF, which docker 20.10.24 does not know", `unknown capability: "CAP_BPF"`, "v23.0.0"),
+			ww("create-fails", capsPath)}},
+		{"docker 25 add BPF", in(profile.Profile{Kind: profile.Docker, Version: "25.0.0"}, s(uid(0), addCaps("BPF"))), nil},
 		{"cri-o 1.22 drop ALL", in(profile.Profile{Kind: profile.CRIO, Version: "1.22.0"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), nil},
 	}
 	for _, tt := range tests {

@@ -46,7 +46,12 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 		if o.ShowPods {
 			row = append(row, strconv.Itoa(it.Pods))
 		}
-		row = append(row, userLabel(it), capList(it, it.Effective, true, o.Color), riskLabel(it.MaxRisk, o.Color))
+		eff := capList(it, it.Effective, true, o.Color)
+		if it.CannotStart != "" {
+			// "-" would read as a running container that holds nothing.
+			eff = "(not started)"
+		}
+		row = append(row, userLabel(it), eff, riskLabel(it.MaxRisk, o.Color))
 		if o.Wide {
 			row = append(row, capList(it, it.Bounding, false, o.Color), it.Runtime, it.PSSCapabilities,
 				listOrDash(it.Added), listOrDash(it.Dropped), strconv.Itoa(len(it.Warnings)))

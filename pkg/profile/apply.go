@@ -31,8 +31,9 @@ const (
 	// EffectCreateFailsUnknown: CRI-O and Docker refuse to create a
 	// container with a name that is no capability.
 	EffectCreateFailsUnknown = "create-fails-unknown"
-	// EffectDefaultsReadded: CRI-O before the 2021 fix (all releases before
-	// 1.18 here): drop ALL ran, but the runtime then re-added its defaults.
+	// EffectDefaultsReadded: CRI-O without the 2021 fix (before 1.19.5,
+	// 1.20.x, 1.21.0; Profile.DropAllReaddsDefaults): drop ALL ran, but the
+	// runtime then re-added its defaults.
 	EffectDefaultsReadded = "defaults-readded"
 	// EffectIgnoredPrivileged: the container is privileged, so the runtime
 	// grants every capability and does not apply the entry.
@@ -133,6 +134,12 @@ func (p Profile) resolve(raw string) EntryOutcome {
 			name = rest
 		}
 		e.Cap, e.Known = capability.Lookup(name)
+		if e.Known && p.Kind == Docker && !p.All().Has(e.Cap) {
+			// Docker before v23.0.0 has no such name in its list
+			// (oci/caps/utils.go NormalizeLegacyCapabilities: "unknown
+			// capability"); Intended below still says what was meant.
+			e.Known = false
+		}
 		switch {
 		case e.Known:
 			e.Normalized = prefixedNames[e.Cap]
@@ -172,7 +179,9 @@ func (p Profile) resolve(raw string) EntryOutcome {
 func (p Profile) failsOnUnknown() bool { return p.Kind == CRIO || p.Kind == Docker }
 
 // Apply computes a non-privileged container's set from its add and drop
-// lists exactly as the runtime does (FACTS §3.3):
+// lists exactly as the runtime does (containerd internal/cri/opts/spec_opts.go
+// WithCapabilities, CRI-O SpecSetupCapabilities, moby oci/caps
+// TweakCapabilities):
 //
 //   - containerd and CRI-O: add ALL → every capability; then drop ALL →
 //     none; then the individual adds; then the individual drops, so a drop
@@ -184,8 +193,9 @@ func (p Profile) failsOnUnknown() bool { return p.Kind == CRIO || p.Kind == Dock
 //     only the adds; else defaults minus drops plus adds, so an add beats a
 //     drop.
 //
-// "Every capability" is capability.All (0..40). Names are normalised as the
-// runtime's source does (see EntryOutcome.Normalized).
+// "Every capability" is Profile.All: 0..40, except on Docker before 23.0.
+// Names are normalised as the runtime's source does (see
+// EntryOutcome.Normalized).
 func (p Profile) Apply(add, drop []string) Applied {
 	entries := p.resolveAll(add, drop)
 	a := Applied{Entries: entries}
@@ -214,7 +224,7 @@ func (p Profile) Apply(add, drop []string) Applied {
 	}
 	base := defaults
 	if a.AddAll {
-		base = capability.All
+		base = p.All()
 	}
 	if a.DropAll {
 		base = 0
@@ -255,7 +265,7 @@ func (p Profile) Apply(add, drop []string) Applied {
 func (p Profile) dockerSet(a Applied, defaults, addSet, dropSet capability.Set) capability.Set {
 	switch {
 	case a.AddAll:
-		return capability.All &^ dropSet
+		return p.All() &^ dropSet
 	case a.DropAll:
 		return addSet
 	}
@@ -316,13 +326,13 @@ func (p Profile) unknownEffect(e *EntryOutcome) string {
 }
 
 // ApplyPrivileged is the runtime's verdict for a privileged container: every
-// capability, add and drop not applied (FACTS §3.3 last row). containerd
+// capability, add and drop not applied. containerd
 // applies them and then replaces the result (WithPrivileged), CRI-O does not
 // process them at all (SetupPrivileged), Docker returns every capability
 // from TweakCapabilities, but its daemon still validates the names when the
 // container is created (validateHostConfig), so an unknown name fails there.
 func (p Profile) ApplyPrivileged(add, drop []string) Applied {
-	a := Applied{Set: capability.All, Entries: p.resolveAll(add, drop), Privileged: true}
+	a := Applied{Set: p.All(), Entries: p.resolveAll(add, drop), Privileged: true}
 	for i := range a.Entries {
 		e := &a.Entries[i]
 		switch {

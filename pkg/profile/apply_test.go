@@ -19,8 +19,10 @@ type applyCase struct {
 	createFails bool
 }
 
-// Every expectation below comes from FACTS §3.3 (the table and its rows on
-// ALL, precedence, prefixes, case and unknown names) and §2.1 (defaults),
+// Every expectation below comes from the runtimes' source (containerd
+// internal/cri/opts/spec_opts.go WithCapabilities, CRI-O
+// SpecSetupCapabilities, moby oci/caps TweakCapabilities: ALL, precedence,
+// prefixes, case and unknown names) and their default lists,
 // except the cri-o<1.18 drop-ALL rows, which follow cri-o#4922/#4923: before
 // that fix CRI-O appended its defaults to the add list unconditionally ("The
 // running pod will include the default configured capabilities +
@@ -71,7 +73,7 @@ func applyCases() []applyCase {
 		{name: "cri-o/add ALL and drop ALL leave the individual adds", p: crio, add: l("ALL", "NET_BIND_SERVICE"), drop: l("ALL"),
 			want: set("NET_BIND_SERVICE"), effects: l(EffectOverridden, EffectApplied, EffectApplied)},
 		// CRI-O's own test fixture adds "sys_admin" and ctr.bats expects
-		// 0x2005fb (FACTS §1.0).
+		// 0x2005fb (bit numbers from include/uapi/linux/capability.h).
 		{name: "cri-o/sys_admin as in container_redis.json", p: crio, add: l("sys_admin"),
 			want: factsCRIO9.Add(capability.SYS_ADMIN), effects: l(EffectApplied)},
 		{name: "cri-o/CAP_ prefix accepted in add", p: crio, add: l("CAP_SYS_ADMIN", "cap_net_raw", "Cap_Sys_Time"),
@@ -225,7 +227,7 @@ func TestApplyPrivileged(t *testing.T) {
 }
 
 // The unknown runtime has no defaults and never fails; it only shows the
-// spec's delta (FACTS §2.2 "fall back to reporting only the pod-spec delta").
+// spec's delta (docs/engine.md, "Which runtime").
 func TestApplyUnknownRuntime(t *testing.T) {
 	a := Profile{}.Apply(l("NET_ADMIN", "CAP_SYS_TIME", "FOO"), l("NET_RAW"))
 	if a.Set != set("NET_ADMIN", "SYS_TIME") || a.CreateFails {

@@ -10,7 +10,10 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 )
 
-// Default sets written out from FACTS §2.1, independently of the code.
+// Default sets written out from the runtimes' source (containerd
+// pkg/oci/spec.go defaultUnixCaps, CRI-O internal/config/capabilities
+// Default, moby oci/caps/defaults.go DefaultCapabilities), independently
+// of the code.
 var (
 	factsDocker14 = capability.MustParseSet("CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW",
 		"SETGID", "SETUID", "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE")
@@ -47,7 +50,7 @@ func TestParse(t *testing.T) {
 		// The report's own name for old CRI-O round-trips.
 		{in: "cri-o<1.18", want: Profile{Kind: CRIO, Version: "1.17"}, name: "cri-o<1.18"},
 		{in: "CRIO<1.18", want: Profile{Kind: CRIO, Version: "1.17"}, name: "cri-o<1.18"},
-		// Node strings from FACTS §2.2.
+		// Node strings as the kubelet writes them (nodestatus ContainerRuntimeVersion), seen on real nodes.
 		{in: "containerd://1.7.11", want: Profile{Kind: Containerd, Version: "1.7.11"}, name: "containerd"},
 		{in: "containerd://1.5.9", want: Profile{Kind: Containerd, Version: "1.5.9"}, name: "containerd"},
 		{in: "containerd://v2.0.0", want: Profile{Kind: Containerd, Version: "v2.0.0"}, name: "containerd"},
@@ -98,7 +101,8 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// FACTS §2.1 lists and the /proc bitmasks of §1.0.
+// The default lists and their /proc bitmasks (bit numbers from
+// include/uapi/linux/capability.h).
 func TestDefaults(t *testing.T) {
 	tests := []struct {
 		p    Profile
@@ -159,7 +163,12 @@ func TestKnown(t *testing.T) {
 	}
 }
 
+// The CRI-O releases and their drop: [ALL] behaviour, read from the
+// tagged source: "if !(addAll || dropAll)" is in server/container_create.go
+// of v1.19.5, v1.21.1 and v1.22.0, and absent from every v1.18 tag,
+// v1.19.0-v1.19.4, every v1.20 tag (last v1.20.9) and v1.21.0.
 func TestDropAllVersions(t *testing.T) {
+	cr := func(v string) Profile { return Profile{Kind: CRIO, Version: v} }
 	tests := []struct {
 		p            Profile
 		readds, mayb bool
@@ -168,13 +177,29 @@ func TestDropAllVersions(t *testing.T) {
 		{docker, false, false},
 		{crio, false, false},
 		{crio117, true, false},
-		{Profile{Kind: CRIO, Version: "1.16.3-28.dev.rhaos4.3.git9aad8e4.el8"}, true, false},
-		{Profile{Kind: CRIO, Version: "1.18.4"}, false, true},
-		{Profile{Kind: CRIO, Version: "1.21.6-2.rhaos4.8.gitb948fcd.2.el8"}, false, true},
-		{Profile{Kind: CRIO, Version: "1.22.0"}, false, false},
-		{Profile{Kind: CRIO, Version: "2.0.0"}, false, false},
+		{cr("1.16.3-28.dev.rhaos4.3.git9aad8e4.el8"), true, false},
+		{cr("1.18.0"), true, false},
+		{cr("1.18.4"), true, false},
+		{cr("1.18"), true, false}, // no 1.18 release has the fix
+		{cr("1.19.0"), true, false},
+		{cr("1.19.4"), true, false},
+		{cr("1.19.5"), false, false},
+		{cr("1.19.6"), false, false},
+		{cr("1.19"), false, true}, // 1.19.5 has it, 1.19.4 not
+		{cr("1.20.0"), true, false},
+		{cr("1.20.9"), true, false},
+		{cr("1.20"), true, false},
+		{cr("1.21.0"), true, false},
+		{cr("v1.21.0-rc.1"), true, false},
+		{cr("1.21.1"), false, false},
+		{cr("1.21.6-2.rhaos4.8.gitb948fcd.2.el8"), false, false},
+		{cr("1.21"), false, true},
+		{cr("1.22.0"), false, false},
+		{cr("1.22"), false, false},
+		{cr("2.0.0"), false, false},
 		{Profile{Kind: CRIO, Version: "x", VersionUnknown: true}, false, false},
 		{Profile{Kind: Containerd, Version: "1.17.0"}, false, false},
+		{Profile{Kind: Docker, Version: "1.19.0"}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.p.String(), func(t *testing.T) {
@@ -184,64 +209,161 @@ func TestDropAllVersions(t *testing.T) {
 			if got := tt.p.DropAllMayReaddDefaults(); got != tt.mayb {
 				t.Errorf("DropAllMayReaddDefaults() = %v, want %v", got, tt.mayb)
 			}
+			// Apply follows: an unfixed release keeps the defaults after drop ALL.
+			want := capability.SetOf(capability.NET_ADMIN)
+			if tt.readds {
+				want |= tt.p.Defaults()
+			}
+			if got := tt.p.Apply([]string{"NET_ADMIN"}, []string{"ALL"}).Set; got != want {
+				t.Errorf("Apply(add NET_ADMIN, drop ALL) = %v, want %v", got, want)
+			}
 		})
 	}
 }
 
-func TestMajorMinor(t *testing.T) {
+// Docker releases by how the daemon fills the spec (moby oci/oci.go
+// SetCapabilities at each tag) and what ALL means (oci/caps/utils.go).
+func TestDockerVersions(t *testing.T) {
+	old := capability.All &^ set("PERFMON", "BPF", "CHECKPOINT_RESTORE")
 	tests := []struct {
-		in           string
-		major, minor uint64
-		ok           bool
+		version     string
+		noPermitted bool
+		inheritable bool
+		all         capability.Set
 	}{
-		{"1.17", 1, 17, true},
-		{"1.17.3", 1, 17, true},
-		{"v1.7.11", 1, 7, true},
-		{"  1.21.6-2.rhaos4.8.gitb948fcd.2.el8", 1, 21, true},
-		{"1.16.3-28.dev.rhaos4.3.git9aad8e4.el8", 1, 16, true},
-		{"20.10.7", 20, 10, true},
-		{"1.2.", 1, 2, true},
-		{"1.02", 1, 2, true}, // only the first field may not have a leading zero
-		{"01.2", 0, 0, false},
-		{"1", 0, 0, false},
-		{"1.", 0, 0, false},
-		{"1..2", 0, 0, false},
-		{"V1.2", 0, 0, false},
-		{"vv1.2", 0, 0, false},
-		{"", 0, 0, false},
-		{"Unknown", 0, 0, false},
-		{"1.2\n", 0, 0, false},
-		{"\n1.2", 1, 2, true},
-		{"1.2.99999999999999999999", 0, 0, false},
+		{"", false, false, capability.All},
+		{"garbage", false, false, capability.All},
+		{"17.12.1-ce", false, true, old}, // every set = the list, for every user
+		{"18.03.1-ce", false, true, old},
+		{"18.04.0-ce", true, true, old},
+		{"18.09.9", true, true, old},
+		{"19.03.15", true, true, old},
+		{"20.10.0", true, true, old},
+		{"20.10.13", true, true, old},
+		{"20.10", true, true, old}, // read as 20.10.0
+		{"20.10.14", true, false, old},
+		{"20.10.24+dfsg1", true, false, old}, // Debian bookworm's docker.io
+		{"20.10.27", true, false, old},
+		{"23.0.0", true, false, capability.All},
+		{"23.0.6", true, false, capability.All},
+		{"23.0.7", false, false, capability.All},
+		{"24.0.0", true, false, capability.All},
+		{"24.0.5", true, false, capability.All},
+		{"24.0.6", false, false, capability.All},
+		{"24.0.9", false, false, capability.All},
+		{"25.0.0", false, false, capability.All},
+		{"28.3.2", false, false, capability.All},
+	}
+	for _, tt := range tests {
+		t.Run(tt.version, func(t *testing.T) {
+			p, err := Parse("docker://" + tt.version)
+			if tt.version == "" {
+				p, err = Parse("docker")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.NonRootNoPermitted(); got != tt.noPermitted {
+				t.Errorf("NonRootNoPermitted() = %v, want %v", got, tt.noPermitted)
+			}
+			if got := p.Inheritable(factsDocker14) == factsDocker14; got != tt.inheritable {
+				t.Errorf("Inheritable(defaults) = %v, want the defaults: %v", p.Inheritable(factsDocker14), tt.inheritable)
+			}
+			if got := p.All(); got != tt.all {
+				t.Errorf("All() = %v, want %v", got, tt.all)
+			}
+			if got := p.ApplyPrivileged(nil, nil).Set; got != tt.all {
+				t.Errorf("ApplyPrivileged = %v, want %v", got, tt.all)
+			}
+			if got := p.Apply([]string{"ALL"}, []string{"NET_RAW"}).Set; got != tt.all.Remove(capability.NET_RAW) {
+				t.Errorf("Apply(add ALL, drop NET_RAW) = %v", got)
+			}
+			// BPF is unknown to Docker before 23.0: creation fails.
+			a := p.Apply([]string{"BPF"}, nil)
+			if a.CreateFails != (tt.all != capability.All) || a.Entries[0].Intended != capability.BPF {
+				t.Errorf("Apply(add BPF) createFails %v, entry %+v", a.CreateFails, a.Entries[0])
+			}
+			if got := p.Defaults(); got != factsDocker14 {
+				t.Errorf("Defaults() = %v", got)
+			}
+		})
+	}
+	// Only Docker has these generations.
+	for _, p := range []Profile{{Kind: Containerd, Version: "1.6.20"}, {Kind: CRIO, Version: "1.17.0"}} {
+		if p.NonRootNoPermitted() || p.Inheritable(factsDocker14) != 0 || p.All() != capability.All {
+			t.Errorf("%v: docker generations leak", p)
+		}
+	}
+}
+
+func TestVersionParts(t *testing.T) {
+	tests := []struct {
+		in   string
+		want [3]uint64
+		n    int
+		ok   bool
+	}{
+		{"1.17", [3]uint64{1, 17, 0}, 2, true},
+		{"1.17.3", [3]uint64{1, 17, 3}, 3, true},
+		{"v1.7.11", [3]uint64{1, 7, 11}, 3, true},
+		{"  1.21.6-2.rhaos4.8.gitb948fcd.2.el8", [3]uint64{1, 21, 6}, 3, true},
+		{"1.16.3-28.dev.rhaos4.3.git9aad8e4.el8", [3]uint64{1, 16, 3}, 3, true},
+		{"20.10.7", [3]uint64{20, 10, 7}, 3, true},
+		{"20.10.24+dfsg1", [3]uint64{20, 10, 24}, 3, true},
+		{"1.2.3.4", [3]uint64{1, 2, 3}, 3, true},
+		{"1.2.", [3]uint64{1, 2, 0}, 2, true},
+		{"1.02", [3]uint64{1, 2, 0}, 2, true}, // only the first field may not have a leading zero
+		{"01.2", [3]uint64{}, 0, false},
+		{"1", [3]uint64{}, 0, false},
+		{"1.", [3]uint64{}, 0, false},
+		{"1..2", [3]uint64{}, 0, false},
+		{"V1.2", [3]uint64{}, 0, false},
+		{"vv1.2", [3]uint64{}, 0, false},
+		{"", [3]uint64{}, 0, false},
+		{"Unknown", [3]uint64{}, 0, false},
+		{"1.2\n", [3]uint64{}, 0, false},
+		{"\n1.2", [3]uint64{1, 2, 0}, 2, true},
+		{"1.2.99999999999999999999", [3]uint64{}, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			ma, mi, ok := majorMinor(tt.in)
-			if ma != tt.major || mi != tt.minor || ok != tt.ok {
-				t.Errorf("majorMinor(%q) = %d, %d, %v; want %d, %d, %v", tt.in, ma, mi, ok, tt.major, tt.minor, tt.ok)
+			v, n, ok := versionParts(tt.in)
+			if v != tt.want || n != tt.n || ok != tt.ok {
+				t.Errorf("versionParts(%q) = %v, %d, %v; want %v, %d, %v", tt.in, v, n, ok, tt.want, tt.n, tt.ok)
 			}
 			// The kubelet's parser is the reference.
-			v, err := version.ParseGeneric(tt.in)
-			if (err == nil) != tt.ok || (err == nil && (uint64(v.Major()) != tt.major || uint64(v.Minor()) != tt.minor)) {
-				t.Errorf("ParseGeneric(%q) = %v, %v disagrees with the table", tt.in, v, err)
-			}
+			checkParseGeneric(t, tt.in, tt.want, tt.n, tt.ok)
 		})
 	}
 }
 
-func FuzzMajorMinor(f *testing.F) {
-	for _, s := range []string{"1.17", "v1.7.11", "1.21.6-2.rhaos4.8", "01.2", "1..2", " \t1.2", "1.2\n", "1.2.", "v", "18446744073709551616.1", "1.18446744073709551615"} {
+func checkParseGeneric(t *testing.T, s string, v [3]uint64, n int, ok bool) {
+	t.Helper()
+	pv, err := version.ParseGeneric(s)
+	if (err == nil) != ok {
+		t.Fatalf("versionParts(%q) ok=%v, ParseGeneric err=%v", s, ok, err)
+	}
+	if !ok {
+		return
+	}
+	c := pv.Components()
+	if min(len(c), 3) != n {
+		t.Fatalf("versionParts(%q) read %d fields, ParseGeneric %d", s, n, len(c))
+	}
+	for i := 0; i < n; i++ {
+		if uint64(c[i]) != v[i] {
+			t.Fatalf("versionParts(%q) = %v, ParseGeneric = %v", s, v, c)
+		}
+	}
+}
+
+func FuzzVersionParts(f *testing.F) {
+	for _, s := range []string{"1.17", "v1.7.11", "1.21.6-2.rhaos4.8", "01.2", "1..2", " \t1.2", "1.2\n", "1.2.", "v", "18446744073709551616.1", "1.18446744073709551615", "1.2.3.4", "20.10.24+dfsg1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		ma, mi, ok := majorMinor(s)
-		v, err := version.ParseGeneric(s)
-		if ok != (err == nil) {
-			t.Fatalf("majorMinor(%q) ok=%v, ParseGeneric err=%v", s, ok, err)
-		}
-		if ok && (uint64(v.Major()) != ma || uint64(v.Minor()) != mi) {
-			t.Fatalf("majorMinor(%q) = %d.%d, ParseGeneric = %d.%d", s, ma, mi, v.Major(), v.Minor())
-		}
+		v, n, ok := versionParts(s)
+		checkParseGeneric(t, s, v, n, ok)
 	})
 }
 

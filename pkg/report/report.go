@@ -54,12 +54,24 @@ type Item struct {
 	User       string `json:"user"`
 	UID        *int64 `json:"uid,omitempty"`
 	UserSource string `json:"userSource,omitempty"`
+	// CannotStart says why the container never runs, when it does not:
+	// "runtime-refuses" (the runtime rejects a name in the capability
+	// lists) or "kubelet-refuses-root" (runAsNonRoot with an effective
+	// runAsUser 0). Bounding and effective are then empty; the warnings
+	// say more. Omitted for a container that starts.
+	CannotStart string `json:"cannotStart,omitempty"`
 	// NoNewPrivs is true when allowPrivilegeEscalation is explicitly false.
 	NoNewPrivs bool `json:"noNewPrivs"`
 	// Bounding is every capability the container's processes can ever hold;
 	// Effective is what its first process holds after exec.
 	Bounding  []string `json:"bounding"`
 	Effective []string `json:"effective"`
+	// Inheritable and Ambient are the first process's sets after exec when
+	// the runtime fills them: inheritable on Docker before 20.10.14,
+	// ambient for a privileged non-root container on CRI-O. Omitted when
+	// empty, which is the usual case.
+	Inheritable []string `json:"inheritable,omitempty"`
+	Ambient     []string `json:"ambient,omitempty"`
 	// Reachable lists what a non-root process can still gain: through
 	// setuid-root binaries (unless no_new_privs) or file capabilities.
 	Reachable       *Reachable `json:"reachable,omitempty"`
@@ -95,7 +107,9 @@ type Finding struct {
 	// (held after exec), "setuid" (non-root, regained by running a
 	// setuid-root binary: allowPrivilegeEscalation is not false), or
 	// "file-caps" (non-root with no_new_privs: only a binary carrying file
-	// capabilities, in practice the entrypoint, can gain it).
+	// capabilities, in practice the entrypoint, can gain it), or "none"
+	// (non-root with no_new_privs on a Docker release that gives it no
+	// permitted set: nothing can raise it).
 	Exposure string `json:"exposure"`
 	// Counted: part of maxRisk. Effective and setuid exposures count;
 	// file-caps counts only for explicitly added capabilities (nobody adds a
@@ -116,6 +130,13 @@ const (
 	ExposureEffective = "effective"
 	ExposureSetuid    = "setuid"
 	ExposureFileCaps  = "file-caps"
+	ExposureNone      = "none"
+)
+
+// Values of Item.CannotStart.
+const (
+	CannotStartRuntime = "runtime-refuses"
+	CannotStartKubelet = "kubelet-refuses-root"
 )
 
 // Warning is a problem in the spec, naming the exact field.
@@ -167,6 +188,18 @@ func NewItem(cat *catalog.Catalog, s Subject, r *engine.Result) Item {
 	if !r.Inert.Empty() {
 		it.Inert = r.Inert.Names()
 	}
+	switch {
+	case r.KubeletRefuses:
+		it.CannotStart = CannotStartKubelet
+	case r.CreateFails:
+		it.CannotStart = CannotStartRuntime
+	}
+	if !r.Inheritable.Empty() {
+		it.Inheritable = r.Inheritable.Names()
+	}
+	if !r.Ambient.Empty() {
+		it.Ambient = r.Ambient.Names()
+	}
 	if r.User.Kind != engine.UserRoot && r.User.Kind != engine.UserUnknown && !r.Bounding.Empty() {
 		it.Reachable = &Reachable{
 			ViaSetuid:   r.Reachable.ViaSetuid.Names(),
@@ -204,10 +237,13 @@ func NewItem(cat *catalog.Catalog, s Subject, r *engine.Result) Item {
 			f.Exposure = ExposureEffective
 		case r.Reachable.ViaSetuid.Has(c):
 			f.Exposure = ExposureSetuid
-		default:
+		case r.Reachable.ViaFileCaps.Has(c):
 			f.Exposure = ExposureFileCaps
+		default:
+			f.Exposure = ExposureNone
 		}
-		f.Counted = !f.Inert && (f.Exposure != ExposureFileCaps || f.Explicit)
+		f.Counted = !f.Inert && (f.Exposure == ExposureEffective || f.Exposure == ExposureSetuid ||
+			f.Exposure == ExposureFileCaps && f.Explicit)
 		if f.Counted && risk.Level() > max.Level() {
 			max = risk
 		}

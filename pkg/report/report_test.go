@@ -125,3 +125,67 @@ func TestItemListsAreCanonical(t *testing.T) {
 		t.Error("finding names must be canonical")
 	}
 }
+
+// Docker before 24.0.6 gives a non-root process no permitted set, so with
+// no_new_privs not even the entrypoint's file capabilities take effect: an
+// added NET_ADMIN is then exposed nowhere and not counted; from 24.0.6 on
+// it is reachable through file capabilities and counted.
+func TestExposureDockerNoPermitted(t *testing.T) {
+	pod := corev1.PodSpec{Containers: []corev1.Container{{Name: "c", SecurityContext: &corev1.SecurityContext{
+		RunAsUser: ptr(int64(1000)), AllowPrivilegeEscalation: ptr(false),
+		Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_ADMIN"}, Drop: []corev1.Capability{"ALL"}}}}}}
+	tests := []struct {
+		rt, exposure, maxRisk string
+		counted               bool
+		fileCaps              []string
+	}{
+		{"docker://20.10.24", ExposureNone, "none", false, nil},
+		{"docker://24.0.5", ExposureNone, "none", false, nil},
+		{"docker://24.0.6", ExposureFileCaps, "high", true, []string{"NET_ADMIN"}},
+		{"docker", ExposureFileCaps, "high", true, []string{"NET_ADMIN"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rt, func(t *testing.T) {
+			it := item(t, pod, tt.rt)
+			f := finding(it, "NET_ADMIN")
+			if f == nil || f.Exposure != tt.exposure || f.Counted != tt.counted || it.MaxRisk != tt.maxRisk {
+				t.Fatalf("finding %+v maxRisk %s; want exposure %s counted %v maxRisk %s", f, it.MaxRisk, tt.exposure, tt.counted, tt.maxRisk)
+			}
+			if it.Reachable == nil || len(it.Reachable.ViaFileCaps) != len(tt.fileCaps) {
+				t.Errorf("reachable %+v, want viaFileCaps %v", it.Reachable, tt.fileCaps)
+			}
+		})
+	}
+	// Docker before 20.10.14 also fills the inheritable set.
+	root := corev1.PodSpec{Containers: []corev1.Container{{Name: "c", SecurityContext: &corev1.SecurityContext{RunAsUser: ptr(int64(0)),
+		Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"NET_ADMIN"}, Drop: []corev1.Capability{"ALL"}}}}}}
+	if it := item(t, root, "docker://20.10.13"); len(it.Inheritable) != 1 || it.Inheritable[0] != "NET_ADMIN" {
+		t.Errorf("docker 20.10.13 inheritable = %v, want [NET_ADMIN]", it.Inheritable)
+	}
+	if it := item(t, root, "docker://20.10.14"); it.Inheritable != nil {
+		t.Errorf("docker 20.10.14 inheritable = %v, want none", it.Inheritable)
+	}
+}
+
+// A container the kubelet refuses (runAsNonRoot with runAsUser 0) is
+// reported as not starting, holding nothing, with the warning; not as a
+// running root container.
+func TestCannotStart(t *testing.T) {
+	refused := corev1.PodSpec{SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr(true)},
+		Containers: []corev1.Container{{Name: "c", SecurityContext: &corev1.SecurityContext{RunAsUser: ptr(int64(0))}}}}
+	it := item(t, refused, "containerd")
+	if it.CannotStart != CannotStartKubelet || len(it.Bounding) != 0 || len(it.Effective) != 0 || len(it.Findings) != 0 || it.MaxRisk != "none" {
+		t.Errorf("refused container: cannotStart %q bounding %v effective %v maxRisk %s", it.CannotStart, it.Bounding, it.Effective, it.MaxRisk)
+	}
+	if len(it.Warnings) == 0 || it.Warnings[0].Code != "kubelet-refuses-root" {
+		t.Errorf("warnings %+v", it.Warnings)
+	}
+	unknown := corev1.PodSpec{Containers: []corev1.Container{{Name: "c", SecurityContext: &corev1.SecurityContext{RunAsUser: ptr(int64(0)),
+		Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"FOO"}}}}}}
+	if it := item(t, unknown, "docker"); it.CannotStart != CannotStartRuntime {
+		t.Errorf("unknown name on docker: cannotStart %q", it.CannotStart)
+	}
+	if it := item(t, unknown, "containerd"); it.CannotStart != "" {
+		t.Errorf("unknown name on containerd: cannotStart %q", it.CannotStart)
+	}
+}

@@ -59,7 +59,7 @@ func (c classes) intendedWhy(cp capability.Cap, p profile.Profile, lists profile
 	if lists.DropAll {
 		switch {
 		case p.DropAllReaddsDefaults():
-			return "drop: [ALL] leaves it: CRI-O before 1.18 re-adds its defaults after drop ALL (cri-o#4922)"
+			return "drop: [ALL] leaves it: cri-o " + p.Version + " re-adds its defaults after drop ALL (cri-o#4922; fixed in v1.19.5, v1.21.1 and v1.22.0)"
 		case lists.AddAll && p.Kind == profile.Docker:
 			return "drop: [ALL] leaves it: on Docker (cri-dockerd) add: [ALL] wins over drop: [ALL]"
 		}

@@ -35,8 +35,12 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 		add(NotePrivileged, "privileged: true gives every capability whatever the lists say, so no drop list works under it: "+
 			"remove privileged first (check what the container uses it for: devices, host mounts, sysctls); the new lists take effect only then.")
 	}
+	if r.KubeletRefuses {
+		add(NoteKubeletRefusesRoot, "The kubelet never starts this container: runAsNonRoot is true but the effective runAsUser is 0 (%s), which verifyRunAsNonRoot in pkg/kubelet/kuberuntime refuses; "+
+			"set runAsUser to a non-zero UID first. The lists here are for the container once it starts; they do not depend on the user.", r.User.Source)
+	}
 	if r.CreateFails {
-		add(NoteCreateFails, "%s refuses to create this container as written (a name in the lists is no capability); the new lists leave that name out.", p.Name())
+		add(NoteCreateFails, "%s refuses to create this container as written (a name in the lists is no capability it knows); the new lists leave that name out.", p.Name())
 	}
 	newAdd, newDrop := capability.Set(0), capability.Set(0)
 	if s.Capabilities != nil {
@@ -93,18 +97,21 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 		if x.target.Has(cp) {
 			where = "only in add"
 		}
-		if p.Kind == profile.Docker {
+		switch {
+		case p.Kind == profile.Docker && x.lists.AddAll:
+			add(NoteAddAndDrop, "%s is in both add and drop: with add: [ALL] Docker (cri-dockerd) takes every capability except the drops, so drop wins here as on containerd and CRI-O (without ALL, Docker would let add win); the new lists name it %s.", cp, where)
+		case p.Kind == profile.Docker:
 			add(NoteAddAndDrop, "%s is in both add and drop: Docker (cri-dockerd) lets add win, containerd and CRI-O let drop win; the new lists name it %s, so every runtime agrees.", cp, where)
-		} else {
+		default:
 			add(NoteAddAndDrop, "%s is in both add and drop: %s lets drop win, but Docker (cri-dockerd) would let add win; the new lists name it %s.", cp, p.Name(), where)
 		}
 	}
 	if s.Capabilities != nil && slices.Contains(s.Capabilities.Drop, "ALL") {
 		switch {
 		case p.DropAllReaddsDefaults():
-			add(NoteCRIODropAll, "CRI-O before 1.18 re-adds its default capabilities after drop: [ALL] (cri-o#4922), so the new drop list also names each default that goes.")
+			add(NoteCRIODropAll, "cri-o %s re-adds its default capabilities after drop: [ALL] (cri-o#4922; fixed by cri-o#4923 in v1.19.5, v1.21.1 and v1.22.0), so the new drop list also names each default that goes.", p.Version)
 		case p.DropAllMayReaddDefaults():
-			add(NoteCRIODropAll, "CRI-O 1.18 to 1.21 re-adds its default capabilities after drop: [ALL] unless the patch release has the fix (cri-o#4923), so the new drop list also names each default that goes.")
+			add(NoteCRIODropAll, "cri-o %s re-adds its default capabilities after drop: [ALL] unless the patch release has the fix (cri-o#4923, in v1.19.5 and v1.21.1), so the new drop list also names each default that goes.", p.Version)
 		}
 	}
 	if miss := o.Keep &^ x.H; miss != 0 {

@@ -119,27 +119,28 @@ type Suggestion struct {
 
 // Note codes.
 const (
-	NotePrivileged      = "privileged"
-	NoteEphemeral       = "ephemeral"
-	NoteWindows         = "windows"
-	NoteCreateFails     = "create-fails"
-	NoteCapPrefix       = "cap-prefix"
-	NoteNonCanonical    = "non-canonical"
-	NoteUnknownName     = "unknown-name"
-	NoteAddAndDrop      = "add-and-drop"
-	NoteCRIODropAll     = "crio-drop-all"
-	NoteFileCaps        = "file-caps-eperm"
-	NotePortSysctl      = "sysctl-unprivileged-port"
-	NotePingSysctl      = "sysctl-ping"
-	NoteNonRootLowPort  = "nonroot-low-port"
-	NoteKeepNotHeld     = "keep-not-held"
-	NoteAmplified       = "amplified"
-	NotePSSRestricted   = "pss-restricted"
-	NoteUnknownRuntime  = "unknown-runtime"
-	NoteImmutable       = "immutable"
-	NoteNotInTemplate   = "not-in-template"
-	NoteUnknownWorkload = "unknown-workload"
-	NoteNoTemplate      = "no-template"
+	NotePrivileged         = "privileged"
+	NoteEphemeral          = "ephemeral"
+	NoteWindows            = "windows"
+	NoteCreateFails        = "create-fails"
+	NoteKubeletRefusesRoot = "kubelet-refuses-root"
+	NoteCapPrefix          = "cap-prefix"
+	NoteNonCanonical       = "non-canonical"
+	NoteUnknownName        = "unknown-name"
+	NoteAddAndDrop         = "add-and-drop"
+	NoteCRIODropAll        = "crio-drop-all"
+	NoteFileCaps           = "file-caps-eperm"
+	NotePortSysctl         = "sysctl-unprivileged-port"
+	NotePingSysctl         = "sysctl-ping"
+	NoteNonRootLowPort     = "nonroot-low-port"
+	NoteKeepNotHeld        = "keep-not-held"
+	NoteAmplified          = "amplified"
+	NotePSSRestricted      = "pss-restricted"
+	NoteUnknownRuntime     = "unknown-runtime"
+	NoteImmutable          = "immutable"
+	NoteNotInTemplate      = "not-in-template"
+	NoteUnknownWorkload    = "unknown-workload"
+	NoteNoTemplate         = "no-template"
 )
 
 // portSysctl is the sysctl that lowers the privileged port range
@@ -183,7 +184,7 @@ func Suggest(in Input, o Options) Suggestion {
 	L := lists.Set
 	H := L
 	if r.Privileged {
-		H = capability.All
+		H = p.All()
 	}
 
 	c := classify(lists.Entries)

@@ -413,6 +413,35 @@ containers:
 			wantCaps: &Capabilities{Add: []string{"IPC_LOCK"}, Drop: []string{"DAC_OVERRIDE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_ADMIN", "SYS_MODULE"}},
 		},
 
+		// runAsNonRoot with runAsUser 0: the kubelet refuses it; the lists
+		// are those of the container once it starts.
+		{
+			name: "catalog, runAsNonRoot with runAsUser 0 never starts", rt: "containerd",
+			spec: `
+securityContext: {runAsNonRoot: true}
+containers:
+- name: c
+  image: x
+  securityContext: {runAsUser: 0}`,
+			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: containerdKept,
+			wantCaps:  &Capabilities{Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
+			wantNotes: []string{NoteKubeletRefusesRoot},
+		},
+		// Docker 20.10: privileged holds 0..37 only.
+		{
+			name: "catalog, privileged on docker 20.10 holds no BPF", rt: "docker://20.10.24",
+			spec: `
+containers:
+- name: c
+  image: x
+  securityContext: {runAsUser: 0, privileged: true}`,
+			wantDrop: allBut("AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+				"BPF", "PERFMON", "CHECKPOINT_RESTORE"),
+			wantKeep:  containerdKept,
+			wantCaps:  &Capabilities{Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
+			wantNotes: []string{NotePrivileged},
+		},
+
 		// Already hardened.
 		{
 			name: "catalog, the hardened shape holds only what it should", spec: hardened, rt: "containerd",
@@ -550,5 +579,27 @@ func TestParseStrategy(t *testing.T) {
 	}
 	if _, err := ParseStrategy("paranoid"); err == nil || !strings.Contains(err.Error(), "use catalog or strict") {
 		t.Errorf("ParseStrategy(paranoid) error = %v", err)
+	}
+}
+
+// Docker with add: [ALL, X] and drop: [X]: moby TweakCapabilities lets the
+// drop win after add ALL, and the note must say so.
+func TestAddAllAndDropNoteOnDocker(t *testing.T) {
+	spec := `
+containers:
+- name: c
+  image: x
+  securityContext:
+    runAsUser: 0
+    capabilities: {add: ["ALL", "NET_ADMIN"], drop: ["NET_ADMIN"]}`
+	s, _ := run(t, podSpec(t, spec), "docker", "", Options{})
+	var msg string
+	for _, n := range s.Notes {
+		if n.Code == NoteAddAndDrop {
+			msg = n.Message
+		}
+	}
+	if !strings.Contains(msg, "drop wins here") || strings.Contains(msg, "lets add win, containerd") {
+		t.Errorf("add-and-drop note = %q", msg)
 	}
 }

@@ -4,7 +4,6 @@ package runtimetest
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -248,15 +247,6 @@ func manifestCases(group, dir string) ([]tcase, error) {
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
 	return cs, nil
-}
-
-// corpusDir is ../shared/corpus seen from the repository root.
-func corpusDir(repoRoot string) (string, bool) {
-	d := filepath.Join(repoRoot, "..", "shared", "corpus")
-	if st, err := os.Stat(d); err == nil && st.IsDir() {
-		return d, true
-	}
-	return d, false
 }
 
 // containerName is a CRI/Docker-safe name for case i.

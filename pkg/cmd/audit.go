@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -181,10 +182,11 @@ func (o *AuditOptions) Run() error {
 			rep.Items = append(rep.Items, it)
 		})
 	})
-	if err != nil {
+	var partial *partialError
+	if err != nil && !errors.As(err, &partial) {
 		return err
 	}
-	return o.print(rep)
+	return afterOutput(err, o.print(rep))
 }
 
 func (o *AuditOptions) print(rep *report.Report) error {
@@ -208,7 +210,7 @@ func (o *AuditOptions) print(rep *report.Report) error {
 		if len(rep.Items) > 0 {
 			if err := printers.WriteAuditTable(o.Out, rep.Items, printers.AuditTableOptions{
 				Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Color: o.color,
-				ShowPods: len(o.Filenames) == 0,
+				ShowPods: o.live(),
 			}); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -235,11 +236,18 @@ func (o *SuggestOptions) Run() error {
 		}
 	} else {
 		err := o.readManifests(o.In, o.ErrOut, func(w *manifest.Workload, t *audit.Target) {
-			ws = append(ws, o.fromSpec(t, w.Kind, w.FieldPrefix, ""))
+			target := suggest.TargetOf(w.Kind)
+			if w.Custom {
+				target = suggest.CustomTarget(w.Kind)
+			}
+			target.Prefix = w.FieldPrefix
+			ws = append(ws, o.fromSpecAs(t, w.Kind, target, ""))
 		})
-		if err != nil {
+		var partial *partialError
+		if err != nil && !errors.As(err, &partial) {
 			return err
 		}
+		return afterOutput(err, o.print(ws))
 	}
 	return o.print(ws)
 }
@@ -252,8 +260,14 @@ func (o *SuggestOptions) options() suggest.Options {
 // and suggests for each container. prefix is where the spec sits in the
 // object, which the patches address.
 func (o *SuggestOptions) fromSpec(t *audit.Target, kind, prefix, managed string) *workload {
-	w := &workload{Namespace: t.Namespace, Kind: kind, Name: t.Workload.Name, Source: t.Source, Target: suggest.TargetOf(kind), Managed: managed}
-	w.Target.Prefix = prefix
+	target := suggest.TargetOf(kind)
+	target.Prefix = prefix
+	return o.fromSpecAs(t, kind, target, managed)
+}
+
+// fromSpecAs is fromSpec with the patch target given.
+func (o *SuggestOptions) fromSpecAs(t *audit.Target, kind string, target suggest.Target, managed string) *workload {
+	w := &workload{Namespace: t.Namespace, Kind: kind, Name: t.Workload.Name, Source: t.Source, Target: target, Managed: managed}
 	refs := engine.Containers(t.Spec)
 	i := 0
 	o.auditor.Target(t, func(it report.Item, res *engine.Result) {

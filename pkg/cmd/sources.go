@@ -20,6 +20,29 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 )
 
+// manifestsHelp is how audit and suggest-drop read manifests (-f, -k),
+// for their --help.
+const manifestsHelp = `Manifests (-f) are read as kubectl reads them: files, directories (-R to
+recurse), URLs, multi-document YAML, JSON, kind List, and - for standard input;
+-k DIR renders a kustomization as kubectl apply -k does. Pods, Deployments,
+StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs
+and PodTemplates are read, and custom resources with a pod template at
+spec.template (Argo Rollout, OpenKruise CloneSet, Knative Service), shown with
+their own kind and a note; a custom resource with containers elsewhere (an
+Argo Workflow) gets a note saying they were not read; other kinds are skipped.
+
+In a directory, a file in which no document has apiVersion or kind (Helm
+values, a GitHub workflow, a kustomization.yaml) and every file of a Helm chart
+(a directory with Chart.yaml) are skipped, each with a note on stderr and a
+count in a summary line. A broken manifest found in a directory is an error
+(exit 3), but the rest of the run is printed first. A file named in -f, a URL
+or standard input is read strictly: when it cannot be read, nothing is printed.
+
+-n NAMESPACE with -f or -k selects: workloads that set another namespace are
+left out (stderr says how many), those that set none are placed in NAMESPACE.
+kubectl apply would refuse them instead; audit only reads, so -n narrows the
+view. See docs/manifests.md.`
+
 // sourceOptions are the flags and steps that every command reading
 // workloads shares (audit, suggest-drop): local manifests with -f, or the
 // live cluster of the kubeconfig with -n/-A/-l/--field-selector and

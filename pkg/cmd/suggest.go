@@ -60,7 +60,7 @@ func NewSuggestOptions(streams genericiooptions.IOStreams) *SuggestOptions {
 func NewCmdSuggest(streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewSuggestOptions(streams)
 	cmd := &cobra.Command{
-		Use:   "suggest-drop [TYPE[/NAME] ...] [-n NAMESPACE | -A] [-l SELECTOR] | suggest-drop -f FILENAME",
+		Use:   "suggest-drop [TYPE[/NAME] ...] [-n NAMESPACE | -A] [-l SELECTOR] | suggest-drop -f FILENAME | suggest-drop -k DIR",
 		Short: "Suggest which capabilities each container should drop, as patches",
 		Long: `Suggest, per workload and container, which of the Linux capabilities it holds
 it should drop and which it should keep, each with its reason, and print the
@@ -97,12 +97,17 @@ sysctls net.ipv4.ip_unprivileged_port_start and net.ipv4.ping_group_range
 replace NET_BIND_SERVICE and NET_RAW; a binary with file capabilities outside
 the new bounding set fails with EPERM at exec.
 
-Sources are those of audit: without -f the cluster of the current kubeconfig
-context (-n, -A, -l, --field-selector, resource arguments; each pod judged with
-its node's runtime), or manifests with -f. Live, the patch is computed from the
-pod template of the workload's controller, which suggest-drop lists
-(deployments, statefulsets, daemonsets, replicasets, replicationcontrollers,
-cronjobs: list verb) besides what audit reads; a bare pod is read with get.
+Sources are those of audit: without -f or -k the cluster of the current
+kubeconfig context (-n, -A, -l, --field-selector, resource arguments; each pod
+judged with its node's runtime), or manifests with -f or -k. Live, the patch is
+computed from the pod template of the workload's controller, which suggest-drop
+lists (deployments, statefulsets, daemonsets, replicasets,
+replicationcontrollers, cronjobs: list verb) besides what audit reads; a bare
+pod is read with get.
+
+` + manifestsHelp + `
+Custom resources get suggestions but no patch: kubectl patch cannot apply a
+strategic merge patch to them.
 
 Output (-o):
   (table)          NAMESPACE, WORKLOAD, CONTAINER, DROP, KEEP, NOTES (note

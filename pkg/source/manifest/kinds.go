@@ -204,6 +204,10 @@ func classify(u *unstructured.Unstructured) classification {
 	apiVersion, kind := u.GetAPIVersion(), u.GetKind()
 	what := describe(u)
 	if apiVersion == "" {
+		if kind == "Kustomization" || kind == "Component" {
+			// kustomize reads these without apiVersion too.
+			return classification{groupKind: kind + "." + kustomizeGroup, note: kustomizationNote(kind)}
+		}
 		if v := suggestAPIVersion(kind); v != "" {
 			return classification{problem: fmt.Sprintf("%s has no apiVersion; add apiVersion: %s", what, v)}
 		}
@@ -233,7 +237,7 @@ func classify(u *unstructured.Unstructured) classification {
 	}
 	c := classification{groupKind: schema.GroupKind{Group: gv.Group, Kind: kind}.String()}
 	if gv.Group == kustomizeGroup {
-		c.note = fmt.Sprintf("a %s is kustomize's input, not an object to apply; to audit what it renders, pass its directory with -k", kind)
+		c.note = kustomizationNote(kind)
 		return c
 	}
 	if _, builtin := builtinKinds()[gv.Group]; !builtin {
@@ -252,6 +256,10 @@ func classify(u *unstructured.Unstructured) classification {
 // kustomizeGroup is the group of kustomization files (Kustomization,
 // Component) that say so.
 const kustomizeGroup = "kustomize.config.k8s.io"
+
+func kustomizationNote(kind string) string {
+	return fmt.Sprintf("a %s is kustomize's input, not an object to apply; to audit what it renders, pass its directory with -k", kind)
+}
 
 // groupKind names an object's kind as Stats.SkippedKinds does.
 func groupKind(u *unstructured.Unstructured) string {

@@ -149,6 +149,22 @@ func TestClassifyCustomResources(t *testing.T) {
 	}
 }
 
+// kustomize reads a kustomization without apiVersion; it is kustomize's
+// input, skipped with a note that points at -k, never an error.
+func TestClassifyKustomization(t *testing.T) {
+	for _, obj := range []map[string]any{
+		{"kind": "Kustomization", "resources": []any{"a.yaml"}},
+		{"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"},
+		{"apiVersion": "kustomize.config.k8s.io/v1alpha1", "kind": "Component"},
+	} {
+		c := classify(&unstructured.Unstructured{Object: obj})
+		if c.problem != "" || c.workload != nil || !strings.Contains(c.note, "pass its directory with -k") ||
+			!strings.HasSuffix(c.groupKind, ".kustomize.config.k8s.io") {
+			t.Errorf("%v: %+v", obj, c)
+		}
+	}
+}
+
 // A custom resource whose spec.template is not a pod template is skipped
 // with a note, not rejected: its schema is its own.
 func TestReadCustomTemplateThatIsNoPodTemplate(t *testing.T) {

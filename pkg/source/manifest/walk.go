@@ -56,7 +56,7 @@ func looksLike(path string) string {
 
 // chartFinder tells which files of a directory walk belong to a Helm chart:
 // a directory with a Chart.yaml (https://helm.sh/docs/topics/charts/), at
-// or below the walk's root.
+// or below the walk's root, or its parent (-f chart/templates).
 type chartFinder struct {
 	root  string
 	isDir map[string]bool // directory -> has Chart.yaml
@@ -70,7 +70,7 @@ type chart struct {
 }
 
 func newChartFinder(root string) *chartFinder {
-	return &chartFinder{root: filepath.Clean(root), isDir: map[string]bool{}, by: map[string]*chart{}}
+	return &chartFinder{root: filepath.Dir(filepath.Clean(root)), isDir: map[string]bool{}, by: map[string]*chart{}}
 }
 
 // skip reports whether path is in a chart, counting it there.

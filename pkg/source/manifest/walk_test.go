@@ -117,6 +117,9 @@ func TestReadWalkStrictness(t *testing.T) {
 		"nokind-before/pod.yaml":    "metadata: {name: lost}\n---\n" + goodPod,
 		"notmanifests/values.yaml":  "a: 1\n",
 		"notmanifests/other/x.json": `{"b": 2}`,
+		"mychart/Chart.yaml":        "apiVersion: v2\nname: mychart\nversion: 0.1.0\n",
+		"mychart/templates/d.yaml":  "{{- if .Values.on }}\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n{{- end }}\n",
+		"kust/kustomization.yaml":   "kind: Kustomization\nresources: [a.yaml]\n",
 	})
 	in := func(p ...string) []string {
 		var out []string
@@ -146,6 +149,8 @@ func TestReadWalkStrictness(t *testing.T) {
 			problems: []string{"document 2: the object has no kind"}, partial: true},
 		{name: "object without kind before an object: a broken object", opts: Options{Filenames: in("nokind-before")}, workloads: 1,
 			problems: []string{"document 1: the object has no kind"}, partial: true},
+		{name: "a chart's templates directory: the chart is skipped", opts: Options{Filenames: in("good", "mychart/templates")}, workloads: 1, skipped: 1},
+		{name: "kind: Kustomization without apiVersion: skipped, not an error", opts: Options{Filenames: in("good", "kust")}, workloads: 1},
 		{name: "nothing but non-manifests: nothing to audit", opts: Options{Filenames: in("notmanifests"), Recursive: true}, skipped: 2,
 			problems: []string{"2 file(s) were skipped as not Kubernetes manifests"}},
 	}

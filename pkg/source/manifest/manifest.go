@@ -1,6 +1,10 @@
 // Package manifest reads Kubernetes manifests from files, directories, URLs
-// and standard input as "kubectl apply -f" does, and hands every object that
-// runs pods (a workload) to the caller with its pod spec.
+// and standard input as "kubectl apply -f" does, and kustomizations as
+// "kubectl apply -k" does, and hands every object that runs pods (a
+// workload, or a custom resource with a pod template at spec.template) to
+// the caller with its pod spec. Where kubectl would stop, on a file in a
+// directory that is not a Kubernetes manifest, it skips the file with a
+// note instead (see Read); docs/manifests.md describes the rules.
 //
 // Reading is kubectl's own: cli-runtime's visitors find the files (-R,
 // extensions, globs), fetch URLs, split YAML and JSON streams, decode
@@ -70,7 +74,7 @@ type Workload struct {
 	// "spec.template.spec" (Deployment, StatefulSet, DaemonSet,
 	// ReplicaSet, ReplicationController, Job),
 	// "spec.jobTemplate.spec.template.spec" (CronJob), "template.spec"
-	// (PodTemplate).
+	// (PodTemplate); "spec.template.spec" for a custom resource too.
 	FieldPrefix string
 	// UnknownFields are paths in the pod template that Kubernetes does not
 	// know, e.g. "spec.template.spec.containers[0].securityContext.capabilites".

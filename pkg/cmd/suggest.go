@@ -106,6 +106,7 @@ replicationcontrollers, cronjobs: list verb) besides what audit reads; a bare
 pod is read with get.
 
 ` + manifestsHelp + `
+
 Custom resources get suggestions but no patch: kubectl patch cannot apply a
 strategic merge patch to them.
 

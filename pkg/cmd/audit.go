@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -49,7 +50,7 @@ func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
 func NewCmdAudit(streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewAuditOptions(streams)
 	cmd := &cobra.Command{
-		Use:   "audit [TYPE[/NAME] ...] [-n NAMESPACE | -A] [-l SELECTOR] | audit -f FILENAME",
+		Use:   "audit [TYPE[/NAME] ...] [-n NAMESPACE | -A] [-l SELECTOR] | audit -f FILENAME | audit -k DIR",
 		Short: "Show the capabilities each container really holds, with their risk",
 		Long: `Show, per workload and container, the Linux capabilities the container really
 holds, each annotated with its risk from the catalog.
@@ -60,7 +61,7 @@ puts "CAP_" in front of every name, so CAP_NET_RAW in drop drops nothing), ALL,
 privileged, the user the process runs as (non-root processes hold nothing after
 exec) and allowPrivilegeEscalation.
 
-Without -f, audit reads the cluster of the current kubeconfig context, like
+Without -f or -k, audit reads the cluster of the current kubeconfig context, like
 kubectl: the current namespace, -n NAMESPACE, or -A for all; -l and
 --field-selector filter pods; arguments name what to audit (pod/NAME,
 deploy/NAME, ds/NAME, sts/NAME, job/NAME, cronjob/NAME, ns/NAME, or a type
@@ -71,11 +72,7 @@ with the same spec are one row with a PODS count (--per-pod shows each pod).
 Only get and list are used; nodes, replicasets and jobs are optional and the
 audit degrades with a warning when they are forbidden.
 
-Manifests (-f) are read as kubectl reads them: files, directories (-R to recurse),
-URLs, multi-document YAML, JSON, kind List, and - for standard input. Pods,
-Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers,
-Jobs, CronJobs and PodTemplates are audited; other kinds are skipped. Nothing
-is printed when an input cannot be read: a partial table never looks complete.
+` + manifestsHelp + `
 
 Columns: NAMESPACE, WORKLOAD, CONTAINER, USER (root, nonroot or unknown; an
 unknown user is audited as root), EFFECTIVE (what the first process holds),
@@ -101,6 +98,11 @@ DROPPED and the number of WARNINGS. Warnings about the spec go to stderr.
 
   # What a Helm chart's containers would hold on CRI-O
   helm template my-release ./chart | kubectl caps audit -f - --runtime cri-o
+
+  # A whole repository (files that are not manifests are skipped with a note),
+  # and what a kustomize overlay renders
+  kubectl caps audit -f . -R
+  kubectl caps audit -k overlays/prod
 
   # Fail a CI job when any container holds a high or critical capability
   kubectl caps audit -f deploy/ -R --fail-on=high
@@ -181,10 +183,11 @@ func (o *AuditOptions) Run() error {
 			rep.Items = append(rep.Items, it)
 		})
 	})
-	if err != nil {
+	var partial *partialError
+	if err != nil && !errors.As(err, &partial) {
 		return err
 	}
-	return o.print(rep)
+	return afterOutput(err, o.print(rep))
 }
 
 func (o *AuditOptions) print(rep *report.Report) error {
@@ -208,7 +211,7 @@ func (o *AuditOptions) print(rep *report.Report) error {
 		if len(rep.Items) > 0 {
 			if err := printers.WriteAuditTable(o.Out, rep.Items, printers.AuditTableOptions{
 				Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Color: o.color,
-				ShowPods: len(o.Filenames) == 0,
+				ShowPods: o.live(),
 			}); err != nil {
 				return err
 			}

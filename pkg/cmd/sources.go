@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -19,6 +20,29 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 )
 
+// manifestsHelp is how audit and suggest-drop read manifests (-f, -k),
+// for their --help.
+const manifestsHelp = `Manifests (-f) are read as kubectl reads them: files, directories (-R to
+recurse), URLs, multi-document YAML, JSON, kind List, and - for standard input;
+-k DIR renders a kustomization as kubectl apply -k does. Pods, Deployments,
+StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs
+and PodTemplates are read, and custom resources with a pod template at
+spec.template (Argo Rollout, OpenKruise CloneSet, Knative Service), shown with
+their own kind and a note; a custom resource with containers elsewhere (an
+Argo Workflow) gets a note saying they were not read; other kinds are skipped.
+
+In a directory, a file in which no document has apiVersion or kind (Helm
+values, a GitHub workflow, a kustomization.yaml) and every file of a Helm chart
+(a directory with Chart.yaml) are skipped, each with a note on stderr and a
+count in a summary line. A broken manifest found in a directory is an error
+(exit 3), but the rest of the run is printed first. A file named in -f, a URL
+or standard input is read strictly: when it cannot be read, nothing is printed.
+
+-n NAMESPACE with -f or -k selects: workloads that set another namespace are
+left out (stderr says how many), those that set none are placed in NAMESPACE.
+kubectl apply would refuse them instead; audit only reads, so -n narrows the
+view. See docs/manifests.md.`
+
 // sourceOptions are the flags and steps that every command reading
 // workloads shares (audit, suggest-drop): local manifests with -f, or the
 // live cluster of the kubeconfig with -n/-A/-l/--field-selector and
@@ -28,6 +52,7 @@ type sourceOptions struct {
 	ConfigFlags *genericclioptions.ConfigFlags
 
 	Filenames     []string
+	Kustomize     string
 	Recursive     bool
 	AllNamespaces bool
 	Selector      string
@@ -62,6 +87,7 @@ func (s *sourceOptions) addFlags(cmd *cobra.Command, verb string, perPod bool) {
 	f := cmd.Flags()
 	cap := strings.ToUpper(verb[:1]) + verb[1:]
 	f.StringSliceVarP(&s.Filenames, "filename", "f", nil, "Files, directories or URLs of manifests to "+verb+"; - reads standard input")
+	f.StringVarP(&s.Kustomize, "kustomize", "k", "", "A kustomization directory to render, as kubectl apply -k renders it, and "+verb+"; not with -f or -R")
 	f.BoolVarP(&s.Recursive, "recursive", "R", false, "Process the directories named in -f recursively")
 	f.BoolVarP(&s.AllNamespaces, "all-namespaces", "A", false, cap+" pods in all namespaces")
 	f.StringVarP(&s.Selector, "selector", "l", "", "Label selector for the pods (and workloads) to "+verb+", e.g. -l app=web")
@@ -96,15 +122,24 @@ func (s *sourceOptions) validate() error {
 	if s.profile, err = profile.Parse(s.Runtime); err != nil {
 		return usageErrorf(s.cmdPath, "--runtime: %v", err)
 	}
-	if len(s.Filenames) > 0 {
+	if s.Kustomize != "" {
+		// kubectl's own rules (cli-runtime FilenameOptions.validate).
+		switch {
+		case len(s.Filenames) > 0:
+			return usageErrorf(s.cmdPath, "only one of -f or -k can be specified")
+		case s.Recursive:
+			return usageErrorf(s.cmdPath, "the -k flag can't be used with -f or -R")
+		}
+	}
+	if !s.live() {
 		switch {
 		case len(s.args) > 0:
-			return usageErrorf(s.cmdPath, "resource arguments (%s) read the cluster and cannot be combined with -f", strings.Join(s.args, " "))
+			return usageErrorf(s.cmdPath, "resource arguments (%s) read the cluster and cannot be combined with -f or -k", strings.Join(s.args, " "))
 		case s.AllNamespaces || s.Selector != "" || s.FieldSelector != "" || s.PerPod:
 			if s.hasPerPod {
-				return usageErrorf(s.cmdPath, "-A, -l, --field-selector and --per-pod apply to the live cluster, not to -f manifests")
+				return usageErrorf(s.cmdPath, "-A, -l, --field-selector and --per-pod apply to the live cluster, not to -f or -k manifests")
 			}
-			return usageErrorf(s.cmdPath, "-A, -l and --field-selector apply to the live cluster, not to -f manifests")
+			return usageErrorf(s.cmdPath, "-A, -l and --field-selector apply to the live cluster, not to -f or -k manifests")
 		}
 	}
 	if s.ChunkSize <= 0 {
@@ -113,35 +148,91 @@ func (s *sourceOptions) validate() error {
 	return nil
 }
 
-// live reports whether the command reads the cluster rather than -f.
-func (s *sourceOptions) live() bool { return len(s.Filenames) == 0 }
+// live reports whether the command reads the cluster rather than -f or -k.
+func (s *sourceOptions) live() bool { return len(s.Filenames) == 0 && s.Kustomize == "" }
 
-// readManifests reads the -f inputs and calls visit with each workload and
-// the audit target built from it. An unreadable input is an input error
-// (exit 3); visit is then not called again, and the caller prints nothing.
+// readManifests reads the -f or -k inputs and calls visit with each
+// workload and the audit target built from it, then writes the reader's
+// notes (files skipped, custom resources) to errOut. An unreadable input is
+// an input error (exit 3); visit is then not called again, and the caller
+// prints nothing. The exception is a *partialError: only files found in
+// directory walks had problems, and the caller prints what was visited,
+// then returns it.
 func (s *sourceOptions) readManifests(in io.Reader, errOut io.Writer, visit func(w *manifest.Workload, t *audit.Target)) error {
-	stats, err := manifest.Read(manifest.Options{Filenames: s.Filenames, Recursive: s.Recursive, Stdin: in},
+	stats, err := manifest.Read(manifest.Options{Filenames: s.Filenames, Kustomize: s.Kustomize, Recursive: s.Recursive,
+		Namespace: s.namespace, Stdin: in},
 		func(w manifest.Workload) error {
 			t := s.manifestTarget(&w)
 			visit(&w, &t)
 			return nil
 		})
+	for _, n := range stats.Notes {
+		fmt.Fprintf(errOut, "Note: %s\n", n)
+	}
+	if stats.SkippedFiles > 0 {
+		fmt.Fprintf(errOut, "Skipped %d of the %d files found in directories: not Kubernetes manifests (see the notes above).\n",
+			stats.SkippedFiles, stats.Walked)
+	}
+	other := 0
+	for _, n := range stats.OtherNamespaces {
+		other += n
+	}
+	if other > 0 {
+		fmt.Fprintf(errOut, "Note: -n %s left out %d workload(s) in other namespaces (%s); without -n every namespace is shown.\n",
+			s.namespace, other, countList(stats.OtherNamespaces))
+	}
+	var ie *manifest.InputError
+	if errors.As(err, &ie) && ie.Partial {
+		return &partialError{&ExitError{Code: ExitInput, Err: fmt.Errorf(
+			"%d problem(s) in files found in directories; the output leaves them out:\n%w", len(ie.Problems), err)}}
+	}
 	if err != nil {
 		return &ExitError{Code: ExitInput, Err: err}
 	}
-	if stats.Workloads == 0 {
+	if stats.Workloads == 0 && other > 0 {
+		fmt.Fprintf(errOut, "No workloads in namespace %s.\n", s.namespace)
+	} else if stats.Workloads == 0 {
 		// Not an error (a folder of Services is fine), but an empty table
 		// must say why it is empty.
-		kinds := make([]string, 0, len(stats.SkippedKinds))
-		for k, n := range stats.SkippedKinds {
-			kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
-		}
-		sort.Strings(kinds)
 		fmt.Fprintf(errOut, "No workloads in the input: %d object(s) skipped (%s). kubectl caps reads Pods, Deployments, "+
-			"StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs and PodTemplates.\n",
-			stats.Skipped, strings.Join(kinds, ", "))
+			"StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs, PodTemplates and custom resources "+
+			"with a pod template at spec.template.\n",
+			stats.Skipped, countList(stats.SkippedKinds))
 	}
 	return nil
+}
+
+// countList writes counts as "a 1, b 2", sorted.
+func countList(m map[string]int) string {
+	out := make([]string, 0, len(m))
+	for k, n := range m {
+		out = append(out, fmt.Sprintf("%s %d", k, n))
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+// partialError is an input error after which the output is still printed:
+// see readManifests.
+type partialError struct{ *ExitError }
+
+func (e *partialError) Unwrap() error { return e.ExitError }
+
+// afterOutput is the error a command returns once it has printed the output
+// of a partial read: the input error, which decides the exit code (3),
+// with the failure the output found (--fail-on) said too.
+func afterOutput(readErr, printErr error) error {
+	var pe *partialError
+	if !errors.As(readErr, &pe) {
+		return printErr
+	}
+	if printErr == nil || ExitCode(printErr) != ExitFindings {
+		if printErr != nil {
+			return printErr // the output itself failed
+		}
+		return pe.ExitError
+	}
+	return &ExitError{Code: ExitInput, Err: fmt.Errorf("%v\n%v", pe.ExitError.Err, printErr)}
 }
 
 // manifestTarget is the audit target of one manifest workload: its
@@ -167,6 +258,7 @@ func (s *sourceOptions) manifestTarget(w *manifest.Workload) audit.Target {
 		FieldPrefix:   w.FieldPrefix,
 		Profile:       s.profile,
 		UnknownFields: w.UnknownFields,
+		Notes:         w.Notes,
 	}
 }
 

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -59,7 +60,7 @@ func NewSuggestOptions(streams genericiooptions.IOStreams) *SuggestOptions {
 func NewCmdSuggest(streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewSuggestOptions(streams)
 	cmd := &cobra.Command{
-		Use:   "suggest-drop [TYPE[/NAME] ...] [-n NAMESPACE | -A] [-l SELECTOR] | suggest-drop -f FILENAME",
+		Use:   "suggest-drop [TYPE[/NAME] ...] [-n NAMESPACE | -A] [-l SELECTOR] | suggest-drop -f FILENAME | suggest-drop -k DIR",
 		Short: "Suggest which capabilities each container should drop, as patches",
 		Long: `Suggest, per workload and container, which of the Linux capabilities it holds
 it should drop and which it should keep, each with its reason, and print the
@@ -96,12 +97,18 @@ sysctls net.ipv4.ip_unprivileged_port_start and net.ipv4.ping_group_range
 replace NET_BIND_SERVICE and NET_RAW; a binary with file capabilities outside
 the new bounding set fails with EPERM at exec.
 
-Sources are those of audit: without -f the cluster of the current kubeconfig
-context (-n, -A, -l, --field-selector, resource arguments; each pod judged with
-its node's runtime), or manifests with -f. Live, the patch is computed from the
-pod template of the workload's controller, which suggest-drop lists
-(deployments, statefulsets, daemonsets, replicasets, replicationcontrollers,
-cronjobs: list verb) besides what audit reads; a bare pod is read with get.
+Sources are those of audit: without -f or -k the cluster of the current
+kubeconfig context (-n, -A, -l, --field-selector, resource arguments; each pod
+judged with its node's runtime), or manifests with -f or -k. Live, the patch is
+computed from the pod template of the workload's controller, which suggest-drop
+lists (deployments, statefulsets, daemonsets, replicasets,
+replicationcontrollers, cronjobs: list verb) besides what audit reads; a bare
+pod is read with get.
+
+` + manifestsHelp + `
+
+Custom resources get suggestions but no patch: kubectl patch cannot apply a
+strategic merge patch to them.
 
 Output (-o):
   (table)          NAMESPACE, WORKLOAD, CONTAINER, DROP, KEEP, NOTES (note
@@ -235,11 +242,18 @@ func (o *SuggestOptions) Run() error {
 		}
 	} else {
 		err := o.readManifests(o.In, o.ErrOut, func(w *manifest.Workload, t *audit.Target) {
-			ws = append(ws, o.fromSpec(t, w.Kind, w.FieldPrefix, ""))
+			target := suggest.TargetOf(w.Kind)
+			if w.Custom {
+				target = suggest.CustomTarget(w.Kind)
+			}
+			target.Prefix = w.FieldPrefix
+			ws = append(ws, o.fromSpecAs(t, w.Kind, target, ""))
 		})
-		if err != nil {
+		var partial *partialError
+		if err != nil && !errors.As(err, &partial) {
 			return err
 		}
+		return afterOutput(err, o.print(ws))
 	}
 	return o.print(ws)
 }
@@ -252,8 +266,14 @@ func (o *SuggestOptions) options() suggest.Options {
 // and suggests for each container. prefix is where the spec sits in the
 // object, which the patches address.
 func (o *SuggestOptions) fromSpec(t *audit.Target, kind, prefix, managed string) *workload {
-	w := &workload{Namespace: t.Namespace, Kind: kind, Name: t.Workload.Name, Source: t.Source, Target: suggest.TargetOf(kind), Managed: managed}
-	w.Target.Prefix = prefix
+	target := suggest.TargetOf(kind)
+	target.Prefix = prefix
+	return o.fromSpecAs(t, kind, target, managed)
+}
+
+// fromSpecAs is fromSpec with the patch target given.
+func (o *SuggestOptions) fromSpecAs(t *audit.Target, kind string, target suggest.Target, managed string) *workload {
+	w := &workload{Namespace: t.Namespace, Kind: kind, Name: t.Workload.Name, Source: t.Source, Target: target, Managed: managed}
 	refs := engine.Containers(t.Spec)
 	i := 0
 	o.auditor.Target(t, func(it report.Item, res *engine.Result) {

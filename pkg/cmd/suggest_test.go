@@ -70,7 +70,7 @@ func TestSuggestErrors(t *testing.T) {
 		{"bad strategy", []string{"-f", examples, "--strategy", "paranoid"}, ExitUsage, `--strategy: unknown strategy "paranoid"; use catalog or strict`},
 		{"bad output", []string{"-f", examples, "-o", "wide"}, ExitUsage, `unknown output format "wide"`},
 		{"bad --fail-on", []string{"-f", examples, "--fail-on", "severe"}, ExitUsage, `--fail-on: unknown risk "severe"`},
-		{"-A with -f", []string{"-f", examples, "-A"}, ExitUsage, "apply to the live cluster, not to -f manifests"},
+		{"-A with -f", []string{"-f", examples, "-A"}, ExitUsage, "apply to the live cluster, not to -f or -k manifests"},
 		{"no --per-pod here", []string{"-f", examples, "--per-pod"}, ExitUsage, "unknown flag: --per-pod"},
 		{"unknown runtime", []string{"-f", examples, "--runtime", "podman"}, ExitUsage, `unknown container runtime "podman"`},
 		{"unreadable input", []string{"-f", filepath.Join(examples, "nope.yaml")}, ExitInput, "does not exist"},

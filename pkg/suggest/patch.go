@@ -53,6 +53,17 @@ func TargetOf(kind string) Target {
 	return Target{Code: NoteUnknownWorkload, Why: fmt.Sprintf("kubectl caps does not know where a %s keeps its pod template: change the template in the %s itself", kind, kind)}
 }
 
+// CustomTarget is the patch target of a custom resource whose pod template
+// sits at spec.template (an Argo Rollout, a Knative Service): none, because
+// kubectl patch cannot apply a strategic merge patch to a custom resource,
+// and a JSON merge patch would replace the whole containers list
+// (https://kubernetes.io/docs/tasks/manage-kubernetes-objects/update-api-object-kubectl-patch/).
+func CustomTarget(kind string) Target {
+	return Target{Prefix: PrefixController, Code: NoteUnknownWorkload, Why: fmt.Sprintf(
+		"A %s is a custom resource, to which kubectl patch cannot apply a strategic merge patch "+
+			"(a merge patch would replace the whole containers list): change spec.template.spec in the %s itself", kind, kind)}
+}
+
 // Rollout says what happens to running pods when a kind's template changes.
 func Rollout(kind string) string {
 	switch kind {

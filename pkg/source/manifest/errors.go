@@ -11,6 +11,10 @@ import (
 // that the command can tell bad input (exit code 3) from other failures.
 type InputError struct {
 	Problems []Problem // in input order, then document order; never empty
+	// Partial: every problem is in a file found by walking a directory, so
+	// the workloads visited are the rest of the input, complete; the caller
+	// may print them, and must still fail. See Read.
+	Partial bool
 }
 
 // Problem is one thing wrong with the input, located as precisely as the

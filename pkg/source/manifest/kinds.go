@@ -28,6 +28,8 @@ type workloadKind struct {
 	prefix   string // path of the PodSpec, see Workload.FieldPrefix
 	// read converts the object and returns its pod template.
 	read func(u map[string]any) (*metav1.ObjectMeta, *corev1.PodSpec, []string, error)
+	// custom: a custom resource with a pod template at spec.template.
+	custom bool
 }
 
 const (
@@ -44,34 +46,34 @@ const (
 var workloadKinds = map[string]workloadKind{
 	"Pod": {[]string{"v1"}, prefixPod, convert(func(o *corev1.Pod) (*metav1.ObjectMeta, *corev1.PodSpec) {
 		return &o.ObjectMeta, &o.Spec
-	})},
+	}), false},
 	"ReplicationController": {[]string{"v1"}, prefixController, convert(func(o *corev1.ReplicationController) (*metav1.ObjectMeta, *corev1.PodSpec) {
 		if o.Spec.Template == nil {
 			return &metav1.ObjectMeta{}, &corev1.PodSpec{}
 		}
 		return &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec
-	})},
+	}), false},
 	"PodTemplate": {[]string{"v1"}, prefixPodTemplate, convert(func(o *corev1.PodTemplate) (*metav1.ObjectMeta, *corev1.PodSpec) {
 		return &o.Template.ObjectMeta, &o.Template.Spec
-	})},
+	}), false},
 	"Deployment": {[]string{"apps/v1", "apps/v1beta2", "apps/v1beta1", "extensions/v1beta1"}, prefixController, convert(func(o *appsv1.Deployment) (*metav1.ObjectMeta, *corev1.PodSpec) {
 		return &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec
-	})},
+	}), false},
 	"StatefulSet": {[]string{"apps/v1", "apps/v1beta2", "apps/v1beta1"}, prefixController, convert(func(o *appsv1.StatefulSet) (*metav1.ObjectMeta, *corev1.PodSpec) {
 		return &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec
-	})},
+	}), false},
 	"DaemonSet": {[]string{"apps/v1", "apps/v1beta2", "extensions/v1beta1"}, prefixController, convert(func(o *appsv1.DaemonSet) (*metav1.ObjectMeta, *corev1.PodSpec) {
 		return &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec
-	})},
+	}), false},
 	"ReplicaSet": {[]string{"apps/v1", "apps/v1beta2", "extensions/v1beta1"}, prefixController, convert(func(o *appsv1.ReplicaSet) (*metav1.ObjectMeta, *corev1.PodSpec) {
 		return &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec
-	})},
+	}), false},
 	"Job": {[]string{"batch/v1"}, prefixController, convert(func(o *batchv1.Job) (*metav1.ObjectMeta, *corev1.PodSpec) {
 		return &o.Spec.Template.ObjectMeta, &o.Spec.Template.Spec
-	})},
+	}), false},
 	"CronJob": {[]string{"batch/v1", "batch/v1beta1", "batch/v2alpha1"}, prefixCronJob, convert(func(o *batchv1.CronJob) (*metav1.ObjectMeta, *corev1.PodSpec) {
 		return &o.Spec.JobTemplate.Spec.Template.ObjectMeta, &o.Spec.JobTemplate.Spec.Template.Spec
-	})},
+	}), false},
 }
 
 // convert builds a workloadKind.read for the typed object T.
@@ -189,6 +191,7 @@ func kindDistance(a, b string) int {
 type classification struct {
 	workload  *workloadKind // set for a workload
 	groupKind string        // set for an object to skip, as in Stats.SkippedKinds
+	note      string        // for an object skipped although it has containers
 	problem   string        // set when the object cannot be right
 }
 
@@ -201,6 +204,10 @@ func classify(u *unstructured.Unstructured) classification {
 	apiVersion, kind := u.GetAPIVersion(), u.GetKind()
 	what := describe(u)
 	if apiVersion == "" {
+		if kind == "Kustomization" || kind == "Component" {
+			// kustomize reads these without apiVersion too.
+			return classification{groupKind: kind + "." + kustomizeGroup, note: kustomizationNote(kind)}
+		}
 		if v := suggestAPIVersion(kind); v != "" {
 			return classification{problem: fmt.Sprintf("%s has no apiVersion; add apiVersion: %s", what, v)}
 		}
@@ -228,7 +235,135 @@ func classify(u *unstructured.Unstructured) classification {
 			}
 		}
 	}
-	return classification{groupKind: schema.GroupKind{Group: gv.Group, Kind: kind}.String()}
+	c := classification{groupKind: schema.GroupKind{Group: gv.Group, Kind: kind}.String()}
+	if gv.Group == kustomizeGroup {
+		c.note = kustomizationNote(kind)
+		return c
+	}
+	if _, builtin := builtinKinds()[gv.Group]; !builtin {
+		if hasCustomTemplate(u.Object) {
+			return classification{workload: &customWorkload}
+		}
+		if paths := containerPaths(u.Object); len(paths) > 0 {
+			c.note = fmt.Sprintf("%s (%s) has containers at %s that were not audited: kubectl caps reads a custom resource's "+
+				"containers only from a pod template at spec.template.spec; audit the pods its controller creates, on the cluster",
+				what, apiVersion, strings.Join(paths, ", "))
+		}
+	}
+	return c
+}
+
+// kustomizeGroup is the group of kustomization files (Kustomization,
+// Component) that say so.
+const kustomizeGroup = "kustomize.config.k8s.io"
+
+func kustomizationNote(kind string) string {
+	return fmt.Sprintf("a %s is kustomize's input, not an object to apply; to audit what it renders, pass its directory with -k", kind)
+}
+
+// groupKind names an object's kind as Stats.SkippedKinds does.
+func groupKind(u *unstructured.Unstructured) string {
+	return u.GroupVersionKind().GroupKind().String()
+}
+
+// customWorkload reads the pod template of a custom resource at
+// spec.template, where Argo Rollouts, OpenKruise CloneSets and Knative
+// Services keep it. The resource's own schema is unknown here, so fields
+// the Kubernetes PodTemplateSpec lacks (Knative's containerConcurrency)
+// are ignored, not reported as misspellings.
+var customWorkload = workloadKind{prefix: prefixController, custom: true,
+	read: func(u map[string]any) (*metav1.ObjectMeta, *corev1.PodSpec, []string, error) {
+		tmpl, _, _ := unstructured.NestedMap(u, "spec", "template")
+		var pt corev1.PodTemplateSpec
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(tmpl, &pt); err != nil {
+			return nil, nil, nil, explainConversion(tmpl, &corev1.PodTemplateSpec{}, err)
+		}
+		// Knative lets the one container go unnamed; name it by its field
+		// path so that every row says which container it is.
+		for i := range pt.Spec.Containers {
+			if pt.Spec.Containers[i].Name == "" {
+				pt.Spec.Containers[i].Name = fmt.Sprintf("containers[%d]", i)
+			}
+		}
+		return &pt.ObjectMeta, &pt.Spec, nil, nil
+	}}
+
+// hasCustomTemplate reports whether spec.template.spec.containers is a
+// non-empty list of mappings.
+func hasCustomTemplate(u map[string]any) bool {
+	list, ok, _ := unstructured.NestedSlice(u, "spec", "template", "spec", "containers")
+	if !ok || len(list) == 0 {
+		return false
+	}
+	for _, c := range list {
+		if _, ok := c.(map[string]any); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// containerFields are the keys under which custom resources keep
+// containers, in lists (containers, Argo Workflow's and Tekton's steps,
+// sidecars) or alone (Argo Workflow's templates[].container).
+var containerFields = map[string]bool{
+	"containers": true, "initContainers": true, "ephemeralContainers": true, "sidecars": true, "steps": true,
+	"container": true, "sidecar": true,
+}
+
+// maxContainerPaths bounds the paths a note lists.
+const maxContainerPaths = 3
+
+// containerPaths finds containers, that is mappings with an image, under
+// the containerFields of an object (metadata and status aside), as field
+// paths such as "spec.templates[0].container".
+func containerPaths(u map[string]any) []string {
+	var out []string
+	var walk func(v any, path string, depth int)
+	walk = func(v any, path string, depth int) {
+		if len(out) >= maxContainerPaths || depth > 12 {
+			return
+		}
+		switch v := v.(type) {
+		case map[string]any:
+			for _, k := range slices.Sorted(maps.Keys(v)) {
+				if depth == 0 && (k == "metadata" || k == "status") {
+					continue
+				}
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				if containerFields[k] && holdsContainer(v[k]) {
+					out = append(out, p)
+					continue
+				}
+				walk(v[k], p, depth+1)
+			}
+		case []any:
+			for i, e := range v {
+				walk(e, fmt.Sprintf("%s[%d]", path, i), depth+1)
+			}
+		}
+	}
+	walk(u, "", 0)
+	return out
+}
+
+// holdsContainer: v is a mapping with an image, or a list with one.
+func holdsContainer(v any) bool {
+	hasImage := func(e any) bool {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return false
+		}
+		img, ok := m["image"].(string)
+		return ok && img != ""
+	}
+	if l, ok := v.([]any); ok {
+		return slices.ContainsFunc(l, hasImage)
+	}
+	return hasImage(v)
 }
 
 // suggestAPIVersion returns the apiVersion to add to an object of kind

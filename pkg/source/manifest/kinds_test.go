@@ -93,3 +93,87 @@ func TestKindDistance(t *testing.T) {
 		}
 	}
 }
+
+// Custom resources: a pod template at spec.template.spec is audited;
+// containers anywhere else get a note; no containers, silence.
+func TestClassifyCustomResources(t *testing.T) {
+	container := map[string]any{"name": "c", "image": "busybox"}
+	tests := []struct {
+		name   string
+		obj    map[string]any
+		custom bool   // audited through spec.template
+		note   string // skipped, with a note containing this ("" for no note)
+	}{
+		{"Argo Rollout", map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{container}}}}}, true, ""},
+		{"Knative Service, unnamed container", map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+			"containerConcurrency": int64(10), "containers": []any{map[string]any{"image": "hello"}}}}}}, true, ""},
+		{"Argo Workflow", map[string]any{"spec": map[string]any{"templates": []any{map[string]any{"name": "main", "container": container}}}}, false,
+			"has containers at spec.templates[0].container that were not audited"},
+		{"Tekton Task", map[string]any{"spec": map[string]any{"steps": []any{container}}}, false, "has containers at spec.steps"},
+		{"pod template one level deeper", map[string]any{"spec": map[string]any{"jobTemplate": map[string]any{"spec": map[string]any{"template": map[string]any{
+			"spec": map[string]any{"containers": []any{container}}}}}}}, false, "spec.jobTemplate.spec.template.spec.containers"},
+		{"containers without an image are no containers", map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "x"}}}}, false, ""},
+		{"an image in metadata or status is not a container", map[string]any{"status": map[string]any{"container": container}}, false, ""},
+		{"no containers at all", map[string]any{"spec": map[string]any{"replicas": int64(3)}}, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obj := map[string]any{"apiVersion": "example.com/v1", "kind": "Thing", "metadata": map[string]any{"name": "x"}}
+			for k, v := range tt.obj {
+				obj[k] = v
+			}
+			c := classify(&unstructured.Unstructured{Object: obj})
+			if c.problem != "" {
+				t.Fatalf("problem %q", c.problem)
+			}
+			if got := c.workload != nil && c.workload.custom; got != tt.custom {
+				t.Fatalf("custom workload = %v, want %v", got, tt.custom)
+			}
+			if tt.custom {
+				if c.workload.prefix != "spec.template.spec" {
+					t.Errorf("prefix %q", c.workload.prefix)
+				}
+				_, spec, unknown, err := c.workload.read(obj)
+				if err != nil || len(spec.Containers) != 1 || spec.Containers[0].Name == "" || len(unknown) > 0 {
+					t.Errorf("read: err %v, containers %+v, unknown %v", err, spec.Containers, unknown)
+				}
+				return
+			}
+			if c.groupKind != "Thing.example.com" {
+				t.Errorf("groupKind %q", c.groupKind)
+			}
+			if (tt.note == "") != (c.note == "") || !strings.Contains(c.note, tt.note) {
+				t.Errorf("note %q, want one containing %q", c.note, tt.note)
+			}
+		})
+	}
+}
+
+// kustomize reads a kustomization without apiVersion; it is kustomize's
+// input, skipped with a note that points at -k, never an error.
+func TestClassifyKustomization(t *testing.T) {
+	for _, obj := range []map[string]any{
+		{"kind": "Kustomization", "resources": []any{"a.yaml"}},
+		{"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"},
+		{"apiVersion": "kustomize.config.k8s.io/v1alpha1", "kind": "Component"},
+	} {
+		c := classify(&unstructured.Unstructured{Object: obj})
+		if c.problem != "" || c.workload != nil || !strings.Contains(c.note, "pass its directory with -k") ||
+			!strings.HasSuffix(c.groupKind, ".kustomize.config.k8s.io") {
+			t.Errorf("%v: %+v", obj, c)
+		}
+	}
+}
+
+// A custom resource whose spec.template is not a pod template is skipped
+// with a note, not rejected: its schema is its own.
+func TestReadCustomTemplateThatIsNoPodTemplate(t *testing.T) {
+	in := "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: odd}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x, ports: \"80\"}]\n"
+	got, stats, err := readAll(t, Options{Filenames: []string{"-"}, Stdin: strings.NewReader(in)})
+	if err != nil || len(got) != 0 {
+		t.Fatalf("err %v, %d workloads", err, len(got))
+	}
+	if len(stats.Notes) != 1 || !strings.Contains(stats.Notes[0].Message, "is not a pod template") || stats.SkippedKinds["Thing.example.com"] != 1 {
+		t.Errorf("notes %q, skipped %v", notes(stats), stats.SkippedKinds)
+	}
+}

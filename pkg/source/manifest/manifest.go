@@ -1,6 +1,10 @@
 // Package manifest reads Kubernetes manifests from files, directories, URLs
-// and standard input as "kubectl apply -f" does, and hands every object that
-// runs pods (a workload) to the caller with its pod spec.
+// and standard input as "kubectl apply -f" does, and kustomizations as
+// "kubectl apply -k" does, and hands every object that runs pods (a
+// workload, or a custom resource with a pod template at spec.template) to
+// the caller with its pod spec. Where kubectl would stop, on a file in a
+// directory that is not a Kubernetes manifest, it skips the file with a
+// note instead (see Read); docs/manifests.md describes the rules.
 //
 // Reading is kubectl's own: cli-runtime's visitors find the files (-R,
 // extensions, globs), fetch URLs, split YAML and JSON streams, decode
@@ -34,6 +38,13 @@ type Options struct {
 	Filenames []string  // files, directories, glob patterns, http(s) URLs, "-" for Stdin
 	Recursive bool      // read subdirectories of directories (-R)
 	Stdin     io.Reader // read for "-"
+	// Kustomize is a directory with a kustomization file, rendered as
+	// "kubectl apply -k" renders it (cli-runtime's KustomizeVisitor).
+	Kustomize string
+	// Namespace (-n) selects: workloads that set another namespace are left
+	// out and counted in Stats.OtherNamespaces. Workloads that set none
+	// are kept (kubectl would create them there). "" keeps everything.
+	Namespace string
 }
 
 // Workload is one object that carries a pod template, or a Pod.
@@ -50,6 +61,12 @@ type Workload struct {
 
 	APIVersion, Kind, Namespace, Name string // Namespace is "" when the manifest sets none
 	Labels                            map[string]string
+	// Custom is set for a custom resource whose pod template was found at
+	// spec.template (Argo Rollout, OpenKruise CloneSet, Knative Service):
+	// the template is read as a pod's, but what runs from it is up to the
+	// resource's controller. Notes says so in words.
+	Custom bool
+	Notes  []string
 
 	PodMeta metav1.ObjectMeta // the pod template's metadata, or the Pod's own
 	Spec    *corev1.PodSpec   // never nil
@@ -57,7 +74,7 @@ type Workload struct {
 	// "spec.template.spec" (Deployment, StatefulSet, DaemonSet,
 	// ReplicaSet, ReplicationController, Job),
 	// "spec.jobTemplate.spec.template.spec" (CronJob), "template.spec"
-	// (PodTemplate).
+	// (PodTemplate); "spec.template.spec" for a custom resource too.
 	FieldPrefix string
 	// UnknownFields are paths in the pod template that Kubernetes does not
 	// know, e.g. "spec.template.spec.containers[0].securityContext.capabilites".
@@ -76,6 +93,17 @@ type Stats struct {
 	// SkippedKinds counts skipped objects by kind and group, as kubectl
 	// writes them: "Service", "Ingress.networking.k8s.io".
 	SkippedKinds map[string]int
+
+	// Walked counts the files found by walking a directory; SkippedFiles
+	// those of them left out because they are not Kubernetes manifests
+	// (each has a note in Notes).
+	Walked, SkippedFiles int
+	// OtherNamespaces counts, by namespace, the workloads that Options.Namespace left out.
+	OtherNamespaces map[string]int
+	// Notes are what the user should be told that is not an error: a file
+	// skipped, a custom resource audited through its pod template, a custom
+	// resource whose containers could not be audited.
+	Notes []Problem
 }
 
 // Read reads every input in order and calls visit for each workload as it
@@ -83,17 +111,34 @@ type Stats struct {
 //
 // When the input has problems Read still reads everything it can, so that
 // one run reports them all, and returns them in an *InputError. From the
-// first problem on, visit is no longer called; workloads visited before it
-// are a partial result, and the caller must discard them and print nothing
-// but the error. If visit returns an error, Read stops at once and returns
-// that error unchanged.
+// first problem in an input named on the command line (a file, a URL,
+// standard input, the -k directory) on, visit is no longer called; workloads
+// visited before it are a partial result, and the caller must discard them
+// and print nothing but the error. Problems in files found by walking a
+// directory do not stop visit: a repository holds files of every kind, and
+// one broken file should not hide the rest. The error then has Partial set,
+// and the caller may print what was visited before failing. If visit
+// returns an error, Read stops at once and returns that error unchanged.
+//
+// In a directory walk, a file in which no document has apiVersion or kind
+// (a Helm values file, a GitHub workflow, a kustomization.yaml) is not a
+// Kubernetes manifest: it is skipped with a note, as is every file of a
+// Helm chart (a directory with Chart.yaml), whose templates are not YAML
+// until rendered. A file named explicitly is read strictly, as kubectl
+// reads it.
 //
 // Empty files and files with only comments are not a problem by themselves,
 // but finding no object at all in any input is.
 func Read(opts Options, visit func(Workload) error) (Stats, error) {
 	r := newReader(opts, visit)
-	if len(opts.Filenames) == 0 {
+	if len(opts.Filenames) == 0 && opts.Kustomize == "" {
 		r.problem(loc{}, `no input given; pass a file, a directory, a URL, or "-" for standard input`)
+	}
+	if opts.Kustomize != "" {
+		r.readKustomize(opts.Kustomize)
+		if r.visitErr != nil {
+			return r.stats, r.visitErr
+		}
 	}
 	stdinUsed := false
 	for _, name := range opts.Filenames {
@@ -114,11 +159,19 @@ func Read(opts Options, visit func(Workload) error) (Stats, error) {
 			return r.stats, r.visitErr
 		}
 	}
-	if len(r.problems) == 0 && r.stats.Objects == 0 && len(opts.Filenames) > 0 {
-		r.problem(loc{}, fmt.Sprintf("no objects found in %s; the inputs are empty or hold only comments, so there is nothing to audit", inputList(opts.Filenames)))
+	if len(r.problems) == 0 && r.stats.Objects == 0 && (len(opts.Filenames) > 0 || opts.Kustomize != "") {
+		inputs := inputList(opts.Filenames)
+		if opts.Kustomize != "" {
+			inputs = fmt.Sprintf("the output of kustomize for %q", opts.Kustomize)
+		}
+		why := "the inputs are empty or hold only comments"
+		if r.stats.SkippedFiles > 0 {
+			why = fmt.Sprintf("%d file(s) were skipped as not Kubernetes manifests (see the notes) and the rest are empty", r.stats.SkippedFiles)
+		}
+		r.problem(loc{}, fmt.Sprintf("no objects found in %s; %s, so there is nothing to audit", inputs, why))
 	}
 	if len(r.problems) > 0 {
-		return r.stats, &InputError{Problems: r.problems}
+		return r.stats, &InputError{Problems: r.problems, Partial: r.strict == 0}
 	}
 	return r.stats, nil
 }
@@ -149,8 +202,16 @@ type reader struct {
 	visit    func(Workload) error
 	stats    Stats
 	problems []Problem
+	strict   int // problems that void the result (see Read)
 	visitErr error
 	raw      lastDocument
+
+	// walked: the file being read was found by walking a directory.
+	walked bool
+	// rendered: the stream is kustomize's output, whose lines are not the
+	// user's.
+	rendered bool
+	file     fileState
 
 	// The cli-runtime constructors take its unexported mapper type, which
 	// cannot be named here, so the mapper lives in these closures.
@@ -160,7 +221,7 @@ type reader struct {
 }
 
 func newReader(opts Options, visit func(Workload) error) *reader {
-	r := &reader{opts: opts, visit: visit, stats: Stats{SkippedKinds: map[string]int{}}}
+	r := &reader{opts: opts, visit: visit, stats: Stats{SkippedKinds: map[string]int{}, OtherNamespaces: map[string]int{}}}
 	// The local unstructured builder gives kubectl's decoder: unstructured
 	// objects, metadata checked against ObjectMeta, no server.
 	m := resource.NewLocalBuilder().Unstructured().Mapper()
@@ -244,15 +305,32 @@ func (r *reader) readPath(name string) {
 			}
 			continue
 		}
+		charts := newChartFinder(p)
 		for _, v := range visitors {
-			if fv, ok := v.(*resource.FileVisitor); ok {
-				r.readFile(fv)
-			} else {
+			fv, ok := v.(*resource.FileVisitor)
+			switch {
+			case !ok:
 				r.readStream(v, p, nil)
+			case !fi.IsDir():
+				r.readFile(fv)
+			default:
+				r.stats.Walked++
+				if charts.skip(fv.Path) {
+					r.stats.SkippedFiles++
+					continue
+				}
+				r.walked = true
+				r.readFile(fv)
+				r.walked = false
 			}
 			if r.visitErr != nil {
 				return
 			}
+		}
+		for _, c := range charts.found {
+			r.stats.Notes = append(r.stats.Notes, Problem{Source: c.dir, Message: fmt.Sprintf(
+				"skipped %d file(s): a Helm chart (it has Chart.yaml), whose templates are not Kubernetes manifests until rendered; "+
+					"audit the rendered chart: helm template RELEASE %s | kubectl caps audit -f -", c.files, c.dir)})
 		}
 	}
 }
@@ -306,14 +384,27 @@ func (r *reader) readStream(v resource.Visitor, source string, pos *positions) {
 			r.problem(loc{source: source}, fmt.Sprintf("internal error while reading this input: %v; please report it", p))
 		}
 	}()
+	r.file = fileState{}
+	defer r.endFile(source)
 	ordinal := 0
 	err := v.Visit(func(info *resource.Info, err error) error {
 		ordinal++
 		at := pos.locate(source, ordinal)
+		if r.rendered {
+			at.line = 0
+		}
 		if err != nil {
-			r.problem(at, explainDecodeError(r.raw.data, source, err))
+			msg := explainDecodeError(r.raw.data, source, err)
+			if why := notAnObject(r.raw.data); why != "" && r.walked && r.file.objects == 0 {
+				// Maybe not a manifest at all: decided at the end of the file.
+				r.file.pending = append(r.file.pending, pendingProblem{at, msg, why})
+				return nil
+			}
+			r.problem(at, msg)
 			return nil
 		}
+		r.file.objects++
+		r.flushPending()
 		if at.secondKind > 0 {
 			r.problem(at, fmt.Sprintf("a second top-level \"kind:\" at line %d: two objects are written one after the other "+
 				"without a \"---\" line between them (kubectl prints several objects that way with -o yaml), so all but the last "+
@@ -329,7 +420,43 @@ func (r *reader) readStream(v resource.Visitor, source string, pos *positions) {
 	if err == nil || errors.Is(err, errStopped) {
 		return
 	}
+	// A syntax error: the file cannot be judged a non-manifest, so what
+	// was held back is reported with it.
+	r.flushPending()
 	r.streamError(source, pos, ordinal, err)
+}
+
+// fileState is what readStream knows about the file it reads, to decide
+// whether a file found in a directory walk is a Kubernetes manifest.
+type fileState struct {
+	objects int              // documents decoded as objects
+	pending []pendingProblem // documents that are not objects, while no document is
+}
+
+type pendingProblem struct {
+	at       loc
+	msg, why string
+}
+
+// flushPending reports the held-back documents as the problems they are:
+// in a file with Kubernetes objects, a document without apiVersion and kind
+// is a broken object, not a sign of another kind of file.
+func (r *reader) flushPending() {
+	for _, p := range r.file.pending {
+		r.problem(p.at, p.msg)
+	}
+	r.file.pending = nil
+}
+
+// endFile skips a walked file in which no document is an object.
+func (r *reader) endFile(source string) {
+	if len(r.file.pending) == 0 {
+		return
+	}
+	first := r.file.pending[0]
+	r.file.pending = nil
+	r.stats.SkippedFiles++
+	r.stats.Notes = append(r.stats.Notes, Problem{Source: source, Message: "skipped, not a Kubernetes manifest: " + first.why + looksLike(source)})
 }
 
 // streamError reports why a source stopped before its end.
@@ -407,6 +534,9 @@ func (r *reader) object(at loc, u *unstructured.Unstructured) {
 	case c.workload == nil:
 		r.stats.Skipped++
 		r.stats.SkippedKinds[c.groupKind]++
+		if c.note != "" {
+			r.note(at, c.note)
+		}
 	default:
 		r.workload(at, u, c.workload)
 	}
@@ -415,6 +545,14 @@ func (r *reader) object(at loc, u *unstructured.Unstructured) {
 func (r *reader) workload(at loc, u *unstructured.Unstructured, w *workloadKind) {
 	what := describe(u)
 	meta, spec, unknown, err := w.read(u.Object)
+	if err != nil && w.custom {
+		// Its schema is its own; not being a pod template is no mistake.
+		r.stats.Skipped++
+		r.stats.SkippedKinds[groupKind(u)]++
+		r.note(at, fmt.Sprintf("%s (%s) has containers at spec.template.spec.containers, but its spec.template is not a pod template (%v); "+
+			"they were not audited: audit the pods its controller creates, on the cluster", what, u.GetAPIVersion(), err))
+		return
+	}
 	if err != nil {
 		r.problem(at, fmt.Sprintf("%s does not match the Kubernetes schema: %v; fix the manifest", what, err))
 		return
@@ -423,9 +561,20 @@ func (r *reader) workload(at loc, u *unstructured.Unstructured, w *workloadKind)
 		r.problem(at, fmt.Sprintf("%s has no containers in %s.containers; a pod needs at least one (for a kustomize patch, audit the output of \"kubectl kustomize\" instead)", what, w.prefix))
 		return
 	}
+	if ns := u.GetNamespace(); r.opts.Namespace != "" && ns != "" && ns != r.opts.Namespace {
+		r.stats.OtherNamespaces[ns]++
+		return
+	}
 	r.stats.Workloads++
-	if len(r.problems) > 0 || r.visitErr != nil {
+	if r.strict > 0 || r.visitErr != nil {
 		return // the result is already void, or the caller has stopped; see Read
+	}
+	var notes []string
+	if w.custom {
+		note := fmt.Sprintf("%s (%s): a custom resource; its pod template at spec.template is audited as a pod's, "+
+			"and what runs from it is up to its controller", what, u.GetAPIVersion())
+		notes = append(notes, note)
+		r.note(at, note)
 	}
 	var inTemplate []string
 	for _, f := range unknown {
@@ -446,6 +595,8 @@ func (r *reader) workload(at loc, u *unstructured.Unstructured, w *workloadKind)
 		Spec:          spec,
 		FieldPrefix:   w.prefix,
 		UnknownFields: inTemplate,
+		Custom:        w.custom,
+		Notes:         notes,
 	})
 	if err != nil {
 		r.visitErr = err
@@ -456,7 +607,18 @@ func (r *reader) problem(at loc, msg string) {
 	if at.item > 0 {
 		msg = fmt.Sprintf("items[%d]: %s", at.item-1, msg)
 	}
+	if !r.walked {
+		r.strict++
+	}
 	r.problems = append(r.problems, Problem{Source: at.source, Line: at.line, Document: at.doc, Message: msg})
+}
+
+// note records something the user should hear that is not an error.
+func (r *reader) note(at loc, msg string) {
+	if at.item > 0 {
+		msg = fmt.Sprintf("items[%d]: %s", at.item-1, msg)
+	}
+	r.stats.Notes = append(r.stats.Notes, Problem{Source: at.source, Line: at.line, Document: at.doc, Message: msg})
 }
 
 // loc is where an object or problem is.

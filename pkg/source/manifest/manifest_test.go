@@ -140,9 +140,10 @@ func TestRead(t *testing.T) {
 			{"testdata/podlist.json", 1, 0, "v1", "Pod", "", "b", "spec", []string{"b-main"}},
 		},
 	}, {
-		name: "directory without -R reads only its own manifest files",
-		opts: Options{Filenames: []string{"testdata/tree"}},
-		want: []seen{{"testdata/tree/top.yaml", 1, 1, "apps/v1", "Deployment", "", "top", "spec.template.spec", []string{"top-main"}}},
+		name:  "directory without -R reads only its own manifest files",
+		opts:  Options{Filenames: []string{"testdata/tree"}},
+		want:  []seen{{"testdata/tree/top.yaml", 1, 1, "apps/v1", "Deployment", "", "top", "spec.template.spec", []string{"top-main"}}},
+		stats: Stats{Walked: 1},
 	}, {
 		// filepath.Walk order: lexical, so sub/ comes before top.yaml.
 		name: "directory with -R reads subdirectories, .json/.yaml/.yml only",
@@ -152,10 +153,12 @@ func TestRead(t *testing.T) {
 			{"testdata/tree/sub/mid.yml", 1, 1, "v1", "Pod", "", "mid", "spec", []string{"mid-main"}},
 			{"testdata/tree/top.yaml", 1, 1, "apps/v1", "Deployment", "", "top", "spec.template.spec", []string{"top-main"}},
 		},
+		stats: Stats{Walked: 3},
 	}, {
-		name: "directory whose manifests are all below it, with -R",
-		opts: Options{Filenames: []string{"testdata/nomanifests"}, Recursive: true},
-		want: []seen{{"testdata/nomanifests/sub/pod.yaml", 1, 1, "v1", "Pod", "", "mid", "spec", []string{"mid-main"}}},
+		name:  "directory whose manifests are all below it, with -R",
+		opts:  Options{Filenames: []string{"testdata/nomanifests"}, Recursive: true},
+		want:  []seen{{"testdata/nomanifests/sub/pod.yaml", 1, 1, "v1", "Pod", "", "mid", "spec", []string{"mid-main"}}},
+		stats: Stats{Walked: 1},
 	}, {
 		name: "glob pattern, as kubectl expands it",
 		opts: Options{Filenames: []string{"testdata/tree/*.yaml"}},
@@ -197,6 +200,9 @@ func TestRead(t *testing.T) {
 			want := tt.stats
 			if want.SkippedKinds == nil {
 				want.SkippedKinds = map[string]int{}
+			}
+			if want.OtherNamespaces == nil {
+				want.OtherNamespaces = map[string]int{}
 			}
 			want.Workloads = len(tt.want)
 			want.Objects = want.Workloads + want.Skipped

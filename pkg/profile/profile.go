@@ -247,6 +247,27 @@ func (p Profile) All() capability.Set {
 	return capability.All
 }
 
+// AllFromDaemon reports whether this runtime takes "every capability" (add:
+// [ALL], privileged) from its own process's current set, so that on a node
+// whose bounding set is short (a node in a container, say) ALL quietly
+// shrinks to what the node has. containerd does
+// (WithAllCurrentCapabilities, pkg/cap Current()) and so does Docker from
+// v23.0.0 (oci/caps/utils_linux.go initCaps, moby commit 485cf38d48). Docker
+// before 23.0 and CRI-O expand ALL from a static list (Docker 20.10
+// oci/caps/utils.go GetAllCapabilities; CRI-O getOCICapabilitiesList), so
+// on such a node runc's capset(2) fails with EPERM for the missing ones and
+// the container does not start; measured on Docker 20.10 in
+// docs/verification.md.
+func (p Profile) AllFromDaemon() bool {
+	switch p.Kind {
+	case Containerd:
+		return true
+	case Docker:
+		return p.Version == "" || p.VersionUnknown || !p.dockerBefore23()
+	}
+	return false
+}
+
 func (p Profile) dockerBefore23() bool {
 	v, _, ok := versionParts(p.Version)
 	return ok && v[0] < 23

@@ -286,6 +286,12 @@ func TestDockerVersions(t *testing.T) {
 			if got := p.Defaults(); got != factsDocker14 {
 				t.Errorf("Defaults() = %v", got)
 			}
+			// Before 23.0 ALL is a static list, from 23.0 the daemon's
+			// own set (moby 485cf38d48); the static list is exactly the
+			// one that stops at AUDIT_READ.
+			if got, want := p.AllFromDaemon(), tt.all == capability.All; got != want {
+				t.Errorf("AllFromDaemon() = %v, want %v", got, want)
+			}
 		})
 	}
 	// Only Docker has these generations.
@@ -397,4 +403,29 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestAllFromDaemon(t *testing.T) {
+	for _, tt := range []struct {
+		runtime string
+		want    bool
+	}{
+		{"containerd", true},
+		{"containerd://1.6.20~ds1", true},
+		{"containerd://v2.4.2", true},
+		{"cri-o", false},
+		{"cri-o://1.30.2", false},
+		{"cri-o<1.18", false},
+		{"docker", true},
+		{"docker://20.10.24+dfsg1", false},
+		{"docker://23.0.0", true},
+	} {
+		p, err := Parse(tt.runtime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.AllFromDaemon(); got != tt.want {
+			t.Errorf("%s: AllFromDaemon() = %v, want %v", tt.runtime, got, tt.want)
+		}
+	}
 }

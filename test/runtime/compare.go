@@ -100,21 +100,14 @@ func predict(c *tcase, p profile.Profile, host capability.Set) (outcome, engine.
 		FieldPrefix: "spec", Profile: p,
 	})
 	o := outcome{NoNewPrivs: r.NoNewPrivs}
-	if r.CreateFails {
+	if r.CreateFails || r.KubeletRefuses {
 		o.Refused = true
 		return o, r
 	}
-	if miss := namedAdds(&r) &^ host; miss != 0 {
-		// The host adjustment that is not a mere intersection: runc puts
-		// a named capability into the permitted set with capset(2), which
-		// fails with EPERM for one the runtime's own process lacks ("unable
-		// to apply caps: operation not permitted"); only a node whose own
-		// bounding set is short, such as a node in a container, sees it.
-		// The keyword ALL and privileged are not covered: each runtime
-		// resolves them from its own list, which is the engine's business.
+	if miss, why := hostRefuses(&r, p, host); miss != 0 {
 		o.Refused = true
 		o.By = "host"
-		o.Message = "the host's bounding set lacks " + names(miss) + ", which the spec adds by name"
+		o.Message = "the host's bounding set lacks " + names(miss) + ", which " + why
 		return o, r
 	}
 	o.Bounding = r.Bounding & host
@@ -191,4 +184,42 @@ func namedAdds(r *engine.Result) capability.Set {
 		}
 	}
 	return s & r.Bounding
+}
+
+// hostRefuses is the host adjustment that is not a mere intersection. runc
+// puts the container's permitted set in place with capset(2), which fails
+// with EPERM for a capability the runtime's own process lacks ("unable to
+// apply caps: operation not permitted"); only a node whose own bounding set
+// is short, such as a node in a container, sees it. What runc is asked for
+// is the spec's named adds on every runtime, and, where the runtime expands
+// ALL and privileged from a static list rather than from its own set
+// (profile.AllFromDaemon), everything it expanded. Nothing is asked for when
+// the runtime gives a non-root process no permitted set (Docker before
+// 24.0.6: bounding only, which PR_CAPBSET_DROP narrows without failing).
+func hostRefuses(r *engine.Result, p profile.Profile, host capability.Set) (capability.Set, string) {
+	if r.User.Kind == engine.UserNonRoot && p.NonRootNoPermitted() {
+		return 0, ""
+	}
+	if miss := namedAdds(r) &^ host; miss != 0 {
+		return miss, "the spec adds by name"
+	}
+	if !p.AllFromDaemon() && expandsAll(r) {
+		if miss := r.Bounding &^ host; miss != 0 {
+			return miss, p.Name() + " puts into every container given ALL or privileged (a static list, not its own set)"
+		}
+	}
+	return 0, ""
+}
+
+// expandsAll: the runtime expanded the keyword ALL or privileged.
+func expandsAll(r *engine.Result) bool {
+	if r.Privileged {
+		return true
+	}
+	for _, e := range r.Applied.Entries {
+		if e.List == "add" && e.All {
+			return true
+		}
+	}
+	return false
 }

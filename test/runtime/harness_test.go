@@ -127,6 +127,30 @@ func TestPredictHostAdjustment(t *testing.T) {
 	if o, _ := predict(&nonroot, p, host); o.Permitted == 0 || o.Effective != 0 {
 		t.Errorf("file-capability entrypoint as non-root: %+v, want permitted only", o)
 	}
+
+	// Docker before 23.0 expands ALL and privileged from a static list:
+	// on this host runc is asked for SYS_RESOURCE and refuses, for root;
+	// a non-root container there gets a bounding set only and starts.
+	d20, err := profile.Parse("docker://20.10.24+dfsg1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := predict(&all, d20, host); !o.Refused || o.By != "host" {
+		t.Errorf("docker 20.10 add ALL on a short host: %+v, want a refusal", o)
+	}
+	if o, _ := predict(&all, d20, capability.All); o.Refused {
+		t.Errorf("docker 20.10 add ALL on a full host: %+v, want it to run", o)
+	}
+	allNonRoot := matrixCase("runAsUser 1000 add ALL", pod(&corev1.SecurityContext{RunAsUser: ptr(int64(1000)),
+		Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"ALL"}}}), modePlain)
+	if o, _ := predict(&allNonRoot, d20, host); o.Refused || o.Bounding != d20.All()&host {
+		t.Errorf("docker 20.10 non-root add ALL: %+v, want it to run with bounding %v", o, d20.All()&host)
+	}
+	// The kubelet's own refusal is the engine's prediction too.
+	refused := matrixCase("runAsUser 0 runAsNonRoot", pod(&corev1.SecurityContext{RunAsUser: ptr(int64(0)), RunAsNonRoot: ptr(true)}), modePlain)
+	if o, _ := predict(&refused, p, host); !o.Refused {
+		t.Errorf("runAsNonRoot with runAsUser 0: %+v, want a refusal", o)
+	}
 }
 
 func TestContainerName(t *testing.T) {

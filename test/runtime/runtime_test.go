@@ -375,9 +375,12 @@ func (r *report) markdown() string {
 		fmt.Fprintf(&b, "None.\n")
 	}
 	fmt.Fprintf(&b, "\n## Refused because of this host\n\n")
-	fmt.Fprintf(&b, "Cases the engine predicts to run but that add, by name, a capability missing from this host's\n")
-	fmt.Fprintf(&b, "bounding set: runc's capset(2) fails with EPERM (\"unable to apply caps: operation not permitted\").\n")
-	fmt.Fprintf(&b, "The harness expects that refusal; on a host with the full bounding set these run.\n\n")
+	fmt.Fprintf(&b, "Cases the engine predicts to run on a node with the full bounding set, but for which the runtime\n")
+	fmt.Fprintf(&b, "asks runc for a capability this host's bounding set lacks: one the spec adds by name (every\n")
+	fmt.Fprintf(&b, "runtime), or the whole list that ALL and privileged expand to where that list is static and not\n")
+	fmt.Fprintf(&b, "the daemon's own set (Docker before 23.0: moby oci/caps/utils.go GetAllCapabilities; docs/engine.md,\n")
+	fmt.Fprintf(&b, "\"What ALL means\"). runc's capset(2) then fails with EPERM (\"unable to apply caps: operation not\n")
+	fmt.Fprintf(&b, "permitted\"). The harness expects that refusal; on a host with the full bounding set these run.\n\n")
 	hostSeen := map[string]bool{}
 	for _, rr := range r.runtimes {
 		for _, res := range rr.results {

@@ -241,7 +241,7 @@ func (p Profile) Inheritable(set capability.Set) capability.Set {
 // capped by the kernel and the runtime's own set, which the API does not
 // show (docs/engine.md, "What ALL means").
 func (p Profile) All() capability.Set {
-	if p.Kind == Docker && p.Version != "" && !p.VersionUnknown && p.dockerBefore23() {
+	if p.dockerBefore23() {
 		return capability.All &^ (one<<capability.PERFMON | one<<capability.BPF | one<<capability.CHECKPOINT_RESTORE)
 	}
 	return capability.All
@@ -263,12 +263,17 @@ func (p Profile) AllFromDaemon() bool {
 	case Containerd:
 		return true
 	case Docker:
-		return p.Version == "" || p.VersionUnknown || !p.dockerBefore23()
+		return !p.dockerBefore23()
 	}
 	return false
 }
 
+// dockerBefore23 is a Docker release before v23.0.0, read from a version that
+// parses; no version, or one that does not parse, is the current release.
 func (p Profile) dockerBefore23() bool {
+	if p.Kind != Docker || p.Version == "" || p.VersionUnknown {
+		return false
+	}
 	v, _, ok := versionParts(p.Version)
 	return ok && v[0] < 23
 }

@@ -203,23 +203,10 @@ func hostRefuses(r *engine.Result, p profile.Profile, host capability.Set) (capa
 	if miss := namedAdds(r) &^ host; miss != 0 {
 		return miss, "the spec adds by name"
 	}
-	if !p.AllFromDaemon() && expandsAll(r) {
+	if !p.AllFromDaemon() && (r.Privileged || r.Applied.AddAll) {
 		if miss := r.Bounding &^ host; miss != 0 {
 			return miss, p.Name() + " puts into every container given ALL or privileged (a static list, not its own set)"
 		}
 	}
 	return 0, ""
-}
-
-// expandsAll: the runtime expanded the keyword ALL or privileged.
-func expandsAll(r *engine.Result) bool {
-	if r.Privileged {
-		return true
-	}
-	for _, e := range r.Applied.Entries {
-		if e.List == "add" && e.All {
-			return true
-		}
-	}
-	return false
 }

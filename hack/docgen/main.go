@@ -40,7 +40,7 @@ func run(out string) error {
 	if err := writeCommandDocs(out); err != nil {
 		return err
 	}
-	views := explain.Build(cat, caps)
+	views := explain.Build(caps)
 	for _, v := range views {
 		if err := write(filepath.Join(dir, explain.PageFile(v)), func(f *os.File) error {
 			return explain.WriteMarkdownPage(f, v)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/api"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 )
 
@@ -53,7 +54,7 @@ func TestAuditStdinAndWarningsOnStderr(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("stdout is not pure JSON: %v\n%s", err, out)
 	}
-	if rep.APIVersion != report.APIVersion || rep.Kind != report.Kind || len(rep.Items) != 1 {
+	if rep.APIVersion != api.APIVersion || rep.Kind != report.Kind || len(rep.Items) != 1 {
 		t.Fatalf("report %s/%s with %d items", rep.APIVersion, rep.Kind, len(rep.Items))
 	}
 	it := rep.Items[0]

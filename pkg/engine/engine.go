@@ -2,14 +2,16 @@
 // processes really hold: it feeds the container's add/drop lists through the
 // node's runtime profile, then applies what the kernel does at exec for the
 // container's user (capabilities(7)), and judges the lists as Pod Security
-// Admission does (k8s.io/pod-security-admission policy). It is pure: values in, values out, no I/O, no global
-// mutable state. docs/engine.md explains every rule with its source.
+// Admission does (k8s.io/pod-security-admission policy). It is pure: values
+// in, values out, no I/O, no global mutable state. docs/engine.md explains every rule with its source.
 package engine
 
 import (
+	"strconv"
+	"sync"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sync"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
@@ -24,6 +26,29 @@ const (
 	TypeInitContainer      ContainerType = "initContainer"
 	TypeEphemeralContainer ContainerType = "ephemeralContainer"
 )
+
+// Field is the pod spec field that holds containers of this type, e.g.
+// "initContainers".
+func (t ContainerType) Field() string {
+	switch t {
+	case TypeInitContainer:
+		return "initContainers"
+	case TypeEphemeralContainer:
+		return "ephemeralContainers"
+	}
+	return "containers"
+}
+
+// ContainerPath is the field path of a container in its object, e.g.
+// "spec.template.spec.initContainers[1]" for prefix "spec.template.spec";
+// the one place such paths are written, for warnings, notes and patches.
+func ContainerPath(prefix string, typ ContainerType, index int) string {
+	p := typ.Field() + "[" + strconv.Itoa(index) + "]"
+	if prefix == "" {
+		return p
+	}
+	return prefix + "." + p
+}
 
 // Ref points at one container of a pod spec.
 type Ref struct {

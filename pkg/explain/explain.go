@@ -10,14 +10,12 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/api"
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 )
-
-// APIVersion is the group/version of explain's JSON and YAML output.
-const APIVersion = "caps.kubectl-caps.io/v1alpha1"
 
 // Capability is one catalog entry as explain prints it.
 type Capability struct {
@@ -37,7 +35,8 @@ type List struct {
 }
 
 // Build joins catalog entries with the runtime profiles' defaults.
-func Build(cat *catalog.Catalog, caps []capability.Cap) []Capability {
+func Build(caps []capability.Cap) []Capability {
+	cat := catalog.Default()
 	known := profile.Known()
 	out := make([]Capability, 0, len(caps))
 	for _, c := range caps {
@@ -57,10 +56,10 @@ func Build(cat *catalog.Catalog, caps []capability.Cap) []Capability {
 func Object(views []Capability, single bool) any {
 	if single && len(views) == 1 {
 		v := views[0]
-		v.APIVersion, v.Kind = APIVersion, "Capability"
+		v.APIVersion, v.Kind = api.APIVersion, "Capability"
 		return v
 	}
-	return List{APIVersion: APIVersion, Kind: "CapabilityList", Items: views}
+	return List{APIVersion: api.APIVersion, Kind: "CapabilityList", Items: views}
 }
 
 // SortBy orders views in place by "number", "name" or "risk" (highest

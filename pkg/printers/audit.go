@@ -8,6 +8,7 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 )
 
@@ -63,11 +64,11 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 
 // ContainerLabel names a container in a table, marking init and ephemeral
 // containers so they are not mistaken for the workload's main ones.
-func ContainerLabel(name, containerType string) string {
-	switch containerType {
-	case "initContainer":
+func ContainerLabel(name string, typ engine.ContainerType) string {
+	switch typ {
+	case engine.TypeInitContainer:
 		return name + " (init)"
-	case "ephemeralContainer":
+	case engine.TypeEphemeralContainer:
 		return name + " (ephemeral)"
 	}
 	return name

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -118,19 +117,9 @@ func (o *ExplainOptions) Run() error {
 	case o.Output == printers.FormatJSON || o.Output == printers.FormatYAML:
 		return printers.WriteObject(o.Out, o.Output, explain.Object(views, len(o.names) == 1))
 	case len(o.names) == 0 || o.Output == printers.FormatWide:
-		return explain.WriteTable(o.Out, views, o.Output == printers.FormatWide, o.NoHeaders)
+		return printers.WriteExplainTable(o.Out, views, o.Output == printers.FormatWide, o.NoHeaders)
 	}
-	for i, v := range views {
-		if i > 0 {
-			if _, err := fmt.Fprintln(o.Out, "\n---"); err != nil {
-				return err
-			}
-		}
-		if err := explain.WritePage(o.Out, v); err != nil {
-			return err
-		}
-	}
-	return nil
+	return printers.WriteExplainPages(o.Out, views)
 }
 
 // completeCapabilities offers capability names for the words typed so far,

@@ -100,8 +100,9 @@ kubeconfig context (-n, -A, -l, --field-selector, resource arguments; each pod
 judged with its node's runtime), or manifests with -f or -k. Live, the patch is
 computed from the pod template of the workload's controller, which suggest-drop
 lists (deployments, statefulsets, daemonsets, replicasets,
-replicationcontrollers, cronjobs: list verb) besides what audit reads; a bare
-pod is read with get.
+replicationcontrollers, cronjobs: list verb) besides what audit reads; bare
+pods and workloads whose template may not be listed are judged from their
+pods, without a patch.
 
 ` + manifestsHelp + `
 

@@ -6,14 +6,11 @@ package explain
 
 import (
 	"fmt"
-	"io"
 	"sort"
-	"strings"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/api"
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
-	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 )
 
@@ -82,50 +79,4 @@ func SortBy(views []Capability, key string) error {
 		return fmt.Errorf("unknown sort key %q; use number, name or risk", key)
 	}
 	return nil
-}
-
-// DefaultInShort renders DefaultIn compactly: "cri-o" when every CRI-O
-// profile grants it, "cri-o<1.18" when only the old one does.
-func DefaultInShort(v Capability) string {
-	if len(v.DefaultIn) == 0 {
-		return "-"
-	}
-	has := map[string]bool{}
-	for _, n := range v.DefaultIn {
-		has[n] = true
-	}
-	var parts []string
-	for _, n := range v.DefaultIn {
-		if n == "cri-o<1.18" && has["cri-o"] {
-			continue
-		}
-		parts = append(parts, n)
-	}
-	return strings.Join(parts, ",")
-}
-
-// WriteTable prints the capabilities table; wide adds the kernel version,
-// PSS Baseline and user-namespace columns.
-func WriteTable(w io.Writer, views []Capability, wide, noHeaders bool) error {
-	header := []string{"NUMBER", "NAME", "RISK", "RECOMMENDATION", "DEFAULT-IN"}
-	if wide {
-		header = append(header, "SINCE", "PSS-BASELINE", "USERNS-INERT")
-	}
-	header = append(header, "SUMMARY")
-	rows := make([][]string, 0, len(views))
-	for _, v := range views {
-		row := []string{fmt.Sprint(v.Number), v.Name, string(v.Risk), string(v.Recommendation), DefaultInShort(v)}
-		if wide {
-			row = append(row, v.Since, yesNo(v.PSSBaseline), yesNo(v.InertInUserNamespace))
-		}
-		rows = append(rows, append(row, v.Summary))
-	}
-	return printers.Table(w, header, rows, noHeaders)
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }

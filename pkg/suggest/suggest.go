@@ -95,24 +95,24 @@ type Capabilities struct {
 
 // Suggestion is the verdict for one container.
 type Suggestion struct {
-	Strategy Strategy `json:"strategy"`
+	Strategy Strategy
 	// Drop are the capabilities the container holds now (its bounding set;
 	// every capability when privileged) and should not; Keep are those it
 	// holds after the change. Both sorted by name.
-	Drop  []Entry `json:"drop"`
-	Keep  []Entry `json:"keep"`
-	Notes []Note  `json:"notes"`
+	Drop  []Entry
+	Keep  []Entry
+	Notes []Note
 	// Capabilities is the new securityContext.capabilities; nil when the
 	// lists as written already implement the suggestion, and for
 	// containers that cannot be changed (ephemeral, Windows).
-	Capabilities *Capabilities `json:"capabilities,omitempty"`
+	Capabilities *Capabilities
 	// Unchanged: the container has nothing to drop and its lists need no
 	// rewriting.
-	Unchanged bool `json:"-"`
+	Unchanged bool
 
 	// Held, Target: the sets behind Drop and Keep.
-	Held   capability.Set `json:"-"`
-	Target capability.Set `json:"-"`
+	Held   capability.Set
+	Target capability.Set
 }
 
 // Note codes.

@@ -13,7 +13,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/cluster"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
@@ -62,7 +62,7 @@ type sourceOptions struct {
 
 	args            []string
 	runtimeExplicit bool
-	profile         profile.Profile
+	profile         runtimes.Profile
 	// namespace is -n as given, for manifests that set none.
 	namespace string
 	cmdPath   string
@@ -114,7 +114,7 @@ func (s *sourceOptions) complete(c *cobra.Command, args []string) error {
 		s.namespace = *s.ConfigFlags.Namespace
 	}
 	var err error
-	if s.profile, err = profile.Parse(s.Runtime); err != nil {
+	if s.profile, err = runtimes.Parse(s.Runtime); err != nil {
 		return usageErrorf(s.cmdPath, "--runtime: %v", err)
 	}
 	return nil

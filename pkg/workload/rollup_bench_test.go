@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
+	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
@@ -84,7 +85,7 @@ func BenchmarkRollup(b *testing.B) {
 			}
 		}
 		groups, items = roll.Len(), 0
-		roll.Each(func(t *workload.Target) { audit.Each(t, func(*audit.Container) { items++ }) })
+		roll.Each(func(t *workload.Target) { audit.Items(t, func(report.Item) { items++ }) })
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "pods/s")
 	b.ReportMetric(float64(groups), "groups")

@@ -5,13 +5,21 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/resource"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
-// resourceTypes are what audit and suggest-drop accept as arguments, in the
-// TYPE/NAME form the completion offers.
-var resourceTypes = []string{
-	"pods", "deployments", "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs",
-	"replicationcontrollers", "namespaces",
+// resourceTypes are what audit and suggest-drop accept as arguments
+// (cluster.Scopes), in the TYPE/NAME form the completion offers: pods, the
+// controllers of workload.Kinds, and namespaces.
+func resourceTypes() []string {
+	var out []string
+	for _, k := range workload.Kinds() {
+		if k.Name == "Pod" || k.Controller {
+			out = append(out, k.Plural())
+		}
+	}
+	return append(out, "namespaces")
 }
 
 // completeResources completes resource arguments the way kubectl does:
@@ -22,7 +30,7 @@ func (s *sourceOptions) completeResources(_ *cobra.Command, _ []string, toComple
 	typ, prefix, found := strings.Cut(toComplete, "/")
 	if !found {
 		var out []string
-		for _, t := range resourceTypes {
+		for _, t := range resourceTypes() {
 			if strings.HasPrefix(t, toComplete) {
 				out = append(out, t+"/")
 			}

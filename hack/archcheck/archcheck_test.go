@@ -1,0 +1,122 @@
+package archcheck
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/kubectl-caps/kubectl-caps/"
+
+// rules: a package (or a prefix ending in "/") must not import any of the
+// listed packages or prefixes. docs/architecture.md explains each.
+var rules = []struct {
+	from   string
+	forbid []string
+	why    string
+}{
+	{"pkg/source/", []string{"pkg/audit", "pkg/report", "pkg/printers", "pkg/suggest", "pkg/explain", "pkg/cmd"},
+		"sources turn the world into workload targets; they know nothing of judging or printing"},
+	{"pkg/suggest", []string{"pkg/report", "pkg/printers", "pkg/source/", "pkg/cmd", "k8s.io/client-go"},
+		"suggestions are domain: values in, values out, their own schema"},
+	{"pkg/audit", []string{"pkg/printers", "pkg/source/", "pkg/cmd", "pkg/suggest", "k8s.io/client-go"}, "domain"},
+	{"pkg/report", []string{"pkg/printers", "pkg/source/", "pkg/cmd", "pkg/suggest", "pkg/audit", "k8s.io/client-go"}, "domain"},
+	{"pkg/engine", []string{"pkg/report", "pkg/risk", "pkg/audit", "pkg/suggest", "pkg/printers", "pkg/source/", "pkg/cmd", "pkg/workload", "k8s.io/client-go"},
+		"the engine judges one container; it knows no report, source or printer"},
+	{"pkg/risk", []string{"pkg/report", "pkg/audit", "pkg/suggest", "pkg/printers", "pkg/source/", "pkg/cmd"}, "domain"},
+	{"pkg/workload", []string{"pkg/engine", "pkg/report", "pkg/audit", "pkg/suggest", "pkg/printers", "pkg/source/", "pkg/cmd", "k8s.io/client-go"},
+		"the sources' output type sits below the engine"},
+	{"pkg/catalog", []string{"pkg/engine", "pkg/runtimes", "pkg/report", "pkg/printers", "pkg/cmd"}, "data"},
+	{"pkg/capability", []string{"pkg/"}, "the bitset is the bottom of the graph"},
+	{"pkg/runtimes", []string{"pkg/catalog", "pkg/engine", "pkg/report", "pkg/printers", "pkg/cmd", "pkg/workload"}, "runtime models"},
+	{"pkg/explain", []string{"pkg/printers", "pkg/cmd", "pkg/source/"}, "explain is the catalog's view model; printers render it"},
+	{"pkg/printers", []string{"pkg/cmd", "k8s.io/client-go"}, "printers turn reports into text"},
+}
+
+type pkg struct {
+	ImportPath string
+	Imports    []string
+	GoFiles    []string
+	Dir        string
+}
+
+func list(t *testing.T) []pkg {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-json", "../../pkg/...", "../../cmd/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	var pkgs []pkg
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) < 15 {
+		t.Fatalf("go list found %d packages", len(pkgs))
+	}
+	return pkgs
+}
+
+func matches(pattern, p string) bool {
+	if strings.HasSuffix(pattern, "/") {
+		return strings.HasPrefix(p, pattern)
+	}
+	return p == pattern || strings.HasPrefix(p, pattern+"/")
+}
+
+// The production import graph (test files aside) follows the rules.
+func TestImportGraph(t *testing.T) {
+	checked := 0
+	for _, p := range list(t) {
+		from := strings.TrimPrefix(p.ImportPath, module)
+		for _, r := range rules {
+			if !matches(r.from, from) {
+				continue
+			}
+			checked++
+			for _, imp := range p.Imports {
+				local := strings.TrimPrefix(imp, module)
+				for _, f := range r.forbid {
+					if matches(f, local) {
+						t.Errorf("%s imports %s: %s (docs/architecture.md)", from, local, r.why)
+					}
+				}
+			}
+		}
+	}
+	if checked < 12 {
+		t.Errorf("only %d packages matched a rule: the rules name packages that no longer exist", checked)
+	}
+}
+
+// The command package is flags, wiring and error mapping; its domain code
+// belongs in the packages below it. The bound is issue 10's.
+func TestCommandPackageStaysThin(t *testing.T) {
+	const limit = 1300
+	for _, p := range list(t) {
+		if p.ImportPath != module+"pkg/cmd" {
+			continue
+		}
+		lines := 0
+		for _, f := range p.GoFiles {
+			b, err := os.ReadFile(filepath.Join(p.Dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines += bytes.Count(b, []byte("\n"))
+		}
+		if lines > limit {
+			t.Errorf("pkg/cmd has %d lines of non-test code, more than %d: move models, client calls and renderers out (docs/architecture.md)", lines, limit)
+		}
+		return
+	}
+	t.Fatal("pkg/cmd not found")
+}

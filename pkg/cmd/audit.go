@@ -33,6 +33,9 @@ type AuditOptions struct {
 	failOn  catalog.Risk
 	color   bool
 	auditor *audit.Auditor
+	// width is what the default table is fitted to; 0 until print asks
+	// the terminal (printers.TerminalWidth).
+	width int
 
 	genericiooptions.IOStreams
 }
@@ -142,7 +145,7 @@ func (o *AuditOptions) Complete(c *cobra.Command, args []string) error {
 	case "always":
 		o.color = true
 	case "auto":
-		o.color = isTerminal(o.Out)
+		o.color = printers.UseColor(o.Color, isTerminal(o.Out), os.Getenv("NO_COLOR"))
 	}
 	return nil
 }
@@ -208,10 +211,13 @@ func (o *AuditOptions) print(rep *report.Report) error {
 			return err
 		}
 	default:
+		if o.width == 0 {
+			o.width = printers.TerminalWidth(o.Out)
+		}
 		if len(rep.Items) > 0 {
 			if err := printers.WriteAuditTable(o.Out, rep.Items, printers.AuditTableOptions{
 				Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Color: o.color,
-				ShowPods: o.live(),
+				ShowPods: o.live(), Width: o.width,
 			}); err != nil {
 				return err
 			}
@@ -223,6 +229,12 @@ func (o *AuditOptions) print(rep *report.Report) error {
 			fmt.Fprintln(o.ErrOut, "No pods found.")
 		}
 		writeWarnings(o.ErrOut, rep.Items)
+		if len(rep.Items) > 0 {
+			// Last, so it is the line a terminal shows under the warnings.
+			if err := printers.WriteAuditSummary(o.ErrOut, rep.Items, o.live()); err != nil {
+				return err
+			}
+		}
 	}
 	if failed > 0 {
 		return findingsError("%d container(s) hold capabilities at or above --fail-on=%s", failed, o.failOn)

@@ -43,6 +43,9 @@ type SuggestOptions struct {
 	keep     capability.Set
 	failOn   catalog.Risk
 	auditor  *audit.Auditor
+	// width is what the default table is fitted to; 0 until writeTable
+	// asks the terminal (printers.TerminalWidth).
+	width int
 
 	genericiooptions.IOStreams
 }
@@ -161,11 +164,11 @@ ephemeral containers cannot change at all: they get a note and no patch.
 	f := cmd.Flags()
 	f.StringVar(&o.Strategy, "strategy", o.Strategy, "How much to keep: catalog (drop what the catalog says to drop and risky explicit adds) or strict (drop ALL, add back only what is needed)")
 	f.StringSliceVar(&o.Keep, "keep", nil, "Capabilities to keep whatever the strategy says, e.g. --keep=NET_RAW,SYS_PTRACE (any case, with or without CAP_)")
-	f.StringVarP(&o.Output, "output", "o", "", "Output format: json, yaml, patch, json-patch, kubectl or securitycontext (default: table)")
+	f.StringVarP(&o.Output, "output", "o", "", "Output format: wide, json, yaml, patch, json-patch, kubectl or securitycontext (default: table)")
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container should drop a capability whose risk is at least this: low, medium, high or critical")
 	_ = cmd.RegisterFlagCompletionFunc("strategy", fixedCompletion("catalog", "strict"))
-	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion("json", "yaml", formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext))
+	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion("wide", "json", "yaml", formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("low", "medium", "high", "critical"))
 	_ = cmd.RegisterFlagCompletionFunc("keep", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return capability.Names(), cobra.ShellCompDirectiveNoFileComp
@@ -201,7 +204,7 @@ func (o *SuggestOptions) Validate() error {
 		o.keep = o.keep.Add(c)
 	}
 	if err := oneOf(o.cmdPath, "output format", o.Output,
-		"", printers.FormatJSON, printers.FormatYAML, formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext); err != nil {
+		"", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext); err != nil {
 		return err
 	}
 	if o.FailOn != "" {

@@ -114,8 +114,16 @@ Custom resources get suggestions but no patch: kubectl patch cannot apply a
 strategic merge patch to them.
 
 Output (-o):
-  (table)          NAMESPACE, WORKLOAD, CONTAINER, DROP, KEEP, NOTES (note
-                   codes; the notes themselves go to stderr)
+  (table)          NAMESPACE, WORKLOAD (deploy/NAME, sts/NAME, ... as kubectl
+                   takes it), CONTAINER, DROP, KEEP: how many, riskiest
+                   first, e.g. "3 (NET_RAW, MKNOD +1)", or ALL, or "ALL
+                   except ..." when that is exact and shorter; fitted to the
+                   terminal's width (120 columns when stdout is not a
+                   terminal) by naming fewer capabilities, never by cutting
+                   names. The notes go to stderr, then one line that counts
+                   the containers with something to drop, by the highest
+                   risk among it, and those the patches change
+  wide             DROP and KEEP in full, and NOTES (the note codes)
   json, yaml       a DropSuggestionList (caps.kubectl-caps.io/v1alpha1) with
                    drop and keep as {capability, risk, reason}, notes as
                    {code, message}, and the new capabilities lists

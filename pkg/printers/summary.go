@@ -54,7 +54,7 @@ func WriteAuditSummary(w io.Writer, items []report.Item, showPods bool) error {
 // (by the highest risk among what they should drop) and how many the
 // patches (-o patch, json-patch, kubectl) change:
 //
-//	12 workloads, 17 containers: 9 to drop from (2 critical, 5 high, 2 medium, 0 low/none), 8 nothing to drop; patches change 7
+//	12 workloads, 17 containers: 9 with something to drop (by highest risk: 2 critical, 5 high, 2 medium, 0 low/none), 8 with nothing to drop; the patches change 7
 func WriteSuggestSummary(w io.Writer, items []suggest.Item) error {
 	workloads := map[string]bool{}
 	byRisk := map[catalog.Risk]int{}
@@ -77,7 +77,7 @@ func WriteSuggestSummary(w io.Writer, items []suggest.Item) error {
 		}
 		byRisk[riskBucket(max)]++
 	}
-	_, err := fmt.Fprintf(w, "%s, %s: %d to drop from (%s), %d nothing to drop; patches change %d\n",
+	_, err := fmt.Fprintf(w, "%s, %s: %d with something to drop (by highest risk: %s), %d with nothing to drop; the patches change %d\n",
 		plural(len(workloads), "workload"), plural(len(items), "container"), toDrop, riskCounts(byRisk), len(items)-toDrop, patched)
 	return err
 }

@@ -243,7 +243,7 @@ func (o *AuditOptions) print(rep *report.Report) error {
 		writeWarnings(o.ErrOut, rep.Items)
 		if len(rep.Items) > 0 {
 			// Last, so it is the line a terminal shows under the warnings.
-			if err := printers.WriteAuditSummary(o.ErrOut, rep.Items, o.live()); err != nil {
+			if err := printers.WriteAuditSummary(o.ErrOut, rep.Items); err != nil {
 				return err
 			}
 		}

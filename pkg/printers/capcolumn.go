@@ -93,25 +93,21 @@ func (c *capCell) short(k int, color bool) string {
 	if k > n {
 		k = n
 	}
-	plain := strconv.Itoa(n)
-	if k > 0 {
-		plain += " (" + strings.Join(names[:k], shortSep)
-		if n > k {
-			plain += " +" + strconv.Itoa(n-k)
+	form := func(color bool) string {
+		s := strconv.Itoa(n)
+		if k == 0 {
+			return s
 		}
-		plain += ")"
+		s += " (" + c.paintList(names[:k], shortSep, color)
+		if n > k {
+			s += " +" + strconv.Itoa(n-k)
+		}
+		return s + ")"
 	}
-	if all, ok := allExcept(c.set, c.except, shortSep); ok && len(all) <= len(plain) {
+	if all, ok := allExcept(c.set, c.except, shortSep); ok && len(all) <= len(form(false)) {
 		return c.paintAll(all, color)
 	}
-	if !color || k == 0 {
-		return plain
-	}
-	s := strconv.Itoa(n) + " (" + c.paintList(names[:k], shortSep, true)
-	if n > k {
-		s += " +" + strconv.Itoa(n-k)
-	}
-	return s + ")"
+	return form(color)
 }
 
 // paintList joins names, each coloured by its risk on a terminal.

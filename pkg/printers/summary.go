@@ -15,20 +15,21 @@ import (
 // long table does not have to be counted by eye and stdout stays data.
 
 // WriteAuditSummary writes, for the rows of an audit table, the workloads
-// and containers (and pods, for a live audit), the containers by MAX-RISK
-// and by the Pod Security Standard their capabilities meet:
+// and containers, the containers by MAX-RISK and by the Pod Security
+// Standard whose capability rules they meet (the PSS column). A live
+// audit's row stands for the same container in several pods: it counts
+// once, as in the table (pods are not summed, since the rows of one pod's
+// containers each carry the pod count).
 //
 //	12 workloads, 17 containers: 2 critical, 5 high, 3 medium, 7 low/none; PSS capability rules: restricted 4, baseline 9, privileged 4
-func WriteAuditSummary(w io.Writer, items []report.Item, showPods bool) error {
+func WriteAuditSummary(w io.Writer, items []report.Item) error {
 	workloads := map[string]bool{}
-	pods := 0
 	byRisk := map[catalog.Risk]int{}
 	byPSS := map[string]int{}
 	notStarted := 0
 	for i := range items {
 		it := &items[i]
 		workloads[workloadKey(it.Namespace, it.Workload)] = true
-		pods += it.Pods
 		byRisk[riskBucket(catalog.Risk(it.MaxRisk))]++
 		byPSS[it.PSSCapabilities]++
 		if it.CannotStart != "" {
@@ -37,9 +38,6 @@ func WriteAuditSummary(w io.Writer, items []report.Item, showPods bool) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, %s", plural(len(workloads), "workload"), plural(len(items), "container"))
-	if showPods {
-		fmt.Fprintf(&b, " in %s", plural(pods, "pod"))
-	}
 	fmt.Fprintf(&b, ": %s; PSS capability rules: restricted %d, baseline %d, privileged %d",
 		riskCounts(byRisk), byPSS["restricted"], byPSS["baseline"], byPSS["privileged"])
 	if notStarted > 0 {

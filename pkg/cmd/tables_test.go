@@ -109,3 +109,11 @@ func TestSummaryOnStderr(t *testing.T) {
 		})
 	}
 }
+
+// TestSuggestWideCompletes: -o wide is offered where it is accepted.
+func TestSuggestWideCompletes(t *testing.T) {
+	out, _, _ := run(t, "", "__complete", "suggest-drop", "-o", "")
+	if !strings.Contains(out, "wide\n") {
+		t.Errorf("-o completion lacks wide:\n%s", out)
+	}
+}

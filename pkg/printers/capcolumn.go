@@ -34,8 +34,7 @@ type capCell struct {
 //     some the container never held is then printed as a list, because
 //     "DROP ALL except SYS_ADMIN" would read as "it keeps SYS_ADMIN".
 //
-// Whether the "ALL except" form is used is then a matter of length (see
-// pick): both forms are exact, the shorter one is easier to read.
+// Where it is exact, preferAll decides whether it is printed.
 func allExcept(s, except capability.Set, sep string) (string, bool) {
 	switch {
 	case s == capability.All:
@@ -71,16 +70,24 @@ func (c *capCell) full(color bool) string {
 		return "-"
 	}
 	names := c.set.Names()
-	if all, ok := allExcept(c.set, c.except, wideSep); ok && len(all) <= len(strings.Join(names, wideSep)) {
+	if all, ok := allExcept(c.set, c.except, wideSep); ok && c.preferAll(all, len(names), strings.Join(names, wideSep)) {
 		return c.paintAll(all, color)
 	}
 	return c.paintList(names, wideSep, color)
 }
 
+// preferAll says whether the exact sentence all ("ALL except X,Y") replaces
+// other, a form that names shown capabilities: when it names no more of
+// them (it then says everything other says, and what other leaves out), or
+// when it is no longer.
+func (c *capCell) preferAll(all string, shown int, other string) bool {
+	return c.except.Len() <= shown || len(all) <= len(other)
+}
+
 // short renders the count and at most k names, riskiest first:
 // "14 (NET_RAW, MKNOD +12)", "1 (CHOWN)", or "14" when k is 0. "ALL"
 // replaces it for all 41 (it says more than "41" in one column more), and
-// "ALL except …" where that is no longer (it names every exception).
+// "ALL except …" where it is exact and preferAll.
 func (c *capCell) short(k int, color bool) string {
 	switch {
 	case c.set.Empty():
@@ -104,7 +111,7 @@ func (c *capCell) short(k int, color bool) string {
 		}
 		return s + ")"
 	}
-	if all, ok := allExcept(c.set, c.except, shortSep); ok && len(all) <= len(form(false)) {
+	if all, ok := allExcept(c.set, c.except, shortSep); ok && c.preferAll(all, k, form(false)) {
 		return c.paintAll(all, color)
 	}
 	return form(color)

@@ -13,6 +13,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/explain"
+	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
 )
 
 func main() {
@@ -40,16 +41,16 @@ func run(out string) error {
 	if err := writeCommandDocs(out); err != nil {
 		return err
 	}
-	views := explain.Build(cat, caps)
+	views := explain.Build(caps)
 	for _, v := range views {
-		if err := write(filepath.Join(dir, explain.PageFile(v)), func(f *os.File) error {
-			return explain.WriteMarkdownPage(f, v)
+		if err := write(filepath.Join(dir, printers.ExplainPageFile(v)), func(f *os.File) error {
+			return printers.WriteExplainMarkdown(f, v)
 		}); err != nil {
 			return err
 		}
 	}
 	return write(filepath.Join(dir, "README.md"), func(f *os.File) error {
-		return explain.WriteMarkdownIndex(f, views, cat.SeedDefects(), catalog.Intro())
+		return printers.WriteExplainMarkdownIndex(f, views, cat.SeedDefects(), catalog.Intro())
 	})
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
-	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 )
 
@@ -32,17 +31,14 @@ func TestPSSCapabilitiesMatchPSAEvaluator(t *testing.T) {
 	}
 	inputs := realManifests(t)
 	p, _ := profile.Parse("containerd")
-	a := New()
 	n := 0
 	_, err = manifest.Read(manifest.Options{Filenames: inputs, Recursive: true}, func(w manifest.Workload) error {
-		refs := engine.Containers(w.Spec)
-		i := 0
-		a.Target(&Target{Namespace: "ns", Workload: report.WorkloadRef{Kind: w.Kind, Name: w.Name}, Spec: w.Spec,
-			Meta: &w.PodMeta, FieldPrefix: w.FieldPrefix, Profile: p}, func(it report.Item, _ *engine.Result) {
+		tg := w.Target("ns", p)
+		Each(&tg, func(c *Container) {
+			it := c.Item()
 			only := *w.Spec
 			only.InitContainers, only.Containers, only.EphemeralContainers = nil, nil, nil
-			ref := refs[i]
-			i++
+			ref := c.Ref
 			switch ref.Type {
 			case engine.TypeInitContainer:
 				only.InitContainers = []corev1.Container{*ref.Container}

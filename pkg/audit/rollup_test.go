@@ -4,156 +4,37 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/utils/ptr"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/internal/sharedtest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
-
-// Two pods share a group exactly when everything that can change their
-// audit is equal: the rollup key must separate every such difference and
-// ignore everything Relevant drops.
-func TestRollupKey(t *testing.T) {
-	parse := func(s string) profile.Profile {
-		p, err := profile.Parse(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	podSpec := func(mut func(*corev1.PodSpec)) *corev1.PodSpec {
-		s := &corev1.PodSpec{
-			NodeName: "node-1",
-			Volumes:  []corev1.Volume{{Name: "kube-api-access-abcde", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{}}}},
-			Containers: []corev1.Container{{
-				Name: "app", Image: "registry.example/app:1",
-				SecurityContext: &corev1.SecurityContext{Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}},
-				VolumeMounts:    []corev1.VolumeMount{{Name: "kube-api-access-abcde", MountPath: "/var/run/secrets/kubernetes.io/serviceaccount"}},
-			}},
-		}
-		if mut != nil {
-			mut(s)
-		}
-		return s
-	}
-	base := func() Target {
-		return Target{
-			Namespace: "shop", Workload: report.WorkloadRef{Kind: "Deployment", Name: "web"},
-			Spec: podSpec(nil), FieldPrefix: "spec", Profile: parse("containerd://2.1.4"),
-		}
-	}
-	tests := []struct {
-		name string
-		mut  func(*Target)
-		same bool
-	}{
-		{"identical", func(*Target) {}, true},
-		{"another token volume and node", func(t *Target) {
-			t.Spec = podSpec(func(s *corev1.PodSpec) {
-				s.NodeName = "node-7"
-				s.Volumes[0].Name = "kube-api-access-xyzzy"
-				s.Containers[0].VolumeMounts[0].Name = "kube-api-access-xyzzy"
-			})
-		}, true},
-		{"another image", func(t *Target) {
-			t.Spec = podSpec(func(s *corev1.PodSpec) { s.Containers[0].Image = "registry.example/app:2" })
-		}, true},
-		{"UIDs reported by the runtime", func(t *Target) { t.ObservedUIDs = map[string]int64{"app": 1000} }, false},
-		{"another namespace", func(t *Target) { t.Namespace = "payments" }, false},
-		{"another workload", func(t *Target) { t.Workload.Name = "api" }, false},
-		{"another workload kind", func(t *Target) { t.Workload.Kind = "StatefulSet" }, false},
-		{"name and kind shifted", func(t *Target) { t.Workload = report.WorkloadRef{Kind: "Deploymentw", Name: "eb"} }, false},
-		{"another runtime version", func(t *Target) { t.Profile = parse("containerd://1.7.27") }, false},
-		{"another runtime", func(t *Target) { t.Profile = parse("cri-o://1.33.2") }, false},
-		{"a note", func(t *Target) { t.Notes = []string{"the pod is not scheduled to a node yet"} }, false},
-		{"a capability added", func(t *Target) {
-			t.Spec = podSpec(func(s *corev1.PodSpec) {
-				s.Containers[0].SecurityContext.Capabilities.Add = []corev1.Capability{"NET_ADMIN"}
-			})
-		}, false},
-		{"hostPID", func(t *Target) { t.Spec = podSpec(func(s *corev1.PodSpec) { s.HostPID = true }) }, false},
-		{"runAsUser 0 set explicitly", func(t *Target) {
-			t.Spec = podSpec(func(s *corev1.PodSpec) { s.Containers[0].SecurityContext.RunAsUser = ptr.To[int64](0) })
-		}, false},
-		{"another container name", func(t *Target) { t.Spec = podSpec(func(s *corev1.PodSpec) { s.Containers[0].Name = "web" }) }, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := &Rollup{}
-			a, b := base(), base()
-			tt.mut(&b)
-			a.Spec, b.Spec = Relevant(a.Spec), Relevant(b.Spec)
-			if err := r.Add(a, "web-1"); err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Add(b, "web-2"); err != nil {
-				t.Fatal(err)
-			}
-			if got := r.Len() == 1; got != tt.same {
-				t.Errorf("same group = %v, want %v", got, tt.same)
-			}
-		})
-	}
-
-	t.Run("map order of reported UIDs", func(t *testing.T) {
-		r := &Rollup{}
-		for i := range 20 {
-			tg := base()
-			tg.Spec = Relevant(tg.Spec)
-			// Go randomises map iteration; 20 maps built alike still
-			// iterate differently, and the key must not care.
-			tg.ObservedUIDs = map[string]int64{"app": 1000, "sidecar": 1337, "init": 0}
-			if err := r.Add(tg, "web-"+string(rune('a'+i))); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if r.Len() != 1 || r.Pods() != 20 {
-			t.Errorf("%d groups over %d pods, want 1 over 20", r.Len(), r.Pods())
-		}
-	})
-
-	t.Run("per-pod", func(t *testing.T) {
-		r := &Rollup{PerPod: true}
-		for _, pod := range []string{"web-1", "web-2", "web-1"} {
-			tg := base()
-			tg.Spec = Relevant(tg.Spec)
-			if err := r.Add(tg, pod); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if r.Len() != 2 {
-			t.Errorf("--per-pod: %d groups for pods web-1, web-2, web-1; want 2", r.Len())
-		}
-	})
-}
 
 // A group keeps its spec protobuf-encoded and Each decodes it: every item
 // must be what auditing the pod's reduced spec directly gives, on every
 // example and corpus workload and every runtime.
 func TestRollupItemsMatchDirectAudit(t *testing.T) {
 	inputs := realManifests(t)
-	a := New()
 	compared := 0
 	_, err := manifest.Read(manifest.Options{Filenames: inputs, Recursive: true}, func(w manifest.Workload) error {
 		for _, p := range profile.Known() {
-			tg := Target{Namespace: "ns", Workload: report.WorkloadRef{Kind: w.Kind, Name: w.Name},
-				Spec: Relevant(w.Spec), FieldPrefix: w.FieldPrefix, Profile: p,
+			tg := workload.Target{Namespace: "ns", Workload: workload.Ref{Kind: w.Kind, Name: w.Name},
+				Spec: workload.Relevant(w.Spec), FieldPrefix: w.FieldPrefix, Profile: p,
 				ObservedUIDs: map[string]int64{"app": 1000}, Notes: []string{"a note"}}
 			var want, got []report.Item
 			direct := tg
 			direct.Pods = 1
-			a.Target(&direct, func(it report.Item, _ *engine.Result) {
+			Items(&direct, func(it report.Item) {
 				it.Pod = "pod-1"
 				want = append(want, it)
 			})
-			r := &Rollup{}
+			r := &workload.Rollup{}
 			if err := r.Add(tg, "pod-1"); err != nil {
 				t.Fatal(err)
 			}
-			r.Each(a, func(it report.Item, _ *engine.Result) { got = append(got, it) })
+			r.Each(func(t *workload.Target) { Items(t, func(it report.Item) { got = append(got, it) }) })
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("%s %s/%s on %s: the rollup's item differs from a direct audit (-direct +rollup):\n%s",
 					w.Source, w.Kind, w.Name, p.Name(), diff)
@@ -168,4 +49,16 @@ func TestRollupItemsMatchDirectAudit(t *testing.T) {
 	if compared < 100 {
 		t.Errorf("only %d items compared", compared)
 	}
+}
+
+// realManifests are the bundled examples and, beside the repository as in
+// CI, the shared corpus of real manifests. The corpus may be missing only
+// outside CI; there the tests run on the examples alone.
+func realManifests(t *testing.T) []string {
+	t.Helper()
+	inputs := []string{"../../examples"}
+	if corpus, ok := sharedtest.Optional(t, "corpus"); ok {
+		inputs = append(inputs, corpus)
+	}
+	return inputs
 }

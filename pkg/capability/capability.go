@@ -236,20 +236,6 @@ func SetOf(cs ...Cap) Set {
 	return s
 }
 
-// MustParseSet builds a set from canonical or user spellings and panics on an
-// unknown name. Only for package-level tables written in code.
-func MustParseSet(names ...string) Set {
-	var s Set
-	for _, n := range names {
-		c, err := Parse(n)
-		if err != nil {
-			panic(err)
-		}
-		s = s.Add(c)
-	}
-	return s
-}
-
 func (s Set) Has(c Cap) bool      { return c <= 63 && s&(1<<c) != 0 }
 func (s Set) Add(c Cap) Set       { return s | 1<<c }
 func (s Set) Remove(c Cap) Set    { return s &^ (1 << c) }

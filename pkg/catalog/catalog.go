@@ -85,14 +85,6 @@ func (c *Catalog) Lookup(name string) (*Entry, error) {
 	return c.Get(cp), nil
 }
 
-// Entries returns all entries in number order. The slice is a copy; the
-// entries share their text with the catalog and must not be modified.
-func (c *Catalog) Entries() []Entry {
-	out := make([]Entry, len(c.entries))
-	copy(out, c.entries[:])
-	return out
-}
-
 // InertInUserNamespace is the set of capabilities that do nothing in a
 // hostUsers: false pod, from the entries' flags.
 func (c *Catalog) InertInUserNamespace() capability.Set { return c.inert }
@@ -102,18 +94,6 @@ func (c *Catalog) SeedDefects() []SeedDefect {
 	out := make([]SeedDefect, len(c.defects))
 	copy(out, c.defects)
 	return out
-}
-
-// MaxRisk is the highest catalog risk among the members of s, RiskNone for
-// an empty set.
-func (c *Catalog) MaxRisk(s capability.Set) Risk {
-	r := RiskNone
-	for _, cp := range s.Caps() {
-		if e := c.Get(cp); e != nil && e.Risk.Level() > r.Level() {
-			r = e.Risk
-		}
-	}
-	return r
 }
 
 // Level orders risks: none 0 < low 1 < medium 2 < high 3 < critical 4; an

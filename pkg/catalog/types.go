@@ -1,6 +1,10 @@
 package catalog
 
-import "github.com/kubectl-caps/kubectl-caps/pkg/capability"
+import (
+	"strings"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
+)
 
 // Risk is the catalog's editorial tier for a capability.
 type Risk string
@@ -83,6 +87,15 @@ type Amplifier struct {
 
 // With returns CAP for a "with:CAP" amplifier.
 func (a *Amplifier) With() (capability.Cap, bool) { return a.with, a.hasWith }
+
+// Label is how every command names the amplifier's context in text:
+// "with hostPID", or "held with PERFMON" for "with:PERFMON".
+func (a *Amplifier) Label() string {
+	if c, ok := strings.CutPrefix(a.When, withPrefix); ok {
+		return "held with " + c
+	}
+	return "with " + a.When
+}
 
 // Escalation is a known attack path that uses the capability.
 type Escalation struct {

@@ -13,10 +13,10 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
-	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 // AuditOptions holds the flags of `kubectl caps audit`.
@@ -32,7 +32,7 @@ type AuditOptions struct {
 	minRisk catalog.Risk
 	failOn  catalog.Risk
 	color   bool
-	auditor *audit.Auditor
+	output  *outputFlag
 	// width is what the default table is fitted to; 0 until print asks
 	// the terminal (printers.TerminalWidth).
 	width int
@@ -124,24 +124,15 @@ the rows: workloads, containers, containers by MAX-RISK and by PSS.
 
   # Machine-readable report
   kubectl caps audit -f deploy.yaml -o json | jq '.items[] | select(.privileged)'`,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(c, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE: runE(o),
 	}
 	o.addFlags(cmd, "audit", true)
+	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML)
 	f := cmd.Flags()
-	f.StringVarP(&o.Output, "output", "o", "", "Output format: wide, json or yaml (default: table)")
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
 	f.StringVar(&o.MinRisk, "min-risk", "", "Show only containers whose MAX-RISK is at least this: low, medium, high or critical")
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container's MAX-RISK is at least this: low, medium, high or critical")
 	f.StringVar(&o.Color, "color", o.Color, "Colour risky capabilities in the table: auto (when stdout is a terminal and NO_COLOR is unset or empty), always (even with NO_COLOR) or never")
-	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion("wide", "json", "yaml"))
 	for _, name := range []string{"min-risk", "fail-on"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, fixedCompletion("low", "medium", "high", "critical"))
 	}
@@ -149,31 +140,12 @@ the rows: workloads, containers, containers by MAX-RISK and by PSS.
 	return cmd
 }
 
-// Complete resolves the namespace and the colour decision.
+// Complete records the command line and parses the flag values.
 func (o *AuditOptions) Complete(c *cobra.Command, args []string) error {
-	o.complete(c, args)
-	o.auditor = audit.New()
-	switch o.Color {
-	case "always":
-		o.color = true
-	case "auto":
-		o.color = printers.UseColor(o.Color, isTerminal(o.Out), os.Getenv("NO_COLOR"))
-	}
-	return nil
-}
-
-// Validate checks flag values; it makes no API calls and reads no files.
-func (o *AuditOptions) Validate() error {
-	if err := o.validate(); err != nil {
+	if err := o.complete(c, args); err != nil {
 		return err
 	}
 	var err error
-	if err := oneOf(o.cmdPath, "output format", o.Output, "", printers.FormatWide, printers.FormatJSON, printers.FormatYAML); err != nil {
-		return err
-	}
-	if err := oneOf(o.cmdPath, "--color", o.Color, "auto", "always", "never"); err != nil {
-		return err
-	}
 	if o.MinRisk != "" {
 		if o.minRisk, err = catalog.ParseRisk(o.MinRisk); err != nil {
 			return usageErrorf(o.cmdPath, "--min-risk: %v", err)
@@ -184,19 +156,34 @@ func (o *AuditOptions) Validate() error {
 			return usageErrorf(o.cmdPath, "--fail-on: %v", err)
 		}
 	}
+	switch o.Color {
+	case "always":
+		o.color = true
+	case "auto":
+		o.color = printers.UseColor(o.Color, isTerminal(o.Out), os.Getenv("NO_COLOR"))
+	}
 	return nil
 }
 
-// Run audits the manifests given with -f, or else the live cluster.
+// Validate checks the flags; it makes no API calls and reads no files.
+func (o *AuditOptions) Validate() error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	if err := o.output.check(o.cmdPath); err != nil {
+		return err
+	}
+	return oneOf(o.cmdPath, "--color", o.Color, "auto", "always", "never")
+}
+
+// Run audits the manifests given with -f or -k, or else the live cluster.
 func (o *AuditOptions) Run() error {
 	if o.live() {
 		return o.runLive(context.Background())
 	}
 	rep := report.New()
-	err := o.readManifests(o.In, o.ErrOut, func(_ *manifest.Workload, t *audit.Target) {
-		o.auditor.Target(t, func(it report.Item, _ *engine.Result) {
-			rep.Items = append(rep.Items, it)
-		})
+	err := o.readManifests(o.In, o.ErrOut, func(_ *manifest.Workload, t *workload.Target) {
+		audit.Items(t, func(it report.Item) { rep.Items = append(rep.Items, it) })
 	})
 	var partial *partialError
 	if err != nil && !errors.As(err, &partial) {
@@ -205,15 +192,69 @@ func (o *AuditOptions) Run() error {
 	return afterOutput(err, o.print(rep))
 }
 
+// runLive audits the cluster of the current kubeconfig context. JSON and
+// YAML are streamed item by item (printers.ReportStream): nothing is
+// written before every pod has been read, so a failed LIST prints nothing.
+func (o *AuditOptions) runLive(ctx context.Context) error {
+	lc, err := o.connect()
+	if err != nil {
+		return err
+	}
+	col, err := o.collect(ctx, lc, o.ErrOut)
+	if err != nil {
+		return err
+	}
+	if o.Output != printers.FormatJSON && o.Output != printers.FormatYAML {
+		rep := report.New()
+		col.Rollup.Each(func(t *workload.Target) {
+			audit.Items(t, func(it report.Item) { rep.Items = append(rep.Items, it) })
+		})
+		return o.print(rep)
+	}
+	s, err := printers.NewReportStream(o.Out, o.Output)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	var werr error
+	col.Rollup.Each(func(t *workload.Target) {
+		audit.Items(t, func(it report.Item) {
+			if werr == nil && o.keep(&it, &failed) {
+				werr = s.Write(&it)
+			}
+		})
+	})
+	if werr != nil {
+		return werr
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+	return o.failed(failed)
+}
+
+// keep applies --min-risk to an item and counts it towards --fail-on.
+func (o *AuditOptions) keep(it *report.Item, failed *int) bool {
+	if o.failOn != "" && it.RiskAtLeast(o.failOn) {
+		*failed++
+	}
+	return o.minRisk == "" || it.RiskAtLeast(o.minRisk)
+}
+
+// failed is the --fail-on error for that many containers.
+func (o *AuditOptions) failed(n int) error {
+	if n == 0 {
+		return nil
+	}
+	return findingsError("%d container(s) hold capabilities at or above --fail-on=%s", n, o.failOn)
+}
+
 func (o *AuditOptions) print(rep *report.Report) error {
 	failed := 0
 	kept := rep.Items[:0]
-	for _, it := range rep.Items {
-		if o.failOn != "" && it.RiskAtLeast(o.failOn) {
-			failed++
-		}
-		if o.minRisk == "" || it.RiskAtLeast(o.minRisk) {
-			kept = append(kept, it)
+	for i := range rep.Items {
+		if o.keep(&rep.Items[i], &failed) {
+			kept = append(kept, rep.Items[i])
 		}
 	}
 	rep.Items = kept
@@ -240,7 +281,7 @@ func (o *AuditOptions) print(rep *report.Report) error {
 		} else {
 			fmt.Fprintln(o.ErrOut, "No pods found.")
 		}
-		writeWarnings(o.ErrOut, rep.Items)
+		printers.WriteWarnings(o.ErrOut, rep.Items)
 		if len(rep.Items) > 0 {
 			// Last, so it is the line a terminal shows under the warnings.
 			if err := printers.WriteAuditSummary(o.ErrOut, rep.Items); err != nil {
@@ -248,30 +289,7 @@ func (o *AuditOptions) print(rep *report.Report) error {
 			}
 		}
 	}
-	if failed > 0 {
-		return findingsError("%d container(s) hold capabilities at or above --fail-on=%s", failed, o.failOn)
-	}
-	return nil
-}
-
-// writeWarnings prints the spec warnings on stderr, so that stdout stays
-// data. "The image decides the user" applies to most real manifests; it is
-// said once with a count rather than once per container.
-func writeWarnings(w io.Writer, items []report.Item) {
-	unknownUser := 0
-	for _, it := range items {
-		for _, warn := range it.Warnings {
-			if warn.Code == "unknown-user" {
-				unknownUser++
-				continue
-			}
-			fmt.Fprintf(w, "Warning: %s/%s/%s: %s: %s\n", it.Namespace, it.Workload.Kind, it.Workload.Name, warn.Field, warn.Message)
-		}
-	}
-	if unknownUser > 0 {
-		fmt.Fprintf(w, "Warning: %d container(s) set neither runAsUser nor runAsNonRoot, so the image's USER decides; "+
-			"they are audited as root (USER unknown). Set runAsUser or runAsNonRoot: true to make it explicit.\n", unknownUser)
-	}
+	return o.failed(failed)
 }
 
 func isTerminal(w io.Writer) bool {

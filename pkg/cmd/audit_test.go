@@ -1,12 +1,17 @@
 package cmd
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/api"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 )
 
@@ -53,7 +58,7 @@ func TestAuditStdinAndWarningsOnStderr(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("stdout is not pure JSON: %v\n%s", err, out)
 	}
-	if rep.APIVersion != report.APIVersion || rep.Kind != report.Kind || len(rep.Items) != 1 {
+	if rep.APIVersion != api.APIVersion || rep.Kind != report.Kind || len(rep.Items) != 1 {
 		t.Fatalf("report %s/%s with %d items", rep.APIVersion, rep.Kind, len(rep.Items))
 	}
 	it := rep.Items[0]
@@ -190,5 +195,30 @@ func TestAuditNoWorkloadsSaysWhy(t *testing.T) {
 	_, errOut, _ = run(t, "", "audit", "-f", filepath.Join(examples, "02-api-restricted.yaml"), "--min-risk", "critical")
 	if !strings.Contains(errOut, "No containers at or above --min-risk=critical.") {
 		t.Errorf("stderr = %q", errOut)
+	}
+}
+
+// failingWriter fails every write, like a closed pipe.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) {
+	return 0, errors.New("write /dev/stdout: broken pipe")
+}
+
+// A failed write is no usage error: it exits 5, which the help documents.
+func TestWriteFailureExitsInternal(t *testing.T) {
+	for _, args := range [][]string{
+		{"audit", "-f", examples, "-R"},
+		{"audit", "-f", examples, "-R", "-o", "json"},
+		{"suggest-drop", "-f", examples, "-R", "-o", "patch"},
+		{"explain", "NET_RAW"},
+	} {
+		var errOut bytes.Buffer
+		root := NewCmdRoot(genericiooptions.IOStreams{In: strings.NewReader(""), Out: failingWriter{}, ErrOut: &errOut})
+		root.SetArgs(args)
+		err := root.Execute()
+		if got := ExitCode(err); got != ExitInternal {
+			t.Errorf("%v: exit %d (%v), want %d", args, got, err, ExitInternal)
+		}
 	}
 }

@@ -1,9 +1,15 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/source/cluster"
 )
 
 // Exit codes, documented in every command's help. They follow kubectl diff:
@@ -15,6 +21,7 @@ const (
 	ExitUsage    = 2 // bad flags or arguments, unknown capability or runtime names
 	ExitInput    = 3 // unreadable or malformed manifests
 	ExitCluster  = 4 // the cluster could not be read: unreachable, unauthorised, forbidden, timed out
+	ExitInternal = 5 // the output could not be written, or a bug
 )
 
 const exitCodesHelp = `Exit codes:
@@ -22,7 +29,9 @@ const exitCodesHelp = `Exit codes:
   1  findings at or above --fail-on (audit, suggest-drop)
   2  usage error: bad flag or argument, unknown capability or runtime name
   3  input error: a manifest could not be read or parsed
-  4  cluster error: unreachable, unauthorised, forbidden or timed out`
+  4  cluster error: unreachable, unauthorised, forbidden or timed out
+  5  the output could not be written (a closed pipe, a full disk), or an
+     internal error (a bug: please report it)`
 
 // ExitError carries the process exit code for an error; main maps it.
 type ExitError struct {
@@ -34,7 +43,9 @@ func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
 // ExitCode is the exit code for an error returned by a command: 0 for nil,
-// the code of an *ExitError, 2 for anything else (cobra's own usage errors).
+// the code of an *ExitError, 2 for anything else: cobra's own errors
+// (unknown command, wrong number of arguments) are usage errors, and every
+// error a command's Run returns is an *ExitError (see runE).
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
@@ -69,10 +80,114 @@ func oneOf(cmdPath, what, value string, choices ...string) error {
 			listed = append(listed, c)
 		}
 	}
-	last := len(listed) - 1
-	use := listed[last]
-	if last > 0 {
-		use = strings.Join(listed[:last], ", ") + " or " + listed[last]
+	return usageErrorf(cmdPath, "unknown %s %q; use %s", what, value, orList(listed))
+}
+
+// options is a command in kubectl's shape: Complete fills and parses,
+// Validate only checks, Run does the work.
+type options interface {
+	Complete(c *cobra.Command, args []string) error
+	Validate() error
+	Run() error
+}
+
+// runE is every command's RunE. An error from Run that carries no exit code
+// is unexpected (a failed write, a bug): it exits 5, not 2, which the help
+// documents as a usage error.
+func runE(o options) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		if err := o.Complete(c, args); err != nil {
+			return err
+		}
+		if err := o.Validate(); err != nil {
+			return err
+		}
+		err := o.Run()
+		var ee *ExitError
+		if err != nil && !errors.As(err, &ee) {
+			return &ExitError{Code: ExitInternal, Err: err}
+		}
+		return err
 	}
-	return usageErrorf(cmdPath, "unknown %s %q; use %s", what, value, use)
+}
+
+// outputFlag is a command's -o flag: its formats are declared once, and
+// the flag's help, its completion and its check are made from them.
+type outputFlag struct {
+	value   *string
+	formats []string
+}
+
+// addOutputFlag binds -o/--output to value, with the given formats; def
+// says what no -o prints.
+func addOutputFlag(cmd *cobra.Command, value *string, def string, formats ...string) *outputFlag {
+	f := &outputFlag{value: value, formats: formats}
+	cmd.Flags().StringVarP(value, "output", "o", *value, fmt.Sprintf("Output format: %s (default: %s)", orList(formats), def))
+	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion(formats...))
+	return f
+}
+
+// check is the usage error for a format the command does not have.
+func (f *outputFlag) check(cmdPath string) error {
+	return oneOf(cmdPath, "output format", *f.value, append([]string{""}, f.formats...)...)
+}
+
+// orList writes "a, b or c".
+func orList(items []string) string {
+	last := len(items) - 1
+	if last <= 0 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:last], ", ") + " or " + items[last]
+}
+
+// clusterError turns a failure to read the cluster into one clear line and
+// exit code 4.
+func (o *sourceOptions) clusterError(err error, host string) error {
+	var se *cluster.ScopeError
+	scope := ""
+	if errors.As(err, &se) {
+		scope = se.Scope.What
+		err = se.Err
+	}
+	var msg string
+	switch {
+	case apierrors.IsForbidden(err) && scope == "":
+		// Reading a named resource (deploy/web, deployments) was refused.
+		msg = fmt.Sprintf("the cluster refused to show what the arguments name (%s); ask for get/list on it, or %s the pods of a namespace you may read with -n", cluster.APIMessage(err), o.verb)
+	case apierrors.IsForbidden(err) && o.AllNamespaces:
+		msg = fmt.Sprintf("you may not list pods in all namespaces (%s); %s a namespace you may read with -n NAMESPACE", cluster.APIMessage(err), o.verb)
+	case apierrors.IsForbidden(err):
+		msg = fmt.Sprintf("you may not list pods in %s (%s); ask for get/list on pods there, or pick another namespace with -n", scope, cluster.APIMessage(err))
+	case apierrors.IsUnauthorized(err):
+		msg = "the cluster rejected the credentials (401 Unauthorized); they may have expired: log in again or refresh the kubeconfig's token"
+	case apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err) || errors.Is(err, context.DeadlineExceeded) || cluster.IsTimeout(err):
+		msg = fmt.Sprintf("the cluster did not answer in time (%v); try a larger --request-timeout or a smaller --chunk-size", err)
+	case cluster.IsConnectionError(err):
+		where := host
+		if where == "" {
+			where = "the API server"
+		}
+		msg = fmt.Sprintf("cannot reach the cluster at %s (%v); check --context/--kubeconfig and that the API server is up", where, rootCause(err))
+	case cluster.IsExpired(err):
+		msg = fmt.Sprintf("the server kept expiring the pod list (%v); retry with a smaller --chunk-size", err)
+	default:
+		if scope != "" {
+			msg = fmt.Sprintf("listing pods in %s: %v", scope, err)
+		} else {
+			msg = err.Error()
+		}
+	}
+	return &ExitError{Code: ExitCluster, Err: errors.New(msg)}
+}
+
+// rootCause is the innermost error, e.g. "connection refused".
+func rootCause(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
 }

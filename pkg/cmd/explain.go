@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,8 +21,8 @@ type ExplainOptions struct {
 
 	names   []string
 	caps    []capability.Cap
-	catalog *catalog.Catalog
 	cmdPath string
+	output  *outputFlag
 
 	genericiooptions.IOStreams
 }
@@ -57,42 +56,22 @@ argument, print a table of all 41 capabilities (0..40).
   # All capabilities, most dangerous first, with extra columns
   kubectl caps explain --sort-by=risk -o wide`,
 		ValidArgsFunction: completeCapabilities,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(c, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE:              runE(o),
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output,
-		"Output format: wide, json or yaml. Default: a page per named capability, or the table when none is named")
+	o.output = addOutputFlag(cmd, &o.Output, "a page per named capability, or the table when none is named",
+		printers.FormatWide, printers.FormatJSON, printers.FormatYAML)
 	cmd.Flags().StringVar(&o.SortBy, "sort-by", o.SortBy, "Order of the table: number, name or risk (highest first)")
 	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
-	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion("wide", "json", "yaml"))
 	_ = cmd.RegisterFlagCompletionFunc("sort-by", fixedCompletion("number", "name", "risk"))
 	return cmd
 }
 
-// Complete records the arguments and loads the catalog.
+// Complete records the arguments and resolves every name before anything
+// is printed, so that an unknown name leaves stdout empty; all unknown
+// names are reported at once.
 func (o *ExplainOptions) Complete(c *cobra.Command, args []string) error {
 	o.names = args
 	o.cmdPath = c.CommandPath()
-	o.catalog = catalog.Default()
-	return nil
-}
-
-// Validate resolves every name before anything is printed, so that an
-// unknown name leaves stdout empty; all unknown names are reported at once.
-func (o *ExplainOptions) Validate() error {
-	if err := oneOf(o.cmdPath, "output format", o.Output, "", printers.FormatWide, printers.FormatJSON, printers.FormatYAML); err != nil {
-		return err
-	}
-	if err := oneOf(o.cmdPath, "--sort-by", o.SortBy, "number", "name", "risk"); err != nil {
-		return err
-	}
 	var msgs []string
 	o.caps = o.caps[:0]
 	for _, n := range o.names {
@@ -118,9 +97,17 @@ func (o *ExplainOptions) Validate() error {
 	return nil
 }
 
+// Validate checks the flags.
+func (o *ExplainOptions) Validate() error {
+	if err := o.output.check(o.cmdPath); err != nil {
+		return err
+	}
+	return oneOf(o.cmdPath, "--sort-by", o.SortBy, "number", "name", "risk")
+}
+
 // Run prints the pages, the table, or the object.
 func (o *ExplainOptions) Run() error {
-	views := explain.Build(o.catalog, o.caps)
+	views := explain.Build(o.caps)
 	if len(o.names) == 0 || o.Output == printers.FormatWide {
 		if err := explain.SortBy(views, o.SortBy); err != nil {
 			return err
@@ -130,19 +117,9 @@ func (o *ExplainOptions) Run() error {
 	case o.Output == printers.FormatJSON || o.Output == printers.FormatYAML:
 		return printers.WriteObject(o.Out, o.Output, explain.Object(views, len(o.names) == 1))
 	case len(o.names) == 0 || o.Output == printers.FormatWide:
-		return explain.WriteTable(o.Out, views, o.Output == printers.FormatWide, o.NoHeaders)
+		return printers.WriteExplainTable(o.Out, views, o.Output == printers.FormatWide, o.NoHeaders)
 	}
-	for i, v := range views {
-		if i > 0 {
-			if _, err := fmt.Fprintln(o.Out, "\n---"); err != nil {
-				return err
-			}
-		}
-		if err := explain.WritePage(o.Out, v); err != nil {
-			return err
-		}
-	}
-	return nil
+	return printers.WriteExplainPages(o.Out, views)
 }
 
 // completeCapabilities offers capability names for the words typed so far,

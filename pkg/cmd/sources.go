@@ -13,11 +13,10 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
-	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/cluster"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 // manifestsHelp is how audit and suggest-drop read manifests (-f, -k),
@@ -106,22 +105,23 @@ func (s *sourceOptions) addFlags(cmd *cobra.Command, verb string, perPod bool) {
 // addConfigFlags is kubectl's own kubeconfig flag set.
 func addConfigFlags(c *genericclioptions.ConfigFlags, f *pflag.FlagSet) { c.AddFlags(f) }
 
-// complete records what only the command line knows.
-func (s *sourceOptions) complete(c *cobra.Command, args []string) {
+// complete records what only the command line knows and parses --runtime.
+func (s *sourceOptions) complete(c *cobra.Command, args []string) error {
 	s.args = args
 	s.cmdPath = c.CommandPath()
 	s.runtimeExplicit = c.Flags().Changed("runtime")
 	if c.Flags().Changed("namespace") && s.ConfigFlags.Namespace != nil {
 		s.namespace = *s.ConfigFlags.Namespace
 	}
-}
-
-// validate checks the source flags; no API calls, no files.
-func (s *sourceOptions) validate() error {
 	var err error
 	if s.profile, err = profile.Parse(s.Runtime); err != nil {
 		return usageErrorf(s.cmdPath, "--runtime: %v", err)
 	}
+	return nil
+}
+
+// validate checks the source flags; no API calls, no files.
+func (s *sourceOptions) validate() error {
 	if s.Kustomize != "" {
 		// kubectl's own rules (cli-runtime FilenameOptions.validate).
 		switch {
@@ -158,11 +158,11 @@ func (s *sourceOptions) live() bool { return len(s.Filenames) == 0 && s.Kustomiz
 // prints nothing. The exception is a *partialError: only files found in
 // directory walks had problems, and the caller prints what was visited,
 // then returns it.
-func (s *sourceOptions) readManifests(in io.Reader, errOut io.Writer, visit func(w *manifest.Workload, t *audit.Target)) error {
+func (s *sourceOptions) readManifests(in io.Reader, errOut io.Writer, visit func(w *manifest.Workload, t *workload.Target)) error {
 	stats, err := manifest.Read(manifest.Options{Filenames: s.Filenames, Kustomize: s.Kustomize, Recursive: s.Recursive,
 		Namespace: s.namespace, Stdin: in},
 		func(w manifest.Workload) error {
-			t := s.manifestTarget(&w)
+			t := w.Target(s.namespace, s.profile)
 			visit(&w, &t)
 			return nil
 		})
@@ -194,12 +194,21 @@ func (s *sourceOptions) readManifests(in io.Reader, errOut io.Writer, visit func
 	} else if stats.Workloads == 0 {
 		// Not an error (a folder of Services is fine), but an empty table
 		// must say why it is empty.
-		fmt.Fprintf(errOut, "No workloads in the input: %d object(s) skipped (%s). kubectl caps reads Pods, Deployments, "+
-			"StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs, PodTemplates and custom resources "+
-			"with a pod template at spec.template.\n",
-			stats.Skipped, countList(stats.SkippedKinds))
+		fmt.Fprintf(errOut, "No workloads in the input: %d object(s) skipped (%s). kubectl caps reads "+
+			"%s and custom resources with a pod template at spec.template.\n",
+			stats.Skipped, countList(stats.SkippedKinds), kindList())
 	}
 	return nil
+}
+
+// kindList names the built-in kinds read from manifests: "Pods,
+// Deployments, ..., PodTemplates".
+func kindList() string {
+	var names []string
+	for _, k := range workload.Kinds() {
+		names = append(names, k.Name+"s")
+	}
+	return strings.Join(names, ", ")
 }
 
 // countList writes counts as "a 1, b 2", sorted.
@@ -233,33 +242,6 @@ func afterOutput(readErr, printErr error) error {
 		return pe.ExitError
 	}
 	return &ExitError{Code: ExitInput, Err: fmt.Errorf("%v\n%v", pe.ExitError.Err, printErr)}
-}
-
-// manifestTarget is the audit target of one manifest workload: its
-// namespace, or -n, or "default", as kubectl apply would place it.
-func (s *sourceOptions) manifestTarget(w *manifest.Workload) audit.Target {
-	ns := w.Namespace
-	if ns == "" {
-		ns = s.namespace
-	}
-	if ns == "" {
-		ns = "default"
-	}
-	source := w.Source
-	if w.Document > 0 {
-		source = fmt.Sprintf("%s#%d", w.Source, w.Document)
-	}
-	return audit.Target{
-		Namespace:     ns,
-		Workload:      report.WorkloadRef{Kind: w.Kind, Name: w.Name},
-		Source:        source,
-		Spec:          w.Spec,
-		Meta:          &w.PodMeta,
-		FieldPrefix:   w.FieldPrefix,
-		Profile:       s.profile,
-		UnknownFields: w.UnknownFields,
-		Notes:         w.Notes,
-	}
 }
 
 // liveClients are the clients of the kubeconfig's cluster.
@@ -306,9 +288,14 @@ func (s *sourceOptions) connect() (*liveClients, error) {
 // runtime and the owner links, and rolls them up per workload. Warnings
 // about degraded lookups go to errOut.
 func (s *sourceOptions) collect(ctx context.Context, lc *liveClients, errOut io.Writer) (*cluster.Collected, error) {
-	scopes, err := s.scopes(lc.Namespace, lc.Host)
+	scopes, err := cluster.Scopes(s.ConfigFlags, cluster.Selection{Namespace: lc.Namespace, AllNamespaces: s.AllNamespaces,
+		Args: s.args, LabelSelector: s.Selector, FieldSelector: s.FieldSelector})
+	var ae *cluster.ArgumentError
+	if errors.As(err, &ae) {
+		return nil, usageErrorf(s.cmdPath, "%v", ae.Err)
+	}
 	if err != nil {
-		return nil, err
+		return nil, s.clusterError(err, lc.Host)
 	}
 	progress := progressLine(errOut)
 	col, err := cluster.Collect(ctx, lc.Clients, cluster.Query{

@@ -7,18 +7,16 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
-	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
-	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/source/cluster"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/suggest"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 // Output formats of suggest-drop besides json and yaml.
@@ -42,7 +40,7 @@ type SuggestOptions struct {
 	strategy suggest.Strategy
 	keep     capability.Set
 	failOn   catalog.Risk
-	auditor  *audit.Auditor
+	output   *outputFlag
 	// width is what the default table is fitted to; 0 until writeTable
 	// asks the terminal (printers.TerminalWidth).
 	width int
@@ -105,8 +103,9 @@ kubeconfig context (-n, -A, -l, --field-selector, resource arguments; each pod
 judged with its node's runtime), or manifests with -f or -k. Live, the patch is
 computed from the pod template of the workload's controller, which suggest-drop
 lists (deployments, statefulsets, daemonsets, replicasets,
-replicationcontrollers, cronjobs: list verb) besides what audit reads; a bare
-pod is read with get.
+replicationcontrollers, cronjobs: list verb) besides what audit reads; bare
+pods and workloads whose template may not be listed are judged from their
+pods, without a patch.
 
 ` + manifestsHelp + `
 
@@ -158,25 +157,16 @@ ephemeral containers cannot change at all: they get a note and no patch.
 
   # Fail a CI job while any container still holds a high or critical capability it should drop
   kubectl caps suggest-drop -f deploy/ -R --fail-on=high`,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(c, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE: runE(o),
 	}
 	o.addFlags(cmd, "check", false)
+	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext)
 	f := cmd.Flags()
 	f.StringVar(&o.Strategy, "strategy", o.Strategy, "How much to keep: catalog (drop what the catalog says to drop and risky explicit adds) or strict (drop ALL, add back only what is needed)")
 	f.StringSliceVar(&o.Keep, "keep", nil, "Capabilities to keep whatever the strategy says, e.g. --keep=NET_RAW,SYS_PTRACE (any case, with or without CAP_)")
-	f.StringVarP(&o.Output, "output", "o", "", "Output format: wide, json, yaml, patch, json-patch, kubectl or securitycontext (default: table)")
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container should drop a capability whose risk is at least this: low, medium, high or critical")
 	_ = cmd.RegisterFlagCompletionFunc("strategy", fixedCompletion("catalog", "strict"))
-	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion("wide", "json", "yaml", formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("low", "medium", "high", "critical"))
 	_ = cmd.RegisterFlagCompletionFunc("keep", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return capability.Names(), cobra.ShellCompDirectiveNoFileComp
@@ -184,16 +174,9 @@ ephemeral containers cannot change at all: they get a note and no patch.
 	return cmd
 }
 
-// Complete records what only the command line knows.
+// Complete records the command line and parses the flag values.
 func (o *SuggestOptions) Complete(c *cobra.Command, args []string) error {
-	o.complete(c, args)
-	o.auditor = audit.New()
-	return nil
-}
-
-// Validate checks flag values; no API calls, no files.
-func (o *SuggestOptions) Validate() error {
-	if err := o.validate(); err != nil {
+	if err := o.complete(c, args); err != nil {
 		return err
 	}
 	var err error
@@ -211,10 +194,6 @@ func (o *SuggestOptions) Validate() error {
 		}
 		o.keep = o.keep.Add(c)
 	}
-	if err := oneOf(o.cmdPath, "output format", o.Output,
-		"", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext); err != nil {
-		return err
-	}
 	if o.FailOn != "" {
 		if o.failOn, err = catalog.ParseRisk(o.FailOn); err != nil {
 			return usageErrorf(o.cmdPath, "--fail-on: %v", err)
@@ -223,138 +202,123 @@ func (o *SuggestOptions) Validate() error {
 	return nil
 }
 
-// workload is one object whose containers get suggestions, with what a
-// patch needs to know about it.
-type workload struct {
-	Namespace, Kind, Name, Source string
-	Target                        suggest.Target
-	// Managed names the controller that owns this workload (an operator's
-	// resource), whose reconciliation would undo a patch.
-	Managed    string
-	Containers []container
-}
-
-type container struct {
-	Item suggest.Item
-	// Old is the container's securityContext as the object has it.
-	Old *corev1.SecurityContext
-	// Change is nil when the container's lists stay or it cannot be
-	// patched.
-	Change *suggest.ContainerChange
-}
-
-// Run suggests for the manifests given with -f, or else the live cluster.
-func (o *SuggestOptions) Run() error {
-	var ws []*workload
-	if o.live() {
-		var err error
-		if ws, err = o.collectLive(context.Background()); err != nil {
-			return err
-		}
-	} else {
-		err := o.readManifests(o.In, o.ErrOut, func(w *manifest.Workload, t *audit.Target) {
-			target := suggest.TargetOf(w.Kind)
-			if w.Custom {
-				target = suggest.CustomTarget(w.Kind)
-			}
-			target.Prefix = w.FieldPrefix
-			ws = append(ws, o.fromSpecAs(t, w.Kind, target, ""))
-		})
-		var partial *partialError
-		if err != nil && !errors.As(err, &partial) {
-			return err
-		}
-		return afterOutput(err, o.print(ws))
+// Validate checks the flags; no API calls, no files.
+func (o *SuggestOptions) Validate() error {
+	if err := o.validate(); err != nil {
+		return err
 	}
-	return o.print(ws)
+	return o.output.check(o.cmdPath)
 }
 
 func (o *SuggestOptions) options() suggest.Options {
-	return suggest.Options{Strategy: o.strategy, Keep: o.keep, Catalog: o.auditor.Catalog}
+	return suggest.Options{Strategy: o.strategy, Keep: o.keep}
 }
 
-// fromSpec audits a pod spec (a manifest's, or a controller's template)
-// and suggests for each container. prefix is where the spec sits in the
-// object, which the patches address.
-func (o *SuggestOptions) fromSpec(t *audit.Target, kind, prefix, managed string) *workload {
-	target := suggest.TargetOf(kind)
-	target.Prefix = prefix
-	return o.fromSpecAs(t, kind, target, managed)
-}
-
-// fromSpecAs is fromSpec with the patch target given.
-func (o *SuggestOptions) fromSpecAs(t *audit.Target, kind string, target suggest.Target, managed string) *workload {
-	w := &workload{Namespace: t.Namespace, Kind: kind, Name: t.Workload.Name, Source: t.Source, Target: target, Managed: managed}
-	refs := engine.Containers(t.Spec)
-	i := 0
-	o.auditor.Target(t, func(it report.Item, res *engine.Result) {
-		ref := refs[i]
-		i++
-		w.Containers = append(w.Containers, o.suggestOne(w, &it, res, t.Spec, ref.Container, ref.Type, ref.Index, t.Profile))
+// Run suggests for the manifests given with -f or -k, or else the live
+// cluster.
+func (o *SuggestOptions) Run() error {
+	if o.live() {
+		ws, err := o.collectLive(context.Background())
+		if err != nil {
+			return err
+		}
+		return o.print(ws)
+	}
+	var ws []*suggest.Workload
+	err := o.readManifests(o.In, o.ErrOut, func(w *manifest.Workload, t *workload.Target) {
+		tgt := suggest.TargetOf(w.Kind)
+		if w.Custom {
+			tgt = suggest.CustomTarget(w.Kind)
+		}
+		tgt.Prefix = w.FieldPrefix
+		ws = append(ws, o.options().ForTarget(t, tgt, ""))
 	})
-	return w
+	var partial *partialError
+	if err != nil && !errors.As(err, &partial) {
+		return err
+	}
+	return afterOutput(err, o.print(ws))
 }
 
-// suggestOne suggests for one container and decides whether the workload's
-// patch changes it.
-func (o *SuggestOptions) suggestOne(w *workload, it *report.Item, res *engine.Result, spec *corev1.PodSpec, c *corev1.Container,
-	typ engine.ContainerType, index int, p profile.Profile) container {
-	s := suggest.Suggest(suggest.Input{Result: res, Pod: spec, Container: c, Type: typ, Profile: p}, o.options())
-	out := container{Item: suggest.NewItem(it, &s)}
-	if c != nil {
-		out.Old = c.SecurityContext
+// collectLive finds the workloads as audit does (pods, each judged with its
+// node's runtime, rolled up under their controller) and suggests for each:
+// from the controller's pod template where it can be read and patched
+// (suggest.Options.ForTemplate says why), else from the pods.
+func (o *SuggestOptions) collectLive(ctx context.Context) ([]*suggest.Workload, error) {
+	lc, err := o.connect()
+	if err != nil {
+		return nil, err
 	}
-	if s.Capabilities == nil || typ == engine.TypeEphemeralContainer {
-		return out
+	col, err := o.collect(ctx, lc, o.ErrOut)
+	if err != nil {
+		return nil, err
 	}
-	if !w.Target.Patchable {
-		out.Item.Notes = append(out.Item.Notes, suggest.Note{Code: w.Target.Code, Message: w.Target.Why + "."})
-		return out
-	}
-	out.Change = &suggest.ContainerChange{Name: it.Container, Type: typ, Index: index, Old: out.Old, New: *s.Capabilities}
-	out.Item.Patched = true
-	return out
-}
-
-// patch is the workload's patch; nil when no container changes.
-func (w *workload) patch() *suggest.Patch {
-	var changes []suggest.ContainerChange
-	for _, c := range w.Containers {
-		if c.Change != nil {
-			changes = append(changes, *c.Change)
+	var groups []*suggest.Pods
+	byKey := map[workloadKey]*suggest.Pods{}
+	col.Rollup.Each(func(t *workload.Target) {
+		key := workloadKey{t.Namespace, t.Workload}
+		g := byKey[key]
+		if g == nil {
+			g = &suggest.Pods{Namespace: t.Namespace, Kind: t.Workload.Kind, Name: t.Workload.Name}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		audit.Each(t, func(c *audit.Container) { g.Containers = append(g.Containers, *c) })
+	})
+	templates := cluster.NewTemplates(lc.Typed, o.ChunkSize, o.AllNamespaces)
+	for _, g := range groups {
+		if suggest.TargetOf(g.Kind).Patchable {
+			templates.Want(g.Kind, g.Namespace, g.Name)
 		}
 	}
-	if len(changes) == 0 {
-		return nil
-	}
-	return &suggest.Patch{Namespace: w.Namespace, Kind: w.Kind, Name: w.Name, Prefix: w.Target.Prefix, Changes: changes}
-}
-
-// failed counts the containers that should drop a capability at or above
-// --fail-on.
-func (o *SuggestOptions) failed(ws []*workload) int {
-	if o.failOn == "" {
-		return 0
-	}
-	n := 0
-	for _, w := range ws {
-		for _, c := range w.Containers {
-			for _, d := range c.Item.Drop {
-				if catalog.Risk(d.Risk).Level() >= o.failOn.Level() {
-					n++
-					break
-				}
+	var ws []*suggest.Workload
+	for _, g := range groups {
+		tgt := suggest.TargetOf(g.Kind)
+		if tgt.Patchable {
+			tmpl, err := templates.Get(ctx, g.Kind, g.Namespace, g.Name)
+			switch {
+			case err != nil && cluster.IsForbidden(err):
+				tgt = suggest.PatchTarget{Code: suggest.NoteNoTemplate, Why: fmt.Sprintf(
+					"You may not list %ss in namespace %q, so the pod template is unknown and this suggestion comes from the pods; grant list on them for a patch",
+					strings.ToLower(g.Kind), g.Namespace)}
+			case err != nil:
+				return nil, o.clusterError(err, lc.Host)
+			case tmpl == nil:
+				tgt = suggest.PatchTarget{Code: suggest.NoteNoTemplate, Why: fmt.Sprintf("%s %s/%s was not found (deleted since its pods were listed?)", g.Kind, g.Namespace, g.Name)}
+			default:
+				ws = append(ws, o.options().ForTemplate(g, tmpl.Spec, tmpl.Meta, tmpl.Managed, tgt))
+				continue
 			}
 		}
+		ws = append(ws, o.options().ForPods(g, tgt))
 	}
-	return n
+	for _, w := range templates.Warnings {
+		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+	}
+	return ws, nil
 }
 
-func (o *SuggestOptions) print(ws []*workload) error {
+type workloadKey struct {
+	namespace string
+	ref       workload.Ref
+}
+
+func (o *SuggestOptions) print(ws []*suggest.Workload) error {
 	if err := o.write(ws); err != nil {
 		return err
 	}
-	if n := o.failed(ws); n > 0 {
+	if o.failOn == "" {
+		return nil
+	}
+	n := 0
+	for _, w := range ws {
+		for i := range w.Containers {
+			if w.Containers[i].DropsAtLeast(o.failOn) {
+				n++
+			}
+		}
+	}
+	if n > 0 {
 		return findingsError("%d container(s) should drop capabilities at or above --fail-on=%s", n, o.failOn)
 	}
 	return nil
@@ -374,12 +338,4 @@ func (o *SuggestOptions) kubectlFlags() []string {
 		}
 	}
 	return out
-}
-
-func workloadLabel(w *workload) string {
-	s := fmt.Sprintf("%s %s/%s", w.Kind, w.Namespace, w.Name)
-	if w.Source != "" {
-		s += " (" + w.Source + ")"
-	}
-	return s
 }

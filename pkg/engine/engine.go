@@ -2,14 +2,16 @@
 // processes really hold: it feeds the container's add/drop lists through the
 // node's runtime profile, then applies what the kernel does at exec for the
 // container's user (capabilities(7)), and judges the lists as Pod Security
-// Admission does (k8s.io/pod-security-admission policy). It is pure: values in, values out, no I/O, no global
-// mutable state. docs/engine.md explains every rule with its source.
+// Admission does (k8s.io/pod-security-admission policy). It is pure: values
+// in, values out, no I/O, no global mutable state. docs/engine.md explains every rule with its source.
 package engine
 
 import (
+	"strconv"
+	"sync"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sync"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
@@ -24,6 +26,29 @@ const (
 	TypeInitContainer      ContainerType = "initContainer"
 	TypeEphemeralContainer ContainerType = "ephemeralContainer"
 )
+
+// Field is the pod spec field that holds containers of this type, e.g.
+// "initContainers".
+func (t ContainerType) Field() string {
+	switch t {
+	case TypeInitContainer:
+		return "initContainers"
+	case TypeEphemeralContainer:
+		return "ephemeralContainers"
+	}
+	return "containers"
+}
+
+// ContainerPath is the field path of a container in its object, e.g.
+// "spec.template.spec.initContainers[1]" for prefix "spec.template.spec";
+// the one place such paths are written, for warnings, notes and patches.
+func ContainerPath(prefix string, typ ContainerType, index int) string {
+	p := typ.Field() + "[" + strconv.Itoa(index) + "]"
+	if prefix == "" {
+		return p
+	}
+	return prefix + "." + p
+}
 
 // Ref points at one container of a pod spec.
 type Ref struct {
@@ -98,11 +123,11 @@ const (
 
 // UserInfo is the identity the container's first process runs as.
 type UserInfo struct {
-	Kind string `json:"kind"` // UserRoot, UserNonRoot or UserUnknown
+	Kind string // UserRoot, UserNonRoot or UserUnknown
 	// UID when known (runAsUser or observed); nil for runAsNonRoot without a
 	// UID and for unknown.
-	UID    *int64 `json:"uid,omitempty"`
-	Source string `json:"source,omitempty"`
+	UID    *int64
+	Source string
 }
 
 // ReachableInfo is what a non-root container's processes can still gain
@@ -112,10 +137,10 @@ type UserInfo struct {
 type ReachableInfo struct {
 	// ViaSetuid: through a setuid-root binary, the whole bounding set;
 	// empty when no_new_privs is set.
-	ViaSetuid capability.Set `json:"viaSetuid"`
+	ViaSetuid capability.Set
 	// ViaFileCaps: through a binary with file capabilities, at most the
 	// bounding set, also with no_new_privs.
-	ViaFileCaps capability.Set `json:"viaFileCaps"`
+	ViaFileCaps capability.Set
 	// FileCapsEntrypointOnly: with no_new_privs the kernel grants file
 	// capabilities only up to the exec-ing process's permitted set; runc
 	// gives that set to the process that execs the entrypoint, but the
@@ -123,28 +148,28 @@ type ReachableInfo struct {
 	// binary's file capabilities can take effect. False, with ViaFileCaps
 	// empty, on Docker releases that give a non-root process no permitted
 	// set at all (profile.Profile.NonRootNoPermitted).
-	FileCapsEntrypointOnly bool `json:"fileCapsEntrypointOnly,omitempty"`
+	FileCapsEntrypointOnly bool
 	// Explanation is one fixed sentence saying the above for a non-root
 	// container; empty for root.
-	Explanation string `json:"explanation,omitempty"`
+	Explanation string
 }
 
 // PodContext holds the pod settings that change what capabilities mean
 // (the catalog's amplifiers; docs/engine.md "Pod context").
 type PodContext struct {
-	HostPID               bool `json:"hostPID,omitempty"`
-	HostNetwork           bool `json:"hostNetwork,omitempty"`
-	HostIPC               bool `json:"hostIPC,omitempty"`
-	HostPath              bool `json:"hostPath,omitempty"`        // the pod has a hostPath volume
-	HostPathMounted       bool `json:"hostPathMounted,omitempty"` // this container mounts one
-	ShareProcessNamespace bool `json:"shareProcessNamespace,omitempty"`
-	UserNamespace         bool `json:"userNamespace,omitempty"` // hostUsers: false
-	Windows               bool `json:"windows,omitempty"`       // spec.os.name: windows
+	HostPID               bool
+	HostNetwork           bool
+	HostIPC               bool
+	HostPath              bool // the pod has a hostPath volume
+	HostPathMounted       bool // this container mounts one
+	ShareProcessNamespace bool
+	UserNamespace         bool // hostUsers: false
+	Windows               bool // spec.os.name: windows
 	// Seccomp is the profile type in force: the container's, else the
 	// pod's; "" when neither sets one (Unconfined unless the kubelet runs
 	// with --seccomp-default).
-	Seccomp               string `json:"seccomp,omitempty"`
-	SeccompRuntimeDefault bool   `json:"seccompRuntimeDefault,omitempty"`
+	Seccomp               string
+	SeccompRuntimeDefault bool
 }
 
 // Warning is a finding about how the spec is written.
@@ -154,62 +179,62 @@ type Warning struct {
 	// privileged-nonroot-ambient, unknown-user, create-fails,
 	// kubelet-refuses-root, api-rejects, crio-drop-all-readds-defaults,
 	// crio-drop-all-may-readd-defaults.
-	Code string `json:"code"`
+	Code string
 	// Field is the full path, e.g.
 	// "spec.template.spec.containers[0].securityContext.capabilities.add[1]".
-	Field   string `json:"field"`
-	Message string `json:"message"`
+	Field   string
+	Message string
 }
 
 // Result is the engine's verdict on one container.
 type Result struct {
 	// Runtime is the profile's stable name (profile.Profile.Name).
-	Runtime string `json:"runtime"`
+	Runtime string
 	// Bounding is what the container's processes can ever hold.
-	Bounding capability.Set `json:"bounding"`
+	Bounding capability.Set
 	// Effective is what its first process holds after exec; its
 	// permitted set is the same.
-	Effective capability.Set `json:"effective"`
+	Effective capability.Set
 	// Inheritable is the first process's inheritable set after exec (the
 	// kernel keeps it: I' = I): the container's list on Docker before
 	// 20.10.14, else empty.
-	Inheritable capability.Set `json:"inheritable,omitempty"`
+	Inheritable capability.Set
 	// Ambient is its ambient set: every capability for a privileged
 	// container on CRI-O, else empty.
-	Ambient    capability.Set `json:"ambient,omitempty"`
-	Privileged bool           `json:"privileged,omitempty"`
-	User       UserInfo       `json:"user"`
+	Ambient    capability.Set
+	Privileged bool
+	User       UserInfo
 	// NoNewPrivs: allowPrivilegeEscalation is explicitly false; the kubelet
 	// sets no_new_privs only then (pkg/securitycontext/util.go
 	// AddNoNewPrivileges).
-	NoNewPrivs bool          `json:"noNewPrivs,omitempty"`
-	Reachable  ReachableInfo `json:"reachable"`
+	NoNewPrivs bool
+	Reachable  ReachableInfo
 	// Inert: with hostUsers: false, members of Bounding the kernel checks in
 	// the initial user namespace, so they do nothing (user_namespaces(7);
 	// docs/engine.md "User namespaces").
-	Inert   capability.Set `json:"inert,omitempty"`
-	Context PodContext     `json:"context"`
+	Inert   capability.Set
+	Context PodContext
 	// Added and Dropped are the lists as written.
-	Added   []string        `json:"added,omitempty"`
-	Dropped []string        `json:"dropped,omitempty"`
-	Applied profile.Applied `json:"applied"`
+	Added   []string
+	Dropped []string
+	Applied profile.Applied
 	// PSSCapabilities is the highest Pod Security Standards level whose
 	// capability rules the container meets: "restricted", "baseline" or
 	// "privileged".
-	PSSCapabilities string `json:"pssCapabilities"`
+	PSSCapabilities string
 	// CreateFails: the runtime refuses to create the container; Bounding
 	// and Effective are then empty (Applied.Set shows what it would get once
 	// fixed).
-	CreateFails bool `json:"createFails,omitempty"`
+	CreateFails bool
 	// KubeletRefuses: runAsNonRoot is true and the effective runAsUser is 0
 	// (pod and container securityContext merged, the container's field
 	// winning), so the kubelet never asks the runtime for the container
 	// (pkg/kubelet/kuberuntime/security_context_others.go
 	// verifyRunAsNonRoot: "container's runAsUser breaks non-root policy").
 	// Bounding and Effective are then empty, like CreateFails.
-	KubeletRefuses bool      `json:"kubeletRefuses,omitempty"`
-	Warnings       []Warning `json:"warnings,omitempty"`
-	Notes          []string  `json:"notes,omitempty"`
+	KubeletRefuses bool
+	Warnings       []Warning
+	Notes          []string
 }
 
 // inertInUserNamespace is the set the kernel checks in the initial user

@@ -12,16 +12,12 @@ import (
 
 // Default sets from the runtimes' source, written out independently of pkg/profile.
 var (
-	d14 = capability.MustParseSet("CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW",
-		"SETGID", "SETUID", "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE")
-	o9 = capability.MustParseSet("CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID",
-		"SETPCAP", "NET_BIND_SERVICE", "KILL")
-	o11 = o9.Union(capability.MustParseSet("NET_RAW", "SYS_CHROOT"))
+	d14 = capability.SetOf(capability.CHOWN, capability.DAC_OVERRIDE, capability.FSETID, capability.FOWNER, capability.MKNOD, capability.NET_RAW, capability.SETGID, capability.SETUID, capability.SETFCAP, capability.SETPCAP, capability.NET_BIND_SERVICE, capability.SYS_CHROOT, capability.KILL, capability.AUDIT_WRITE)
+	o9  = capability.SetOf(capability.CHOWN, capability.DAC_OVERRIDE, capability.FSETID, capability.FOWNER, capability.SETGID, capability.SETUID, capability.SETPCAP, capability.NET_BIND_SERVICE, capability.KILL)
+	o11 = o9.Union(capability.SetOf(capability.NET_RAW, capability.SYS_CHROOT))
 	// Every capability whose kernel checks are all against the initial user
 	// namespace (pkg/catalog's TestInertInUserNamespace names each check).
-	initNS = capability.MustParseSet("SYS_MODULE", "SYS_TIME", "MKNOD", "BPF", "PERFMON",
-		"AUDIT_WRITE", "AUDIT_CONTROL", "AUDIT_READ", "LINUX_IMMUTABLE", "SYS_RAWIO", "SYS_PACCT",
-		"SYS_TTY_CONFIG", "LEASE", "MAC_OVERRIDE", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND")
+	initNS = capability.SetOf(capability.SYS_MODULE, capability.SYS_TIME, capability.MKNOD, capability.BPF, capability.PERFMON, capability.AUDIT_WRITE, capability.AUDIT_CONTROL, capability.AUDIT_READ, capability.LINUX_IMMUTABLE, capability.SYS_RAWIO, capability.SYS_PACCT, capability.SYS_TTY_CONFIG, capability.LEASE, capability.MAC_OVERRIDE, capability.SYSLOG, capability.WAKE_ALARM, capability.BLOCK_SUSPEND)
 )
 
 var (
@@ -33,7 +29,18 @@ var (
 	allProfiles = []profile.Profile{ctrd, crio, crio117, dock}
 )
 
-func set(names ...string) capability.Set { return capability.MustParseSet(names...) }
+// set parses capability names written in the test, failing loudly on a typo.
+func set(names ...string) capability.Set {
+	var s capability.Set
+	for _, n := range names {
+		c, err := capability.Parse(n)
+		if err != nil {
+			panic(err)
+		}
+		s = s.Add(c)
+	}
+	return s
+}
 
 type scMod func(*corev1.SecurityContext)
 type podMod func(*corev1.PodSpec)

@@ -29,17 +29,7 @@ func (w *warner) add(code, field, msg string) {
 // path is the container's field path followed by suffix.
 func (w *warner) path(suffix string) string {
 	if w.base == "" {
-		list := "containers"
-		switch w.typ {
-		case TypeInitContainer:
-			list = "initContainers"
-		case TypeEphemeralContainer:
-			list = "ephemeralContainers"
-		}
-		w.base = list + "[" + strconv.Itoa(w.index) + "]"
-		if w.prefix != "" {
-			w.base = w.prefix + "." + w.base
-		}
+		w.base = ContainerPath(w.prefix, w.typ, w.index)
 	}
 	return w.base + suffix
 }
@@ -279,8 +269,9 @@ const (
 	noteUnknownRT             = "Container runtime unknown: the sets show only what the spec adds, without the runtime's defaults."
 )
 
-// CRIOConfigNote is the sentence a report should print once per CRI-O node
-// (CRI-O docs/crio.conf.5.md default_capabilities), not per container.
+// CRIOConfigNote is added to the notes of every container judged on CRI-O
+// (pkg/audit), so that each JSON item stands alone; the tables do not
+// print notes. Source: CRI-O docs/crio.conf.5.md default_capabilities.
 const CRIOConfigNote = "CRI-O's default set is configurable per node (crio.conf default_capabilities), which the API does not show; the upstream default is assumed."
 
 func notes(in *Input, r *Result) []string {

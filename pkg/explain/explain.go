@@ -6,18 +6,13 @@ package explain
 
 import (
 	"fmt"
-	"io"
 	"sort"
-	"strings"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/api"
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
-	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 )
-
-// APIVersion is the group/version of explain's JSON and YAML output.
-const APIVersion = "caps.kubectl-caps.io/v1alpha1"
 
 // Capability is one catalog entry as explain prints it.
 type Capability struct {
@@ -37,7 +32,8 @@ type List struct {
 }
 
 // Build joins catalog entries with the runtime profiles' defaults.
-func Build(cat *catalog.Catalog, caps []capability.Cap) []Capability {
+func Build(caps []capability.Cap) []Capability {
+	cat := catalog.Default()
 	known := profile.Known()
 	out := make([]Capability, 0, len(caps))
 	for _, c := range caps {
@@ -57,10 +53,10 @@ func Build(cat *catalog.Catalog, caps []capability.Cap) []Capability {
 func Object(views []Capability, single bool) any {
 	if single && len(views) == 1 {
 		v := views[0]
-		v.APIVersion, v.Kind = APIVersion, "Capability"
+		v.APIVersion, v.Kind = api.APIVersion, "Capability"
 		return v
 	}
-	return List{APIVersion: APIVersion, Kind: "CapabilityList", Items: views}
+	return List{APIVersion: api.APIVersion, Kind: "CapabilityList", Items: views}
 }
 
 // SortBy orders views in place by "number", "name" or "risk" (highest
@@ -83,50 +79,4 @@ func SortBy(views []Capability, key string) error {
 		return fmt.Errorf("unknown sort key %q; use number, name or risk", key)
 	}
 	return nil
-}
-
-// DefaultInShort renders DefaultIn compactly: "cri-o" when every CRI-O
-// profile grants it, "cri-o<1.18" when only the old one does.
-func DefaultInShort(v Capability) string {
-	if len(v.DefaultIn) == 0 {
-		return "-"
-	}
-	has := map[string]bool{}
-	for _, n := range v.DefaultIn {
-		has[n] = true
-	}
-	var parts []string
-	for _, n := range v.DefaultIn {
-		if n == "cri-o<1.18" && has["cri-o"] {
-			continue
-		}
-		parts = append(parts, n)
-	}
-	return strings.Join(parts, ",")
-}
-
-// WriteTable prints the capabilities table; wide adds the kernel version,
-// PSS Baseline and user-namespace columns.
-func WriteTable(w io.Writer, views []Capability, wide, noHeaders bool) error {
-	header := []string{"NUMBER", "NAME", "RISK", "RECOMMENDATION", "DEFAULT-IN"}
-	if wide {
-		header = append(header, "SINCE", "PSS-BASELINE", "USERNS-INERT")
-	}
-	header = append(header, "SUMMARY")
-	rows := make([][]string, 0, len(views))
-	for _, v := range views {
-		row := []string{fmt.Sprint(v.Number), v.Name, string(v.Risk), string(v.Recommendation), DefaultInShort(v)}
-		if wide {
-			row = append(row, v.Since, yesNo(v.PSSBaseline), yesNo(v.InertInUserNamespace))
-		}
-		rows = append(rows, append(row, v.Summary))
-	}
-	return printers.Table(w, header, rows, noHeaders)
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }

@@ -1,7 +1,6 @@
 package explain
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 )
@@ -23,23 +22,4 @@ func SourceAnchor(id string) string {
 		return ""
 	}
 	return "ref-" + strings.ToLower(id)
-}
-
-// sourcesText is the SOURCES section of the text page.
-func sourcesText(ids []string) string {
-	return fmt.Sprintf("%s; each is explained in %s", strings.Join(ids, ", "), SourcesURL)
-}
-
-// sourcesMarkdown links each short name to its entry in docs/sources.md,
-// relative to docs/capabilities/.
-func sourcesMarkdown(ids []string) string {
-	links := make([]string, len(ids))
-	for i, id := range ids {
-		if a := SourceAnchor(id); a != "" {
-			links[i] = fmt.Sprintf("[%s](../sources.md#%s)", id, a)
-		} else {
-			links[i] = id
-		}
-	}
-	return fmt.Sprintf("Sources: %s (see [sources](../sources.md#short-names)).\n", strings.Join(links, ", "))
 }

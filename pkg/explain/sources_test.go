@@ -1,7 +1,6 @@
 package explain
 
 import (
-	"strings"
 	"testing"
 )
 
@@ -22,16 +21,5 @@ func TestSourceAnchor(t *testing.T) {
 		if got := SourceAnchor(tt.id); got != tt.want {
 			t.Errorf("SourceAnchor(%q) = %q, want %q", tt.id, got, tt.want)
 		}
-	}
-}
-
-func TestSourcesMarkdownLinksShortNamesOnly(t *testing.T) {
-	got := sourcesMarkdown([]string{"MAN-CAP", "kernel/audit.c"})
-	want := "Sources: [MAN-CAP](../sources.md#ref-man-cap), kernel/audit.c (see [sources](../sources.md#short-names)).\n"
-	if got != want {
-		t.Errorf("sourcesMarkdown = %q, want %q", got, want)
-	}
-	if !strings.Contains(sourcesText([]string{"CTRD"}), SourcesURL) {
-		t.Errorf("the text page's SOURCES must give the URL users can follow")
 	}
 }

@@ -8,7 +8,9 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 // AuditTableOptions shape the audit table.
@@ -82,40 +84,25 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 }
 
 // WorkloadLabel names a workload in a table as kubectl takes it on the
-// command line, so that a row can be pasted into `kubectl caps audit
-// deploy/web` or `kubectl get`: kubectl's short name for the built-in
-// workload kinds, whose long names ("ReplicationController/") would take a
-// quarter of a 120-column table; other kinds (custom resources) keep their
-// kind, which kubectl also accepts.
+// command line (workload.Kind.Short), so that a row can be pasted into
+// `kubectl caps audit deploy/web` or `kubectl get`, and the long kind names
+// ("ReplicationController/") do not take a quarter of a 120-column table.
+// Other kinds (custom resources) keep their kind, which kubectl also
+// accepts.
 func WorkloadLabel(kind, name string) string {
-	if short, ok := shortKinds[kind]; ok {
-		kind = short
+	if k, ok := workload.Lookup(kind); ok {
+		kind = k.Short
 	}
 	return kind + "/" + name
 }
 
-// shortKinds are kubectl's short names (kubectl api-resources) for the
-// built-in kinds that own pods; Pod, Job and CronJob are written as
-// resources in full, as the audit help names them (pod/NAME, job/NAME,
-// cronjob/NAME), because "po/" and "cj/" read as codes.
-var shortKinds = map[string]string{
-	"Pod":                   "pod",
-	"Deployment":            "deploy",
-	"DaemonSet":             "ds",
-	"StatefulSet":           "sts",
-	"ReplicaSet":            "rs",
-	"ReplicationController": "rc",
-	"Job":                   "job",
-	"CronJob":               "cronjob",
-}
-
 // ContainerLabel names a container in a table, marking init and ephemeral
 // containers so they are not mistaken for the workload's main ones.
-func ContainerLabel(name, containerType string) string {
-	switch containerType {
-	case "initContainer":
+func ContainerLabel(name string, typ engine.ContainerType) string {
+	switch typ {
+	case engine.TypeInitContainer:
 		return name + " (init)"
-	case "ephemeralContainer":
+	case engine.TypeEphemeralContainer:
 		return name + " (ephemeral)"
 	}
 	return name

@@ -6,11 +6,12 @@ import (
 	"testing"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 func TestAuditTableColumns(t *testing.T) {
 	uid := int64(1000)
-	items := []report.Item{{Namespace: "ns", Workload: report.WorkloadRef{Kind: "Deployment", Name: "web"}, Container: "init",
+	items := []report.Item{{Namespace: "ns", Workload: workload.Ref{Kind: "Deployment", Name: "web"}, Container: "init",
 		ContainerType: "initContainer", User: "nonroot", UID: &uid, MaxRisk: "none", Pods: 3, Runtime: "cri-o", PSSCapabilities: "restricted"}}
 	var b bytes.Buffer
 	if err := WriteAuditTable(&b, items, AuditTableOptions{Wide: true, ShowPods: true}); err != nil {
@@ -31,7 +32,7 @@ func TestAuditTableColumns(t *testing.T) {
 }
 
 func TestColouredTableHasNoTrailingBlanks(t *testing.T) {
-	items := []report.Item{{Namespace: "ns", Workload: report.WorkloadRef{Kind: "Pod", Name: "p"}, Container: "c", User: "root",
+	items := []report.Item{{Namespace: "ns", Workload: workload.Ref{Kind: "Pod", Name: "p"}, Container: "c", User: "root",
 		Effective: []string{"NET_RAW"}, MaxRisk: "high", Findings: []report.Finding{{Capability: "NET_RAW", Risk: "high"}}}}
 	var b bytes.Buffer
 	if err := WriteAuditTable(&b, items, AuditTableOptions{Color: true}); err != nil {

@@ -11,7 +11,7 @@ import (
 // share: printed only when it is exact, with the exceptions the caller says
 // a reader takes them to be.
 func TestAllExcept(t *testing.T) {
-	set := capability.MustParseSet
+	set := capSet
 	allBut := func(names ...string) capability.Set { return capability.All.Minus(set(names...)) }
 	tests := []struct {
 		name   string
@@ -47,8 +47,8 @@ func TestCapCellForms(t *testing.T) {
 	risk := map[string]catalog.Risk{"SYS_ADMIN": catalog.RiskCritical, "NET_RAW": catalog.RiskHigh, "MKNOD": catalog.RiskMedium,
 		"CHOWN": catalog.RiskLow, "KILL": catalog.RiskLow}
 	held := func(s capability.Set) *capCell { return &capCell{set: s, except: capability.All.Minus(s), risk: risk} }
-	five := capability.MustParseSet("CHOWN", "KILL", "MKNOD", "NET_RAW", "SYS_ADMIN")
-	allButTwo := capability.All.Minus(capability.MustParseSet("SYS_ADMIN", "SYS_MODULE"))
+	five := capSet("CHOWN", "KILL", "MKNOD", "NET_RAW", "SYS_ADMIN")
+	allButTwo := capability.All.Minus(capSet("SYS_ADMIN", "SYS_MODULE"))
 	allButOne := capability.All.Remove(capability.SYS_MODULE)
 	tests := []struct {
 		name  string
@@ -63,7 +63,7 @@ func TestCapCellForms(t *testing.T) {
 		{"riskiest first, alphabetical within a risk", held(five), 3, "5 (SYS_ADMIN, NET_RAW, MKNOD +2)", "CHOWN,KILL,MKNOD,NET_RAW,SYS_ADMIN"},
 		{"fewer names", held(five), 1, "5 (SYS_ADMIN +4)", "CHOWN,KILL,MKNOD,NET_RAW,SYS_ADMIN"},
 		{"count only", held(five), 0, "5", "CHOWN,KILL,MKNOD,NET_RAW,SYS_ADMIN"},
-		{"every name fits: no +0", held(capability.MustParseSet("CHOWN", "KILL")), 3, "2 (CHOWN, KILL)", "CHOWN,KILL"},
+		{"every name fits: no +0", held(capSet("CHOWN", "KILL")), 3, "2 (CHOWN, KILL)", "CHOWN,KILL"},
 		{"ALL except where shorter", held(allButOne), 3, "ALL except SYS_MODULE", "ALL except SYS_MODULE"},
 		{"ALL except when it names no more", held(allButTwo), 2, "ALL except SYS_ADMIN, SYS_MODULE", "ALL except SYS_ADMIN,SYS_MODULE"},
 		{"count where shorter than ALL except", held(allButTwo), 1, "39 (NET_RAW +38)", "ALL except SYS_ADMIN,SYS_MODULE"},
@@ -85,7 +85,7 @@ func TestCapCellForms(t *testing.T) {
 }
 
 func TestCapCellColour(t *testing.T) {
-	c := &capCell{set: capability.MustParseSet("CHOWN", "NET_RAW", "SYS_ADMIN"),
+	c := &capCell{set: capSet("CHOWN", "NET_RAW", "SYS_ADMIN"),
 		risk: map[string]catalog.Risk{"CHOWN": catalog.RiskLow, "NET_RAW": catalog.RiskHigh, "SYS_ADMIN": catalog.RiskCritical}}
 	c.except = capability.All.Minus(c.set)
 	if got, want := c.full(true), "CHOWN,"+ansiRed+"NET_RAW"+ansiReset+","+ansiBold+ansiRed+"SYS_ADMIN"+ansiReset; got != want {
@@ -117,3 +117,6 @@ func TestUseColor(t *testing.T) {
 		}
 	}
 }
+
+// capSet is the set of those canonical names; the tests name only real ones.
+func capSet(names ...string) capability.Set { return setOf(names) }

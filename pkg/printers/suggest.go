@@ -1,79 +1,212 @@
 package printers
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
-	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/suggest"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
-// SuggestTableOptions shape the suggest-drop table.
-type SuggestTableOptions struct {
-	// Wide prints the DROP and KEEP lists in full and adds NOTES (the note
-	// codes).
-	Wide      bool
-	NoHeaders bool
-	// Width is the width the default table is fitted to (see fit), 0 for
-	// unbounded; -o wide is never fitted.
-	Width int
+// WriteNotes prints the notes behind the table's NOTES column on stderr,
+// each distinct note once with the containers it is about, so that a
+// cluster of similar workloads does not repeat the same sentence.
+func WriteNotes(w io.Writer, ws []*suggest.Workload) {
+	type note struct {
+		msg  string
+		subj []string
+	}
+	var order []*note
+	byMsg := map[string]*note{}
+	for _, wl := range ws {
+		for _, c := range wl.Containers {
+			for _, n := range c.Item.Notes {
+				x := byMsg[n.Message]
+				if x == nil {
+					x = &note{msg: fmt.Sprintf("Note (%s): %s", n.Code, n.Message)}
+					byMsg[n.Message] = x
+					order = append(order, x)
+				}
+				x.subj = append(x.subj, fmt.Sprintf("%s/%s/%s %s", wl.Namespace, wl.Kind, wl.Name, c.Item.Container))
+			}
+		}
+	}
+	for _, n := range order {
+		fmt.Fprintf(w, "%s\n  containers: %s\n", n.msg, strings.Join(n.subj, ", "))
+	}
 }
 
-// WriteSuggestTable prints one row per container: what it should drop and
-// keep. The default table gives counts and the riskiest names, fitted to
-// o.Width; -o wide gives the full lists and the note codes (the notes
-// themselves are for stderr).
-func WriteSuggestTable(w io.Writer, items []suggest.Item, o SuggestTableOptions) error {
-	header := []string{"NAMESPACE", "WORKLOAD", "CONTAINER", "DROP", "KEEP"}
-	if o.Wide {
-		header = append(header, "NOTES")
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
 	}
-	rows := make([][]cell, 0, len(items))
-	for i := range items {
-		it := &items[i]
-		drop, keep := entryCell(it.Drop), entryCell(it.Keep)
-		// DROP "ALL except X" is exact only when X is what it keeps, and
-		// the other way round (see allExcept).
-		drop.except, keep.except = keep.set, drop.set
-		row := []cell{{text: it.Namespace}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}, {text: ContainerLabel(it.Container, it.ContainerType)}}
-		if o.Wide {
-			row = append(row, cell{text: drop.full(false)}, cell{text: keep.full(false)}, cell{text: noteCodes(it.Notes)})
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// header is the comment block above a workload's patch: what it targets,
+// what applying it does, and why a container is not in it.
+func header(w *suggest.Workload, p *suggest.Patch, how string) []string {
+	lines := []string{"# " + w.Label()}
+	switch {
+	case p == nil && !w.HasChanges():
+		lines = append(lines, "# nothing to change")
+	case !w.Target.Patchable:
+		lines = append(lines, "# not patched: "+lowerFirst(w.Target.Why))
+	case p == nil:
+		lines = append(lines, "# the capability lists need no change")
+	default:
+		if how != "" {
+			lines = append(lines, "# "+how)
+		}
+		if r := rollout(w.Kind); r != "" {
+			lines = append(lines, "# applying it: "+r)
+		}
+		if w.Managed != "" {
+			lines = append(lines, fmt.Sprintf("# %s %s/%s is managed by %s, which may undo the patch: change the template there", w.Kind, w.Namespace, w.Name, w.Managed))
+		}
+	}
+	add := func(l string) {
+		// A container on two runtimes has two items with the same note.
+		if !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
+	for _, c := range w.Containers {
+		for _, n := range c.Item.Notes {
+			switch n.Code {
+			case suggest.NotePrivileged:
+				add(fmt.Sprintf("# container %q is privileged: remove privileged: true first, the new lists take effect only then", c.Item.Container))
+			case suggest.NoteEphemeral, suggest.NoteNotInTemplate, suggest.NoteUnknownWorkload:
+				if len(c.Item.Drop) > 0 {
+					add(fmt.Sprintf("# container %q is not patched: %s", c.Item.Container, lowerFirst(n.Message)))
+				}
+			}
+		}
+	}
+	return lines
+}
+
+// WritePatches prints one YAML document per workload: comments, then the
+// strategic-merge patch (or the RFC 6902 operations, which are JSON and so
+// valid YAML) when there is one.
+func WritePatches(out io.Writer, ws []*suggest.Workload, jsonPatch bool) error {
+	for i, w := range ws {
+		if i > 0 {
+			fmt.Fprintln(out, "---")
+		}
+		p := w.Patch()
+		how := fmt.Sprintf("apply: kubectl patch %s %s -n %s --type strategic --patch-file FILE", workload.Resource(w.Kind), w.Name, w.Namespace)
+		if jsonPatch {
+			how = fmt.Sprintf("apply: kubectl patch %s %s -n %s --type json --patch-file FILE", workload.Resource(w.Kind), w.Name, w.Namespace)
+		}
+		for _, l := range header(w, p, how) {
+			fmt.Fprintln(out, l)
+		}
+		if p == nil {
+			continue
+		}
+		var b []byte
+		var err error
+		if jsonPatch {
+			b, err = json.MarshalIndent(p.JSONPatch(), "", "  ")
+			b = append(b, '\n')
 		} else {
-			row = append(row, cell{caps: drop}, cell{caps: keep})
+			b, err = yaml.Marshal(p.Strategic())
 		}
-		rows = append(rows, row)
+		if err != nil {
+			return err
+		}
+		if _, err := out.Write(b); err != nil {
+			return err
+		}
 	}
-	width := o.Width
-	if o.Wide {
-		width = 0
-	}
-	return Table(w, header, fit(header, rows, width, o.NoHeaders, false), o.NoHeaders)
+	return nil
 }
 
-// entryCell is a DROP or KEEP list with each entry's risk in this pod.
-func entryCell(es []suggest.Entry) *capCell {
-	c := &capCell{risk: make(map[string]catalog.Risk, len(es))}
-	for _, e := range es {
-		if cp, ok := capability.Lookup(e.Capability); ok {
-			c.set = c.set.Add(cp)
-			c.risk[e.Capability] = catalog.Risk(e.Risk)
+// WriteKubectl prints a ready kubectl patch command per workload.
+func WriteKubectl(out io.Writer, ws []*suggest.Workload, flags []string) error {
+	for i, w := range ws {
+		if i > 0 {
+			fmt.Fprintln(out)
 		}
+		p := w.Patch()
+		for _, l := range header(w, p, "") {
+			fmt.Fprintln(out, l)
+		}
+		if p == nil {
+			continue
+		}
+		line, err := p.KubectlCommand(flags...)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, line)
 	}
-	return c
+	return nil
 }
 
-// noteCodes lists the distinct note codes of a container, in order.
-func noteCodes(ns []suggest.Note) string {
-	var codes []string
-	for _, n := range ns {
-		if !slices.Contains(codes, n.Code) {
-			codes = append(codes, n.Code)
+// WriteSecurityContexts prints, per container, its securityContext with
+// the new capability lists: the whole block, so that pasting it over the
+// old one keeps runAsUser and the other fields.
+func WriteSecurityContexts(out io.Writer, ws []*suggest.Workload) error {
+	first := true
+	for _, w := range ws {
+		for _, c := range w.Containers {
+			if !first {
+				fmt.Fprintln(out, "---")
+			}
+			first = false
+			it := &c.Item
+			fmt.Fprintf(out, "# %s, %s\n", w.Label(), strings.Replace(ContainerLabel(it.Container, it.ContainerType), it.Container, fmt.Sprintf("container %q", it.Container), 1))
+			if it.ContainerType == engine.TypeEphemeralContainer {
+				fmt.Fprintln(out, "# ephemeral: cannot be changed; use kubectl debug --profile=restricted next time")
+				continue
+			}
+			if slices.ContainsFunc(it.Notes, func(n suggest.Note) bool { return n.Code == suggest.NotePrivileged }) {
+				fmt.Fprintln(out, "# privileged: true gives every capability whatever the lists say: remove it first; the lists take effect only then")
+			}
+			if it.Capabilities == nil {
+				fmt.Fprintln(out, "# no change to the capability lists")
+				continue
+			}
+			if !w.Target.Patchable {
+				fmt.Fprintln(out, "# "+lowerFirst(w.Target.Why))
+			}
+			sc := &corev1.SecurityContext{}
+			if c.Old != nil {
+				sc = c.Old.DeepCopy()
+			}
+			sc.Capabilities = nil
+			if caps := it.Capabilities; len(caps.Add)+len(caps.Drop) > 0 {
+				sc.Capabilities = &corev1.Capabilities{}
+				for _, a := range caps.Add {
+					sc.Capabilities.Add = append(sc.Capabilities.Add, corev1.Capability(a))
+				}
+				for _, d := range caps.Drop {
+					sc.Capabilities.Drop = append(sc.Capabilities.Drop, corev1.Capability(d))
+				}
+			}
+			b, err := yaml.Marshal(map[string]any{"securityContext": sc})
+			if err != nil {
+				return err
+			}
+			if _, err := out.Write(b); err != nil {
+				return err
+			}
 		}
 	}
-	if len(codes) == 0 {
-		return "-"
-	}
-	return strings.Join(codes, ",")
+	return nil
+}
+
+// rollout says what applying a template patch does to running pods.
+func rollout(kind string) string {
+	k, _ := workload.Lookup(kind)
+	return k.Rollout
 }

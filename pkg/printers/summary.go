@@ -8,6 +8,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/suggest"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 // The summaries are one line for stderr after a table (never after JSON or
@@ -80,7 +81,7 @@ func WriteSuggestSummary(w io.Writer, items []suggest.Item) error {
 	return err
 }
 
-func workloadKey(ns string, ref report.WorkloadRef) string {
+func workloadKey(ns string, ref workload.Ref) string {
 	return ns + "\x00" + ref.Kind + "\x00" + ref.Name
 }
 

@@ -6,11 +6,12 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/suggest"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 func TestSummaries(t *testing.T) {
-	web := report.WorkloadRef{Kind: "Deployment", Name: "web"}
-	db := report.WorkloadRef{Kind: "StatefulSet", Name: "db"}
+	web := workload.Ref{Kind: "Deployment", Name: "web"}
+	db := workload.Ref{Kind: "StatefulSet", Name: "db"}
 	t.Run("audit", func(t *testing.T) {
 		items := []report.Item{
 			{Namespace: "a", Workload: web, MaxRisk: "critical", PSSCapabilities: "privileged"},

@@ -16,6 +16,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/suggest"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/ from the current output")
@@ -106,7 +107,7 @@ func checkWidth(t *testing.T, out string, width int) {
 // lose their names.
 func TestFitNeverCutsNames(t *testing.T) {
 	long := strings.Repeat("x", 60)
-	items := []report.Item{{Namespace: "ns", Workload: report.WorkloadRef{Kind: "Deployment", Name: long}, Container: long,
+	items := []report.Item{{Namespace: "ns", Workload: workload.Ref{Kind: "Deployment", Name: long}, Container: long,
 		Effective: capability.Names()[:14], MaxRisk: "high"}}
 	var b bytes.Buffer
 	if err := WriteAuditTable(&b, items, AuditTableOptions{Width: 80, NoHeaders: true}); err != nil {
@@ -120,7 +121,7 @@ func TestFitNeverCutsNames(t *testing.T) {
 
 // TestWideIsNeverFitted: -o wide is the detail, whatever the width.
 func TestWideIsNeverFitted(t *testing.T) {
-	items := []report.Item{{Namespace: "ns", Workload: report.WorkloadRef{Kind: "Pod", Name: "p"}, Container: "c", User: "root",
+	items := []report.Item{{Namespace: "ns", Workload: workload.Ref{Kind: "Pod", Name: "p"}, Container: "c", User: "root",
 		Effective: capability.Names()[:14], MaxRisk: "high"}}
 	var b bytes.Buffer
 	if err := WriteAuditTable(&b, items, AuditTableOptions{Width: 40, Wide: true}); err != nil {

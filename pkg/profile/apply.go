@@ -45,47 +45,47 @@ type Applied struct {
 	// Set is the bounding (= permitted = effective-for-root) set. When
 	// CreateFails, it is what the container would get once the failing
 	// entries were removed; the container as written never runs.
-	Set capability.Set `json:"set"`
+	Set capability.Set
 	// Entries has one outcome per entry: add entries first, then drop.
-	Entries []EntryOutcome `json:"entries,omitempty"`
+	Entries []EntryOutcome
 	// CreateFails: the runtime refuses to create the container (CRI-O and
 	// Docker on names that are no capability).
-	CreateFails bool `json:"createFails,omitempty"`
+	CreateFails bool
 	// AddAll / DropAll: the list holds the ALL keyword in some case.
-	AddAll  bool `json:"addAll,omitempty"`
-	DropAll bool `json:"dropAll,omitempty"`
+	AddAll  bool
+	DropAll bool
 	// Privileged: computed by ApplyPrivileged.
-	Privileged bool `json:"privileged,omitempty"`
+	Privileged bool
 }
 
 // EntryOutcome says what one add or drop entry did on this runtime.
 type EntryOutcome struct {
-	List  string `json:"list"` // "add" | "drop"
-	Index int    `json:"index"`
-	Raw   string `json:"raw"` // as written
+	List  string // "add" | "drop"
+	Index int
+	Raw   string // as written
 	// Normalized is the string the runtime produced from Raw before
 	// matching it, e.g. "CAP_CAP_NET_RAW" on containerd for "CAP_NET_RAW",
 	// or "ALL".
-	Normalized string `json:"normalized"`
+	Normalized string
 	// Cap and Known: what the entry resolved to on this runtime; Known is
 	// false when it matched nothing.
-	Cap   capability.Cap `json:"cap"`
-	Known bool           `json:"known"`
+	Cap   capability.Cap
+	Known bool
 	// All: the ALL keyword in any case (exactly "ALL" after upper-casing;
 	// "CAP_ALL" is not the keyword on any runtime).
-	All bool `json:"all,omitempty"`
+	All bool
 	// Prefixed: Raw starts with "CAP_" in some case.
-	Prefixed bool `json:"prefixed,omitempty"`
+	Prefixed bool
 	// Intended and IntendedKnown: what the user most likely meant, by
 	// capability.Parse (any case, optional CAP_ prefix, blanks trimmed),
 	// independent of the runtime. For "CAP_NET_RAW" on containerd Known is
 	// false but Intended is NET_RAW.
-	Intended      capability.Cap `json:"intended"`
-	IntendedKnown bool           `json:"intendedKnown"`
+	Intended      capability.Cap
+	IntendedKnown bool
 	// Suggestions: closest capability names when Raw names none in any
 	// spelling ("ALL" for "CAP_ALL").
-	Suggestions []string `json:"suggestions,omitempty"`
-	Effect      string   `json:"effect"`
+	Suggestions []string
+	Effect      string
 }
 
 // IsAllKeyword reports whether a runtime reads s as the ALL keyword. All

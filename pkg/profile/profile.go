@@ -31,15 +31,15 @@ const (
 // Profile is one runtime, optionally at a version. The zero Version means
 // "current release".
 type Profile struct {
-	Kind Kind `json:"kind"`
+	Kind Kind
 	// Version as reported (node string) or implied ("1.17" for cri-o<1.18);
 	// may be empty.
-	Version string `json:"version,omitempty"`
+	Version string
 	// VersionUnknown is set by Parse when a node reported a version that
 	// does not parse. The profile then assumes the current release, and the
 	// caller should say so (for CRI-O this decides between 9 and 11 default
 	// capabilities).
-	VersionUnknown bool `json:"versionUnknown,omitempty"`
+	VersionUnknown bool
 }
 
 // legacyName is the stable name of CRI-O before v1.18, which still granted

@@ -15,14 +15,23 @@ import (
 // Default, moby oci/caps/defaults.go DefaultCapabilities), independently
 // of the code.
 var (
-	factsDocker14 = capability.MustParseSet("CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW",
-		"SETGID", "SETUID", "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE")
-	factsCRIO9 = capability.MustParseSet("CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID",
-		"SETPCAP", "NET_BIND_SERVICE", "KILL")
-	factsCRIO11 = factsCRIO9.Union(capability.MustParseSet("NET_RAW", "SYS_CHROOT"))
+	factsDocker14 = capability.SetOf(capability.CHOWN, capability.DAC_OVERRIDE, capability.FSETID, capability.FOWNER, capability.MKNOD, capability.NET_RAW, capability.SETGID, capability.SETUID, capability.SETFCAP, capability.SETPCAP, capability.NET_BIND_SERVICE, capability.SYS_CHROOT, capability.KILL, capability.AUDIT_WRITE)
+	factsCRIO9    = capability.SetOf(capability.CHOWN, capability.DAC_OVERRIDE, capability.FSETID, capability.FOWNER, capability.SETGID, capability.SETUID, capability.SETPCAP, capability.NET_BIND_SERVICE, capability.KILL)
+	factsCRIO11   = factsCRIO9.Union(capability.SetOf(capability.NET_RAW, capability.SYS_CHROOT))
 )
 
-func set(names ...string) capability.Set { return capability.MustParseSet(names...) }
+// set parses capability names written in the test, failing loudly on a typo.
+func set(names ...string) capability.Set {
+	var s capability.Set
+	for _, n := range names {
+		c, err := capability.Parse(n)
+		if err != nil {
+			panic(err)
+		}
+		s = s.Add(c)
+	}
+	return s
+}
 
 var (
 	containerd = Profile{Kind: Containerd}

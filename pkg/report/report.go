@@ -4,19 +4,17 @@
 package report
 
 import (
+	"github.com/kubectl-caps/kubectl-caps/pkg/api"
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/risk"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
-// Group and version of the report objects; bump the version on any
-// incompatible change of the fields below.
-const (
-	Group      = "caps.kubectl-caps.io"
-	Version    = "v1alpha1"
-	APIVersion = Group + "/" + Version
-	Kind       = "CapabilityReport"
-)
+// Kind of the report; its group and version are api.APIVersion: bump the
+// version on any incompatible change of the fields below.
+const Kind = "CapabilityReport"
 
 // Report is the document `audit -o json|yaml` prints.
 type Report struct {
@@ -26,30 +24,23 @@ type Report struct {
 }
 
 // New returns an empty report with its type set.
-func New() *Report { return &Report{APIVersion: APIVersion, Kind: Kind, Items: []Item{}} }
-
-// WorkloadRef names the object a container belongs to: the controller for
-// pods that have one, else the pod.
-type WorkloadRef struct {
-	Kind string `json:"kind"`
-	Name string `json:"name"`
-}
+func New() *Report { return &Report{APIVersion: api.APIVersion, Kind: Kind, Items: []Item{}} }
 
 // Item is one container of one workload.
 type Item struct {
-	Namespace string      `json:"namespace"`
-	Workload  WorkloadRef `json:"workload"`
+	Namespace string       `json:"namespace"`
+	Workload  workload.Ref `json:"workload"`
 	// Source is the file (and document) a local manifest came from.
 	Source string `json:"source,omitempty"`
 	// Pods counts the pods rolled up into this item in a live audit.
 	Pods int `json:"pods,omitempty"`
 	// Pod names the first pod of the group in a live audit (the only one
 	// with --per-pod).
-	Pod           string `json:"pod,omitempty"`
-	Container     string `json:"container"`
-	ContainerType string `json:"containerType"`
-	Runtime       string `json:"runtime"`
-	Privileged    bool   `json:"privileged"`
+	Pod           string               `json:"pod,omitempty"`
+	Container     string               `json:"container"`
+	ContainerType engine.ContainerType `json:"containerType"`
+	Runtime       string               `json:"runtime"`
+	Privileged    bool                 `json:"privileged"`
 	// User is root, nonroot or unknown (unknown is audited as root).
 	User       string `json:"user"`
 	UID        *int64 `json:"uid,omitempty"`
@@ -118,8 +109,9 @@ type Finding struct {
 	Counted bool `json:"counted"`
 	// Inert: the kernel ignores it in this pod's user namespace.
 	Inert bool `json:"inert,omitempty"`
-	// Amplified names the pod context that raised the risk above the
-	// catalog's base tier, e.g. "hostPID".
+	// Amplified names every context that raises the risk above the
+	// catalog's base tier here, e.g. ["hostPID"] or ["with:PERFMON"]
+	// (pkg/risk: the rule suggest-drop and explain share).
 	Amplified []string `json:"amplified,omitempty"`
 	// Explicit: the manifest adds it (rather than it being a runtime default).
 	Explicit bool `json:"explicit,omitempty"`
@@ -149,22 +141,24 @@ type Warning struct {
 // Subject identifies the container an engine result belongs to.
 type Subject struct {
 	Namespace string
-	Workload  WorkloadRef
+	Workload  workload.Ref
 	Source    string
 	Pods      int
+	Pod       string
 	Container string
 	Type      engine.ContainerType
 }
 
 // NewItem annotates one engine result with the catalog.
-func NewItem(cat *catalog.Catalog, s Subject, r *engine.Result) Item {
+func NewItem(s Subject, r *engine.Result) Item {
 	it := Item{
 		Namespace:       s.Namespace,
 		Workload:        s.Workload,
 		Source:          s.Source,
 		Pods:            s.Pods,
+		Pod:             s.Pod,
 		Container:       s.Container,
-		ContainerType:   string(s.Type),
+		ContainerType:   s.Type,
 		Runtime:         r.Runtime,
 		Privileged:      r.Privileged,
 		User:            string(r.User.Kind),
@@ -208,30 +202,20 @@ func NewItem(cat *catalog.Catalog, s Subject, r *engine.Result) Item {
 		}
 	}
 	explicit := r.ExplicitlyAdded()
+	cat := catalog.Default()
 	max := catalog.RiskNone
 	for _, name := range it.Bounding {
 		c, _ := capability.Lookup(name)
 		e := cat.Get(c)
 		f := Finding{
 			Capability:     name,
-			Risk:           string(e.Risk),
 			Recommendation: string(e.Recommendation),
 			Effective:      r.Effective.Has(c),
 			Inert:          r.Inert.Has(c),
 			Explicit:       explicit.Has(c),
 		}
-		risk := e.Risk
-		for i := range e.Amplifiers {
-			a := &e.Amplifiers[i]
-			if !Applies(a, r.Bounding, r.Context) {
-				continue
-			}
-			f.Amplified = append(f.Amplified, a.When)
-			if a.Risk.Level() > risk.Level() {
-				risk = a.Risk
-			}
-		}
-		f.Risk = string(risk)
+		a := risk.Of(c, r.Bounding, r.Context)
+		f.Risk, f.Amplified = string(a.Risk), a.Contexts()
 		switch {
 		case f.Effective:
 			f.Exposure = ExposureEffective
@@ -244,8 +228,8 @@ func NewItem(cat *catalog.Catalog, s Subject, r *engine.Result) Item {
 		}
 		f.Counted = !f.Inert && (f.Exposure == ExposureEffective || f.Exposure == ExposureSetuid ||
 			f.Exposure == ExposureFileCaps && f.Explicit)
-		if f.Counted && risk.Level() > max.Level() {
-			max = risk
+		if f.Counted && a.Risk.Level() > max.Level() {
+			max = a.Risk
 		}
 		it.Findings = append(it.Findings, f)
 	}
@@ -254,30 +238,6 @@ func NewItem(cat *catalog.Catalog, s Subject, r *engine.Result) Item {
 		it.Warnings = append(it.Warnings, Warning{Code: w.Code, Field: w.Field, Message: w.Message})
 	}
 	return it
-}
-
-// Applies reports whether an amplifier's context holds for a container
-// that holds held in the pod context ctx. Audit and suggest-drop both judge
-// risk through it.
-func Applies(a *catalog.Amplifier, held capability.Set, ctx engine.PodContext) bool {
-	if c, ok := a.With(); ok {
-		return held.Has(c)
-	}
-	switch a.When {
-	case "hostPID":
-		return ctx.HostPID
-	case "hostNetwork":
-		return ctx.HostNetwork
-	case "hostIPC":
-		return ctx.HostIPC
-	case "hostPath":
-		// Only a container that mounts a host path can abuse it; its
-		// siblings in the same pod cannot reach the volume.
-		return ctx.HostPathMounted
-	case "shareProcessNamespace":
-		return ctx.ShareProcessNamespace
-	}
-	return false
 }
 
 // RiskAtLeast reports whether an item's max risk reaches min.

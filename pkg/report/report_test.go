@@ -6,9 +6,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
-	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -21,7 +21,7 @@ func item(t *testing.T, pod corev1.PodSpec, rt string) Item {
 	}
 	c := &pod.Containers[0]
 	r := engine.Evaluate(engine.Input{Pod: &pod, Container: c, Type: engine.TypeContainer, FieldPrefix: "spec", Profile: p})
-	return NewItem(catalog.Default(), Subject{Namespace: "ns", Workload: WorkloadRef{Kind: "Pod", Name: "p"}, Container: c.Name, Type: engine.TypeContainer}, &r)
+	return NewItem(Subject{Namespace: "ns", Workload: workload.Ref{Kind: "Pod", Name: "p"}, Container: c.Name, Type: engine.TypeContainer}, &r)
 }
 
 func finding(it Item, name string) *Finding {

@@ -132,15 +132,3 @@ func restricted(c *Capabilities) bool {
 	spec := &corev1.PodSpec{Containers: []corev1.Container{{Name: "c", SecurityContext: sc}}}
 	return fn(&metav1.ObjectMeta{}, spec).Allowed
 }
-
-// baseline is PSA's baseline capability check on the new lists.
-func baseline(c *Capabilities) bool {
-	check := policy.CheckCapabilitiesBaseline()
-	fn := check.Versions[len(check.Versions)-1].CheckPod
-	sc := &corev1.SecurityContext{Capabilities: &corev1.Capabilities{}}
-	for _, a := range c.Add {
-		sc.Capabilities.Add = append(sc.Capabilities.Add, corev1.Capability(a))
-	}
-	spec := &corev1.PodSpec{Containers: []corev1.Container{{Name: "c", SecurityContext: sc}}}
-	return fn(&metav1.ObjectMeta{}, spec).Allowed
-}

@@ -9,6 +9,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/risk"
 )
 
 type noteInput struct {
@@ -18,8 +19,7 @@ type noteInput struct {
 	explicit                                    capability.Set
 	port                                        int32
 	portOK                                      bool
-	risk                                        func(capability.Cap) (catalog.Risk, []string)
-	cat                                         *catalog.Catalog
+	risk                                        func(capability.Cap) risk.Assessment
 }
 
 // notes lists what else the user must know, the most pressing first:
@@ -140,10 +140,10 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 			"if the image has one, keep its capabilities with --keep.%s", why)
 	}
 	for _, cp := range x.target.Caps() {
-		rk, by := x.risk(cp)
-		if len(by) > 0 && rk.Level() >= catalog.RiskHigh.Level() && !o.Keep.Has(cp) && !x.portNeed.Has(cp) {
+		rk := x.risk(cp)
+		if len(rk.Amplifiers) > 0 && rk.Risk.Level() >= catalog.RiskHigh.Level() && !o.Keep.Has(cp) && !x.portNeed.Has(cp) {
 			add(NoteAmplified, "%s is kept (catalog: %s) but its risk is %s here; --strategy=strict drops it unless the workload needs it.",
-				cp, x.cat.Get(cp).Recommendation, riskText(rk, by))
+				cp, catalog.Default().Get(cp).Recommendation, rk)
 		}
 	}
 	if s.Strategy == Strict && x.target&^capability.SetOf(nbs) != 0 {

@@ -10,47 +10,33 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
-// Where each workload kind keeps its pod spec, as kubectl patch sees the
-// object.
-const (
-	PrefixPod         = "spec"
-	PrefixController  = "spec.template.spec"
-	PrefixCronJob     = "spec.jobTemplate.spec.template.spec"
-	PrefixPodTemplate = "template.spec"
-)
-
-// Target says whether a patch can change a workload kind's containers and
+// PatchTarget says whether a patch can change a workload's containers and
 // where: the controller's pod template, never the pods it made (a patched
 // pod would be replaced by its controller, and a pod's securityContext
 // cannot change anyway).
-type Target struct {
+type PatchTarget struct {
+	// Prefix is the path of the pod spec in the object.
 	Prefix    string
 	Patchable bool
-	// Code and Why say why a kind cannot be patched: NoteImmutable,
+	// Code and Why say why the workload cannot be patched: NoteImmutable,
 	// NoteUnknownWorkload or NoteNoTemplate.
 	Code string
 	Why  string
 }
 
-// TargetOf is the patch target of a workload kind.
-func TargetOf(kind string) Target {
-	switch kind {
-	case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController":
-		return Target{Prefix: PrefixController, Patchable: true}
-	case "CronJob":
-		return Target{Prefix: PrefixCronJob, Patchable: true}
-	case "PodTemplate":
-		return Target{Prefix: PrefixPodTemplate, Patchable: true}
-	case "Pod":
-		return Target{Prefix: PrefixPod, Code: NoteImmutable, Why: "A Pod's containers cannot change their securityContext after creation (the pod spec is immutable): " +
-			"change the manifest or the controller that creates the pod, and recreate it"}
-	case "Job":
-		return Target{Prefix: PrefixController, Code: NoteImmutable, Why: "A Job's pod template cannot change after creation (spec.template is immutable): " +
-			"change the manifest (or the CronJob that creates it) and recreate the Job"}
+// TargetOf is the patch target of a built-in workload kind.
+func TargetOf(kind string) PatchTarget {
+	k, ok := workload.Lookup(kind)
+	switch {
+	case !ok:
+		return PatchTarget{Code: NoteUnknownWorkload, Why: fmt.Sprintf("kubectl caps does not know where a %s keeps its pod template: change the template in the %s itself", kind, kind)}
+	case !k.Mutable:
+		return PatchTarget{Prefix: k.Prefix, Code: NoteImmutable, Why: k.Immutable}
 	}
-	return Target{Code: NoteUnknownWorkload, Why: fmt.Sprintf("kubectl caps does not know where a %s keeps its pod template: change the template in the %s itself", kind, kind)}
+	return PatchTarget{Prefix: k.Prefix, Patchable: true}
 }
 
 // CustomTarget is the patch target of a custom resource whose pod template
@@ -58,25 +44,10 @@ func TargetOf(kind string) Target {
 // kubectl patch cannot apply a strategic merge patch to a custom resource,
 // and a JSON merge patch would replace the whole containers list
 // (https://kubernetes.io/docs/tasks/manage-kubernetes-objects/update-api-object-kubectl-patch/).
-func CustomTarget(kind string) Target {
-	return Target{Prefix: PrefixController, Code: NoteUnknownWorkload, Why: fmt.Sprintf(
+func CustomTarget(kind string) PatchTarget {
+	return PatchTarget{Prefix: workload.PrefixController, Code: NoteUnknownWorkload, Why: fmt.Sprintf(
 		"A %s is a custom resource, to which kubectl patch cannot apply a strategic merge patch "+
 			"(a merge patch would replace the whole containers list): change spec.template.spec in the %s itself", kind, kind)}
-}
-
-// Rollout says what happens to running pods when a kind's template changes.
-func Rollout(kind string) string {
-	switch kind {
-	case "Deployment", "StatefulSet", "DaemonSet":
-		return "the controller replaces the running pods (a rollout)"
-	case "ReplicaSet", "ReplicationController":
-		return "running pods keep the old spec; only pods created from now on get the change"
-	case "CronJob":
-		return "the next Jobs get the change; running Jobs keep the old spec"
-	case "PodTemplate":
-		return "nothing runs from a PodTemplate directly; objects copied from it later get the change"
-	}
-	return ""
 }
 
 // ContainerChange is one container's new capability lists.
@@ -95,18 +66,9 @@ type Patch struct {
 	Namespace string
 	Kind      string
 	Name      string
-	// Prefix is the path of the pod spec in the object (PrefixController, ...).
+	// Prefix is the path of the pod spec in the object (workload.PrefixController, ...).
 	Prefix  string
 	Changes []ContainerChange
-}
-
-// listField is the pod spec field of a container type; ephemeral
-// containers are never patched (they cannot change once added).
-func listField(t engine.ContainerType) string {
-	if t == engine.TypeInitContainer {
-		return "initContainers"
-	}
-	return "containers"
 }
 
 // Strategic is the strategic-merge patch: containers and init containers
@@ -129,7 +91,7 @@ func (p *Patch) Strategic() map[string]any {
 				caps[l.key] = nil
 			}
 		}
-		f := listField(c.Type)
+		f := c.Type.Field()
 		lists[f] = append(lists[f], map[string]any{
 			"name":            c.Name,
 			"securityContext": map[string]any{"capabilities": caps},
@@ -196,7 +158,7 @@ type Op struct {
 func (p *Patch) JSONPatch() []Op {
 	var ops []Op
 	for _, c := range p.Changes {
-		base := "/" + strings.ReplaceAll(p.Prefix, ".", "/") + "/" + listField(c.Type) + "/" + strconv.Itoa(c.Index)
+		base := "/" + strings.ReplaceAll(p.Prefix, ".", "/") + "/" + c.Type.Field() + "/" + strconv.Itoa(c.Index)
 		ops = append(ops, Op{Op: "test", Path: base + "/name", Value: c.Name})
 		switch {
 		case c.Old == nil:
@@ -235,9 +197,6 @@ func capsValue(c Capabilities) map[string]any {
 	return v
 }
 
-// Resource is the name kubectl takes for a kind, e.g. "deployment".
-func Resource(kind string) string { return strings.ToLower(kind) }
-
 // KubectlCommand is a ready `kubectl patch` command line for the
 // strategic-merge patch, every argument shell-quoted. extra are flags such
 // as --context that the user gave this command.
@@ -246,7 +205,7 @@ func (p *Patch) KubectlCommand(extra ...string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	args := []string{"kubectl", "patch", Resource(p.Kind), p.Name}
+	args := []string{"kubectl", "patch", workload.Resource(p.Kind), p.Name}
 	if p.Namespace != "" {
 		args = append(args, "-n", p.Namespace)
 	}

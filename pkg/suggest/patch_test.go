@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 func TestTargetOf(t *testing.T) {
@@ -45,7 +46,7 @@ func caps(add, drop []corev1.Capability) *corev1.SecurityContext {
 }
 
 func TestStrategicPatch(t *testing.T) {
-	p := Patch{Kind: "CronJob", Name: "backup", Namespace: "data", Prefix: PrefixCronJob, Changes: []ContainerChange{
+	p := Patch{Kind: "CronJob", Name: "backup", Namespace: "data", Prefix: workload.PrefixCronJob, Changes: []ContainerChange{
 		{Name: "init", Type: engine.TypeInitContainer, Index: 0, Old: nil, New: Capabilities{Drop: []string{"ALL"}}},
 		// The old add list must go: SMP deletes a key set to null.
 		{Name: "main", Type: engine.TypeContainer, Index: 1, Old: caps([]corev1.Capability{"NET_ADMIN"}, nil), New: Capabilities{Drop: []string{"MKNOD", "NET_RAW"}}},
@@ -66,7 +67,7 @@ func TestStrategicPatch(t *testing.T) {
 }
 
 func TestJSONPatch(t *testing.T) {
-	p := Patch{Kind: "Deployment", Name: "web", Namespace: "shop", Prefix: PrefixController, Changes: []ContainerChange{
+	p := Patch{Kind: "Deployment", Name: "web", Namespace: "shop", Prefix: workload.PrefixController, Changes: []ContainerChange{
 		{Name: "a", Type: engine.TypeContainer, Index: 0, Old: nil, New: Capabilities{Drop: []string{"ALL"}}},
 		{Name: "b", Type: engine.TypeContainer, Index: 1, Old: &corev1.SecurityContext{}, New: Capabilities{Drop: []string{"NET_RAW"}}},
 		{Name: "c", Type: engine.TypeInitContainer, Index: 3, Old: caps([]corev1.Capability{"SYS_ADMIN"}, []corev1.Capability{}),
@@ -109,7 +110,7 @@ func TestMerge(t *testing.T) {
 }
 
 func TestKubectlCommand(t *testing.T) {
-	p := Patch{Kind: "StatefulSet", Name: "db", Namespace: "data", Prefix: PrefixController, Changes: []ContainerChange{
+	p := Patch{Kind: "StatefulSet", Name: "db", Namespace: "data", Prefix: workload.PrefixController, Changes: []ContainerChange{
 		{Name: "it's", Type: engine.TypeContainer, New: Capabilities{Drop: []string{"ALL"}}},
 	}}
 	got, err := p.KubectlCommand("--context", "my ctx")

@@ -19,7 +19,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
-	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/risk"
 )
 
 // Strategy decides how much a suggestion keeps.
@@ -46,15 +46,13 @@ func ParseStrategy(s string) (Strategy, error) {
 	return "", fmt.Errorf("unknown strategy %q; use catalog or strict", s)
 }
 
-// Options are the user's choices; the zero value is the catalog strategy
-// over the embedded catalog.
+// Options are the user's choices; the zero value is the catalog strategy.
 type Options struct {
 	Strategy Strategy
 	// Keep are capabilities the user forces into the keep list (--keep).
 	// They are kept when the container holds them; a suggestion never adds
 	// a capability the container does not hold now.
-	Keep    capability.Set
-	Catalog *catalog.Catalog
+	Keep capability.Set
 }
 
 // Input is one container as the engine saw it.
@@ -97,24 +95,24 @@ type Capabilities struct {
 
 // Suggestion is the verdict for one container.
 type Suggestion struct {
-	Strategy Strategy `json:"strategy"`
+	Strategy Strategy
 	// Drop are the capabilities the container holds now (its bounding set;
 	// every capability when privileged) and should not; Keep are those it
 	// holds after the change. Both sorted by name.
-	Drop  []Entry `json:"drop"`
-	Keep  []Entry `json:"keep"`
-	Notes []Note  `json:"notes"`
+	Drop  []Entry
+	Keep  []Entry
+	Notes []Note
 	// Capabilities is the new securityContext.capabilities; nil when the
 	// lists as written already implement the suggestion, and for
 	// containers that cannot be changed (ephemeral, Windows).
-	Capabilities *Capabilities `json:"capabilities,omitempty"`
+	Capabilities *Capabilities
 	// Unchanged: the container has nothing to drop and its lists need no
 	// rewriting.
-	Unchanged bool `json:"-"`
+	Unchanged bool
 
 	// Held, Target: the sets behind Drop and Keep.
-	Held   capability.Set `json:"-"`
-	Target capability.Set `json:"-"`
+	Held   capability.Set
+	Target capability.Set
 }
 
 // Note codes.
@@ -160,10 +158,7 @@ const portSysctl = "net.ipv4.ip_unprivileged_port_start"
 //
 // docs/suggest-drop.md explains each rule with its source.
 func Suggest(in Input, o Options) Suggestion {
-	cat := o.Catalog
-	if cat == nil {
-		cat = catalog.Default()
-	}
+	cat := catalog.Default()
 	strategy := o.Strategy
 	if strategy == "" {
 		strategy = Catalog
@@ -189,7 +184,7 @@ func Suggest(in Input, o Options) Suggestion {
 
 	c := classify(lists.Entries)
 	ctx := r.Context
-	risk := func(cp capability.Cap) (catalog.Risk, []string) { return amplifiedRisk(cat, cp, H, ctx) }
+	riskOf := func(cp capability.Cap) risk.Assessment { return risk.Of(cp, H, ctx) }
 
 	// What the container needs, and what the manifest asked to be gone.
 	intendedDrop := c.dropNamed
@@ -212,11 +207,10 @@ func Suggest(in Input, o Options) Suggestion {
 	var catalogDrop, riskyExplicit capability.Set
 	for _, cp := range L.Caps() {
 		e := cat.Get(cp)
-		rk, _ := risk(cp)
 		switch {
 		case e.Recommendation == catalog.Drop:
 			catalogDrop = catalogDrop.Add(cp)
-		case explicit.Has(cp) && risky(rk, e.Recommendation):
+		case explicit.Has(cp) && risky(riskOf(cp).Risk, e.Recommendation):
 			riskyExplicit = riskyExplicit.Add(cp)
 		}
 	}
@@ -230,7 +224,7 @@ func Suggest(in Input, o Options) Suggestion {
 	s.Held, s.Target = H, target
 
 	for _, cp := range (H &^ target).Caps() {
-		rk, amp := risk(cp)
+		rk := riskOf(cp)
 		e := cat.Get(cp)
 		var why string
 		switch {
@@ -239,19 +233,19 @@ func Suggest(in Input, o Options) Suggestion {
 		case intendedDrop.Has(cp):
 			why = c.intendedWhy(cp, p, lists)
 		case strategy == Strict:
-			why = fmt.Sprintf("strict: not in the keep list (catalog: %s, risk %s)", e.Recommendation, riskText(rk, amp))
+			why = fmt.Sprintf("strict: not in the keep list (catalog: %s, risk %s)", e.Recommendation, rk)
 		case catalogDrop.Has(cp):
-			why = fmt.Sprintf("catalog: %s (risk %s)", e.Recommendation, riskText(rk, amp))
+			why = fmt.Sprintf("catalog: %s (risk %s)", e.Recommendation, rk)
 		default:
-			why = fmt.Sprintf("added explicitly, and risky: risk %s, catalog: %s; keep it with --keep=%s if the workload needs it", riskText(rk, amp), e.Recommendation, cp)
+			why = fmt.Sprintf("added explicitly, and risky: risk %s, catalog: %s; keep it with --keep=%s if the workload needs it", rk, e.Recommendation, cp)
 		}
 		if r.Inert.Has(cp) || ctx.UserNamespace && cat.InertInUserNamespace().Has(cp) {
 			why += "; inert in this pod's user namespace anyway"
 		}
-		s.Drop = append(s.Drop, Entry{Capability: cp.String(), Risk: string(rk), Reason: why})
+		s.Drop = append(s.Drop, Entry{Capability: cp.String(), Risk: string(rk.Risk), Reason: why})
 	}
 	for _, cp := range target.Caps() {
-		rk, amp := risk(cp)
+		rk := riskOf(cp)
 		e := cat.Get(cp)
 		var why string
 		switch {
@@ -264,11 +258,11 @@ func Suggest(in Input, o Options) Suggestion {
 			}
 			why = fmt.Sprintf("%s and declares containerPort %d (< 1024)", who, port)
 		case e.Recommendation == catalog.Review:
-			why = fmt.Sprintf("catalog: review (risk %s); kept, drop it if the workload does not need it", riskText(rk, amp))
+			why = fmt.Sprintf("catalog: review (risk %s); kept, drop it if the workload does not need it", rk)
 		default:
-			why = fmt.Sprintf("catalog: %s (risk %s)", e.Recommendation, riskText(rk, amp))
+			why = fmt.Sprintf("catalog: %s (risk %s)", e.Recommendation, rk)
 		}
-		s.Keep = append(s.Keep, Entry{Capability: cp.String(), Risk: string(rk), Reason: why})
+		s.Keep = append(s.Keep, Entry{Capability: cp.String(), Risk: string(rk.Risk), Reason: why})
 	}
 	sortEntries(s.Drop)
 	sortEntries(s.Keep)
@@ -286,7 +280,7 @@ func Suggest(in Input, o Options) Suggestion {
 	s.Notes = append(s.notes(in, o, noteInput{
 		lists: lists, classes: c, L: L, H: H, target: target, needs: needs,
 		port: port, portOK: portOK, portNeed: portNeed, intendedDrop: intendedDrop, explicit: explicit,
-		risk: risk, cat: cat,
+		risk: riskOf,
 	}), s.Notes...)
 	return s
 }
@@ -305,29 +299,6 @@ func risky(r catalog.Risk, rec catalog.Recommendation) bool {
 		return rec != catalog.Keep
 	}
 	return false
-}
-
-// amplifiedRisk is the catalog risk raised by the pod's context, with the
-// contexts that raised it, the same rule the audit report applies.
-func amplifiedRisk(cat *catalog.Catalog, cp capability.Cap, held capability.Set, ctx engine.PodContext) (catalog.Risk, []string) {
-	e := cat.Get(cp)
-	r := e.Risk
-	var by []string
-	for i := range e.Amplifiers {
-		a := &e.Amplifiers[i]
-		if report.Applies(a, held, ctx) && a.Risk.Level() > r.Level() {
-			r = a.Risk
-			by = append(by, a.When)
-		}
-	}
-	return r, by
-}
-
-func riskText(r catalog.Risk, by []string) string {
-	if len(by) == 0 {
-		return string(r)
-	}
-	return string(r) + " with " + strings.Join(by, ", ")
 }
 
 // lowPort is the lowest containerPort below 1024 that the process must

@@ -23,7 +23,7 @@ func TestParseStatus(t *testing.T) {
 	if o.Bounding != 0xa80425fb || o.Permitted != o.Bounding || o.Effective != o.Bounding || o.Ambient != 0 || !o.NoNewPrivs || o.UID != "1000 1000 1000 1000" {
 		t.Errorf("parsed %+v", o)
 	}
-	if !o.Bounding.Has(capability.MustParseSet("NET_RAW").Caps()[0]) {
+	if !o.Bounding.Has(capability.SetOf(capability.NET_RAW).Caps()[0]) {
 		t.Errorf("NET_RAW (bit 13) not in %s", names(o.Bounding))
 	}
 	for _, bad := range []string{`not json`, `{"capBnd":"zz"}`} {
@@ -34,12 +34,12 @@ func TestParseStatus(t *testing.T) {
 }
 
 func TestDiff(t *testing.T) {
-	a := outcome{Bounding: capability.MustParseSet("CHOWN", "NET_RAW"), Permitted: capability.MustParseSet("CHOWN", "NET_RAW"), Effective: capability.MustParseSet("CHOWN", "NET_RAW")}
+	a := outcome{Bounding: capability.SetOf(capability.CHOWN, capability.NET_RAW), Permitted: capability.SetOf(capability.CHOWN, capability.NET_RAW), Effective: capability.SetOf(capability.CHOWN, capability.NET_RAW)}
 	if d := diff(a, a); d != nil {
 		t.Errorf("equal outcomes differ: %v", d)
 	}
 	b := a
-	b.Effective = capability.MustParseSet("CHOWN")
+	b.Effective = capability.SetOf(capability.CHOWN)
 	b.NoNewPrivs = true
 	d := diff(a, b)
 	if len(d) != 2 || !strings.Contains(d[0], "effective: predicted {CHOWN,NET_RAW}, measured {CHOWN} (missing {NET_RAW}, extra {})") || !strings.Contains(d[1], "no_new_privs") {
@@ -111,12 +111,12 @@ func TestPredictHostAdjustment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	host := capability.All.Remove(capability.MustParseSet("SYS_RESOURCE").Caps()[0])
+	host := capability.All.Remove(capability.SetOf(capability.SYS_RESOURCE).Caps()[0])
 	named := matrixCase("add SYS_RESOURCE", pod(capsSC([]string{"SYS_RESOURCE"}, nil)), modePlain)
 	if o, _ := predict(&named, p, host); !o.Refused || o.By != "host" {
 		t.Errorf("named add of a capability the host lacks: %+v, want a refusal", o)
 	}
-	if o, _ := predict(&named, p, capability.All); o.Refused || !o.Bounding.Has(capability.MustParseSet("SYS_RESOURCE").Caps()[0]) {
+	if o, _ := predict(&named, p, capability.All); o.Refused || !o.Bounding.Has(capability.SetOf(capability.SYS_RESOURCE).Caps()[0]) {
 		t.Errorf("same on a full host: %+v, want it to run with SYS_RESOURCE", o)
 	}
 	all := matrixCase("add ALL", pod(capsSC([]string{"ALL"}, nil)), modePlain)

@@ -11,9 +11,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
-	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 // Clients are the API clients Collect uses: typed (protobuf) for pods and
@@ -30,7 +29,7 @@ type Scope struct {
 	LabelSelector string
 	FieldSelector string
 	// Match keeps a pod when it returns true; nil keeps every pod.
-	Match func(pod *corev1.Pod, owner Owner) bool
+	Match func(pod *corev1.Pod, owner workload.Ref) bool
 	// What describes the scope in errors, e.g. `namespace "shop"`.
 	What string
 }
@@ -50,7 +49,7 @@ type Query struct {
 
 // Collected is what Collect found.
 type Collected struct {
-	Rollup *audit.Rollup
+	Rollup *workload.Rollup
 	// Warnings are for stderr: degraded lookups, restarts.
 	Warnings []string
 }
@@ -90,7 +89,7 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 	}
 
 	for attempt := 1; ; attempt++ {
-		roll := &audit.Rollup{PerPod: q.PerPod}
+		roll := &workload.Rollup{PerPod: q.PerPod}
 		seen := 0
 		// Resource arguments may name the same pods twice (deploy/web
 		// ns/shop): each pod is counted once.
@@ -238,11 +237,11 @@ func scopeError(s Scope, err error) error {
 	return &ScopeError{Scope: s, Err: err}
 }
 
-func target(pod *corev1.Pod, owner Owner, rt resolved) audit.Target {
-	t := audit.Target{
+func target(pod *corev1.Pod, owner workload.Ref, rt resolved) workload.Target {
+	t := workload.Target{
 		Namespace:   pod.Namespace,
-		Workload:    report.WorkloadRef{Kind: owner.Kind, Name: owner.Name},
-		Spec:        audit.Relevant(&pod.Spec),
+		Workload:    owner,
+		Spec:        workload.Relevant(&pod.Spec),
 		FieldPrefix: "spec",
 		Profile:     rt.profile,
 	}

@@ -20,10 +20,9 @@ import (
 	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
-	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 // fakeCluster is one namespace with a Deployment's pod (through its
@@ -156,8 +155,10 @@ func TestCollect(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []string
-			col.Rollup.Each(audit.New(), func(it report.Item, _ *engine.Result) {
-				got = append(got, fmt.Sprintf("%s %s/%s pods=%d %s", it.Namespace, it.Workload.Kind, it.Workload.Name, it.Pods, it.Runtime))
+			col.Rollup.Each(func(tg *workload.Target) {
+				for range engine.Containers(tg.Spec) {
+					got = append(got, fmt.Sprintf("%s %s/%s pods=%d %s", tg.Namespace, tg.Workload.Kind, tg.Workload.Name, tg.Pods, tg.Profile.Name()))
+				}
 			})
 			sort.Strings(got)
 			if diff := cmp.Diff(tt.want, got); diff != "" {

@@ -12,13 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/pager"
-)
 
-// Owner is the workload a pod is reported under.
-type Owner struct {
-	Kind string
-	Name string
-}
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
+)
 
 var (
 	replicaSets = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "replicasets"}
@@ -32,18 +28,18 @@ var (
 // "<deployment>-<pod-template-hash>" is attributed to the Deployment, the
 // naming the Deployment controller guarantees; a Job stays a Job.
 type Owners struct {
-	links map[types.UID]Owner
+	links map[types.UID]workload.Ref
 	// Degraded lists the lookups that were forbidden, for one warning each.
 	Degraded []string
 }
 
 // LoadOwners lists ReplicaSet and Job metadata in namespace ("" = all).
 func LoadOwners(ctx context.Context, client metadata.Interface, namespace string, chunk int64) (*Owners, error) {
-	o := &Owners{links: map[types.UID]Owner{}}
+	o := &Owners{links: map[types.UID]workload.Ref{}}
 	for _, gvr := range []schema.GroupVersionResource{replicaSets, jobs} {
 		err := listMetadata(ctx, client, gvr, namespace, chunk, func(m *metav1.PartialObjectMetadata) {
 			if ref := metav1.GetControllerOfNoCopy(m); ref != nil {
-				o.links[m.UID] = Owner{Kind: ref.Kind, Name: ref.Name}
+				o.links[m.UID] = workload.Ref{Kind: ref.Kind, Name: ref.Name}
 			}
 		})
 		if err != nil {
@@ -77,12 +73,12 @@ func listMetadata(ctx context.Context, client metadata.Interface, gvr schema.Gro
 
 // Of returns the workload a pod is reported under: its controller, that
 // controller's controller for ReplicaSets and Jobs, or the pod itself.
-func (o *Owners) Of(pod *corev1.Pod) Owner {
+func (o *Owners) Of(pod *corev1.Pod) workload.Ref {
 	ref := metav1.GetControllerOfNoCopy(pod)
 	if ref == nil {
-		return Owner{Kind: "Pod", Name: pod.Name}
+		return workload.Ref{Kind: "Pod", Name: pod.Name}
 	}
-	owner := Owner{Kind: ref.Kind, Name: ref.Name}
+	owner := workload.Ref{Kind: ref.Kind, Name: ref.Name}
 	if ref.Kind != "ReplicaSet" && ref.Kind != "Job" {
 		return owner
 	}
@@ -99,7 +95,7 @@ func (o *Owners) Of(pod *corev1.Pod) Owner {
 	if ref.Kind == "ReplicaSet" {
 		if hash := pod.Labels["pod-template-hash"]; hash != "" {
 			if name, ok := strings.CutSuffix(ref.Name, "-"+hash); ok && name != "" {
-				return Owner{Kind: "Deployment", Name: name}
+				return workload.Ref{Kind: "Deployment", Name: name}
 			}
 		}
 	}

@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 // workloadKind is a kind whose objects carry a pod template.
@@ -32,11 +34,13 @@ type workloadKind struct {
 	custom bool
 }
 
+// The pod spec paths are workload's; TestKindsAreWorkloadKinds holds this
+// table to workload.Kinds.
 const (
-	prefixPod         = "spec"
-	prefixController  = "spec.template.spec"
-	prefixCronJob     = "spec.jobTemplate.spec.template.spec"
-	prefixPodTemplate = "template.spec"
+	prefixPod         = workload.PrefixPod
+	prefixController  = workload.PrefixController
+	prefixCronJob     = workload.PrefixCronJob
+	prefixPodTemplate = workload.PrefixPodTemplate
 )
 
 // Served versions: extensions/v1beta1, apps/v1beta1 and apps/v1beta2

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 func TestClassify(t *testing.T) {
@@ -175,5 +177,27 @@ func TestReadCustomTemplateThatIsNoPodTemplate(t *testing.T) {
 	}
 	if len(stats.Notes) != 1 || !strings.Contains(stats.Notes[0].Message, "is not a pod template") || stats.SkippedKinds["Thing.example.com"] != 1 {
 		t.Errorf("notes %q, skipped %v", notes(stats), stats.SkippedKinds)
+	}
+}
+
+// The manifest reader knows the same built-in kinds, with the same pod
+// spec paths, as every other part of kubectl caps (workload.Kinds).
+func TestKindsAreWorkloadKinds(t *testing.T) {
+	names := map[string]bool{}
+	for _, k := range workload.Kinds() {
+		names[k.Name] = true
+		wk, ok := workloadKinds[k.Name]
+		if !ok {
+			t.Errorf("workload kind %s is not read from manifests", k.Name)
+			continue
+		}
+		if wk.prefix != k.Prefix {
+			t.Errorf("%s: manifests read the pod spec at %q, workload.Kinds says %q", k.Name, wk.prefix, k.Prefix)
+		}
+	}
+	for name := range workloadKinds {
+		if !names[name] {
+			t.Errorf("manifests read kind %s, which workload.Kinds does not list", name)
+		}
 	}
 }

@@ -31,6 +31,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured/unstructuredscheme"
 	"k8s.io/cli-runtime/pkg/resource"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 // Options says what to read.
@@ -638,4 +641,32 @@ func (l loc) inItem(i int) loc {
 func (p *positions) locate(source string, ordinal int) loc {
 	d := p.next(ordinal)
 	return loc{source: source, doc: d.doc, line: d.first, secondKind: d.secondKind}
+}
+
+// Target is the workload as the engine's input: in its own namespace, or
+// else in namespace (-n), or else in "default", as kubectl apply would
+// place it; judged on runtime p.
+func (w *Workload) Target(namespace string, p profile.Profile) workload.Target {
+	ns := w.Namespace
+	if ns == "" {
+		ns = namespace
+	}
+	if ns == "" {
+		ns = "default"
+	}
+	source := w.Source
+	if w.Document > 0 {
+		source = fmt.Sprintf("%s#%d", w.Source, w.Document)
+	}
+	return workload.Target{
+		Namespace:     ns,
+		Workload:      workload.Ref{Kind: w.Kind, Name: w.Name},
+		Source:        source,
+		Spec:          w.Spec,
+		Meta:          &w.PodMeta,
+		FieldPrefix:   w.FieldPrefix,
+		Profile:       p,
+		UnknownFields: w.UnknownFields,
+		Notes:         w.Notes,
+	}
 }

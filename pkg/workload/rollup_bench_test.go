@@ -1,4 +1,4 @@
-package audit
+package workload_test
 
 import (
 	"fmt"
@@ -6,17 +6,17 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
-	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 // benchPod is one pod of the benchmark cluster with what Collect derives
 // from it before Add.
 type benchPod struct {
 	name     string
-	workload report.WorkloadRef
+	workload workload.Ref
 	spec     *corev1.PodSpec
 	profile  profile.Profile
 }
@@ -46,11 +46,11 @@ func benchCluster(b *testing.B, n int) []benchPod {
 	pods := make([]benchPod, n)
 	for i := range pods {
 		deploy := i%10 < 7
-		w := report.WorkloadRef{Kind: "Pod", Name: fmt.Sprintf("bare-%d", i)}
+		w := workload.Ref{Kind: "Pod", Name: fmt.Sprintf("bare-%d", i)}
 		spec := specs[i%len(specs)]
 		if deploy {
 			d := i / 6
-			w = report.WorkloadRef{Kind: "Deployment", Name: fmt.Sprintf("web-%d", d)}
+			w = workload.Ref{Kind: "Deployment", Name: fmt.Sprintf("web-%d", d)}
 			spec = specs[d%len(specs)]
 		}
 		s := spec.DeepCopy()
@@ -73,19 +73,18 @@ func benchCluster(b *testing.B, n int) []benchPod {
 func BenchmarkRollup(b *testing.B) {
 	const n = 10000
 	pods := benchCluster(b, n)
-	a := New()
 	b.ReportAllocs()
 	groups, items := 0, 0
 	for b.Loop() {
-		roll := &Rollup{}
+		roll := &workload.Rollup{}
 		for i := range pods {
 			p := &pods[i]
-			if err := roll.Add(Target{Namespace: "shop", Workload: p.workload, Spec: Relevant(p.spec), FieldPrefix: "spec", Profile: p.profile}, p.name); err != nil {
+			if err := roll.Add(workload.Target{Namespace: "shop", Workload: p.workload, Spec: workload.Relevant(p.spec), FieldPrefix: "spec", Profile: p.profile}, p.name); err != nil {
 				b.Fatal(err)
 			}
 		}
 		groups, items = roll.Len(), 0
-		roll.Each(a, func(report.Item, *engine.Result) { items++ })
+		roll.Each(func(t *workload.Target) { audit.Each(t, func(*audit.Container) { items++ }) })
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "pods/s")
 	b.ReportMetric(float64(groups), "groups")

@@ -1,4 +1,4 @@
-package explain
+package printers
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+	"github.com/kubectl-caps/kubectl-caps/pkg/explain"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 )
 
@@ -13,9 +14,25 @@ import (
 // 80 columns and the indented blocks must fit.
 const pageWidth = 80
 
-// WritePage prints the human page of one capability, in the style of
+// WriteExplainPages prints the pages of several capabilities, separated by
+// "---" lines.
+func WriteExplainPages(w io.Writer, views []explain.Capability) error {
+	for i, v := range views {
+		if i > 0 {
+			if _, err := fmt.Fprintln(w, "\n---"); err != nil {
+				return err
+			}
+		}
+		if err := WriteExplainPage(w, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteExplainPage prints the human page of one capability, in the style of
 // `kubectl explain`: upper-case headings, indented prose.
-func WritePage(w io.Writer, v Capability) error {
+func WriteExplainPage(w io.Writer, v explain.Capability) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CAPABILITY: CAP_%s (%d)\n", v.Name, v.Number)
 	fmt.Fprintf(&b, "SUMMARY:    %s\n", v.Summary)
@@ -30,7 +47,7 @@ func WritePage(w io.Writer, v Capability) error {
 	if len(v.Amplifiers) > 0 {
 		b.WriteString("\nCONTEXT THAT RAISES THE RISK:\n")
 		for _, a := range v.Amplifiers {
-			wrap(&b, fmt.Sprintf("%s -> %s: %s", amplifierLabel(a.When), a.Risk, a.Why), "  - ", "    ")
+			wrap(&b, fmt.Sprintf("%s -> %s: %s", a.Label(), a.Risk, a.Why), "  - ", "    ")
 		}
 	}
 	b.WriteString("\nESCALATIONS:\n")
@@ -106,25 +123,18 @@ func wrap(b *strings.Builder, text, first, rest string) {
 	}
 }
 
-func amplifierLabel(when string) string {
-	if c, ok := strings.CutPrefix(when, "with:"); ok {
-		return "held with " + c
-	}
-	return "with " + when
-}
-
-func amplifierSuffix(v Capability) string {
+func amplifierSuffix(v explain.Capability) string {
 	if len(v.Amplifiers) == 0 {
 		return ""
 	}
 	parts := make([]string, 0, len(v.Amplifiers))
 	for _, a := range v.Amplifiers {
-		parts = append(parts, fmt.Sprintf("%s %s", a.Risk, amplifierLabel(a.When)))
+		parts = append(parts, fmt.Sprintf("%s %s", a.Risk, a.Label()))
 	}
 	return " (" + strings.Join(parts, "; ") + ")"
 }
 
-func defaultInSentence(v Capability) string {
+func defaultInSentence(v explain.Capability) string {
 	var yes, no []string
 	has := map[string]bool{}
 	for _, n := range v.DefaultIn {
@@ -146,7 +156,7 @@ func defaultInSentence(v Capability) string {
 	return strings.Join(yes, ", ") + "; not " + strings.Join(no, ", ")
 }
 
-func pssSentence(v Capability) string {
+func pssSentence(v explain.Capability) string {
 	if v.PSSBaseline {
 		if v.Name == "NET_BIND_SERVICE" {
 			return "Baseline and Restricted allow adding it"
@@ -156,7 +166,7 @@ func pssSentence(v Capability) string {
 	return "neither Baseline nor Restricted allows adding it"
 }
 
-func userNSSentence(v Capability) string {
+func userNSSentence(v explain.Capability) string {
 	if v.InertInUserNamespace {
 		return "Inert: the kernel checks it in the initial user namespace. " + v.UserNamespaceNote
 	}

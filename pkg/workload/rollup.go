@@ -1,4 +1,4 @@
-package audit
+package workload
 
 import (
 	"bytes"
@@ -9,9 +9,6 @@ import (
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
-
-	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
-	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 )
 
 // Rollup collapses the pods of one workload whose audit inputs are equal
@@ -40,8 +37,8 @@ type group struct {
 	pod    string // the first pod seen, named in the report
 }
 
-// Add records one pod. t.Spec must already be Relevant(pod spec); t.Pods
-// is ignored.
+// Add records one pod. t.Spec must already be Relevant(pod spec); t.Pods and
+// t.Pod are ignored.
 func (r *Rollup) Add(t Target, podName string) error {
 	if r.groups == nil {
 		r.groups = map[[sha256.Size]byte]*group{}
@@ -73,21 +70,21 @@ func (r *Rollup) Pods() int {
 	return n
 }
 
-// Each audits every group once, in the order the groups were first seen.
-func (r *Rollup) Each(a *Auditor, visit func(report.Item, *engine.Result)) {
+// Each calls visit with every group once, as a target whose Pods counts
+// the group's pods and whose Pod names the first of them, in the order the
+// groups were first seen. The target is the caller's to keep.
+func (r *Rollup) Each(visit func(*Target)) {
 	for _, g := range r.order {
 		t := g.target
 		t.Pods = g.pods
+		t.Pod = g.pod
 		t.Spec = &corev1.PodSpec{}
 		if err := t.Spec.Unmarshal(g.spec); err != nil {
 			// The bytes are Marshal's own output, so this is a bug in
 			// the generated code, not bad input.
 			panic(fmt.Sprintf("decoding the stored spec of pod %s/%s: %v", t.Namespace, g.pod, err))
 		}
-		a.Target(&t, func(it report.Item, res *engine.Result) {
-			it.Pod = g.pod
-			visit(it, res)
-		})
+		visit(&t)
 	}
 }
 

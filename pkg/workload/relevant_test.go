@@ -1,4 +1,4 @@
-package audit
+package workload_test
 
 import (
 	"fmt"
@@ -10,18 +10,18 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/internal/sharedtest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
-	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
-// The live audit evaluates Relevant(spec) instead of the pod's full spec.
+// The live audit evaluates workload.Relevant(spec) instead of the pod's full spec.
 // That is only safe if the engine gives the same answer on both; check it on
 // every container of the examples and the shared corpus, on every runtime.
 func TestRelevantSpecGivesTheSameResult(t *testing.T) {
 	inputs := realManifests(t)
 	checked := 0
 	_, err := manifest.Read(manifest.Options{Filenames: inputs, Recursive: true}, func(w manifest.Workload) error {
-		reduced := Relevant(w.Spec)
+		reduced := workload.Relevant(w.Spec)
 		full := engine.Containers(w.Spec)
 		small := engine.Containers(reduced)
 		if len(full) != len(small) {
@@ -66,14 +66,14 @@ func TestRollupGroupsIdenticalPods(t *testing.T) {
 		}
 		return s
 	}
-	web := report.WorkloadRef{Kind: "Deployment", Name: "web"}
-	add := func(r *Rollup, pod string, s *corev1.PodSpec, p profile.Profile, uids map[string]int64) {
+	web := workload.Ref{Kind: "Deployment", Name: "web"}
+	add := func(r *workload.Rollup, pod string, s *corev1.PodSpec, p profile.Profile, uids map[string]int64) {
 		t.Helper()
-		if err := r.Add(Target{Namespace: "ns", Workload: web, Spec: Relevant(s), FieldPrefix: "spec", Profile: p, ObservedUIDs: uids}, pod); err != nil {
+		if err := r.Add(workload.Target{Namespace: "ns", Workload: web, Spec: workload.Relevant(s), FieldPrefix: "spec", Profile: p, ObservedUIDs: uids}, pod); err != nil {
 			t.Fatal(err)
 		}
 	}
-	r := &Rollup{}
+	r := &workload.Rollup{}
 	add(r, "web-1", spec(nil), containerd, nil)
 	// Another node and another token volume: the same group.
 	add(r, "web-2", spec(func(s *corev1.PodSpec) {
@@ -95,8 +95,14 @@ func TestRollupGroupsIdenticalPods(t *testing.T) {
 		t.Fatalf("%d groups over %d pods, want 4 over 6", r.Len(), r.Pods())
 	}
 	var got []string
-	r.Each(New(), func(it report.Item, _ *engine.Result) {
-		got = append(got, fmt.Sprintf("%s %s %s pods=%d user=%s", it.Pod, it.Container, it.Runtime, it.Pods, it.User))
+	r.Each(func(tg *workload.Target) {
+		for _, ref := range engine.Containers(tg.Spec) {
+			user := "unknown"
+			if _, ok := tg.ObservedUIDs[ref.Container.Name]; ok {
+				user = "nonroot"
+			}
+			got = append(got, fmt.Sprintf("%s %s %s pods=%d user=%s", tg.Pod, ref.Container.Name, tg.Profile.Name(), tg.Pods, user))
+		}
 	})
 	want := []string{
 		"web-1 app containerd pods=2 user=unknown",
@@ -109,7 +115,7 @@ func TestRollupGroupsIdenticalPods(t *testing.T) {
 		t.Errorf("rollup (-want +got):\n%s", diff)
 	}
 
-	per := &Rollup{PerPod: true}
+	per := &workload.Rollup{PerPod: true}
 	add(per, "web-1", spec(nil), containerd, nil)
 	add(per, "web-2", spec(nil), containerd, nil)
 	if per.Len() != 2 {

@@ -1,73 +1,62 @@
-package cmd
+package printers
 
 import (
 	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
-	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
-	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 )
 
-// streamReport prints a live audit as -o json or -o yaml, byte for byte
-// what print writes for the same items, but one item at a time as the
-// rollup evaluates them. print holds every item and then the whole document
-// before writing it: on 10,000 pods that is ~9,000 items and 35 MB of JSON
-// (held twice, compact then indented), or 1.4 GB of peak memory for YAML,
-// whose converter builds a generic tree of the whole document. Streaming
-// keeps one item at a time, so memory stays flat in the number of groups.
-//
-// Nothing is written before the pods have all been read (the rollup is
-// complete when this runs), so a failed LIST still prints nothing.
-func (o *AuditOptions) streamReport(roll *audit.Rollup) error {
-	f, err := newStreamFormat(o.Output)
+// ReportStream writes a report as -o json or -o yaml one item at a time,
+// byte for byte what WriteObject writes for the whole report. Holding the
+// report and then the whole document costs, on 10,000 pods, ~9,000 items
+// and 35 MB of JSON (held twice, compact then indented), or 1.4 GB of peak
+// memory for YAML, whose converter builds a generic tree of the whole
+// document. The stream keeps one item at a time, so memory stays flat in
+// the number of items.
+type ReportStream struct {
+	w *bufio.Writer
+	f *streamFormat
+	n int
+}
+
+// NewReportStream starts a report document in format (json or yaml) on w;
+// nothing is written before the first Write or Close.
+func NewReportStream(w io.Writer, format string) (*ReportStream, error) {
+	f, err := newStreamFormat(format)
+	if err != nil {
+		return nil, err
+	}
+	return &ReportStream{w: bufio.NewWriterSize(w, 64<<10), f: f}, nil
+}
+
+// Write adds one item.
+func (s *ReportStream) Write(it *report.Item) error {
+	b, err := s.f.item(it)
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriterSize(o.Out, 64<<10)
-	failed, kept := 0, 0
-	var werr error
-	roll.Each(o.auditor, func(it report.Item, _ *engine.Result) {
-		if werr != nil {
-			return
-		}
-		if o.failOn != "" && it.RiskAtLeast(o.failOn) {
-			failed++
-		}
-		if o.minRisk != "" && !it.RiskAtLeast(o.minRisk) {
-			return
-		}
-		b, err := f.item(&it)
-		if err != nil {
-			werr = err
-			return
-		}
-		if kept == 0 {
-			w.Write(f.open)
-		} else {
-			w.Write(f.sep)
-		}
-		kept++
-		w.Write(b)
-	})
-	if werr != nil {
-		return werr
-	}
-	if kept == 0 {
-		w.Write(f.empty)
+	if s.n == 0 {
+		s.w.Write(s.f.open)
 	} else {
-		w.Write(f.close)
+		s.w.Write(s.f.sep)
 	}
-	if err := w.Flush(); err != nil {
-		return err
+	s.n++
+	_, err = s.w.Write(b)
+	return err
+}
+
+// Close ends the document and flushes it.
+func (s *ReportStream) Close() error {
+	if s.n == 0 {
+		s.w.Write(s.f.empty)
+	} else {
+		s.w.Write(s.f.close)
 	}
-	if failed > 0 {
-		return findingsError("%d container(s) hold capabilities at or above --fail-on=%s", failed, o.failOn)
-	}
-	return nil
+	return s.w.Flush()
 }
 
 // streamFormat is a report document cut around its items: open, the items
@@ -77,14 +66,14 @@ type streamFormat struct {
 	item                    func(*report.Item) ([]byte, error)
 }
 
-const jsonIndent = "    " // printers.WriteObject's indent
+const jsonIndent = "    " // WriteObject's indent
 
-// newStreamFormat takes the frame from printers.WriteObject's rendering
+// newStreamFormat takes the frame from WriteObject's rendering
 // of an empty report, so it stays identical to print's whatever fields the
 // report gains.
 func newStreamFormat(format string) (*streamFormat, error) {
 	var empty bytes.Buffer
-	if err := printers.WriteObject(&empty, format, report.New()); err != nil {
+	if err := WriteObject(&empty, format, report.New()); err != nil {
 		return nil, err
 	}
 	doc := empty.Bytes()
@@ -96,7 +85,7 @@ func newStreamFormat(format string) (*streamFormat, error) {
 		return doc[:i], doc[i+len(marker):], nil
 	}
 	switch format {
-	case printers.FormatJSON:
+	case FormatJSON:
 		// {"apiVersion": …, "items": [ITEM, ITEM]}, items two levels deep.
 		before, after, err := cut(`"items": []`)
 		if err != nil {
@@ -119,7 +108,7 @@ func newStreamFormat(format string) (*streamFormat, error) {
 				return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 			},
 		}, nil
-	case printers.FormatYAML:
+	case FormatYAML:
 		// apiVersion, items and kind, keys sorted; each item a block
 		// sequence entry under "items:".
 		before, after, err := cut("items: []\n")
@@ -139,7 +128,7 @@ func newStreamFormat(format string) (*streamFormat, error) {
 				one := struct {
 					Items []*report.Item `json:"items"`
 				}{[]*report.Item{it}}
-				if err := printers.WriteObject(&buf, format, one); err != nil {
+				if err := WriteObject(&buf, format, one); err != nil {
 					return nil, err
 				}
 				b, ok := bytes.CutPrefix(buf.Bytes(), []byte("items:\n"))

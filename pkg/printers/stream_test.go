@@ -1,0 +1,89 @@
+package printers
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
+	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
+)
+
+// exampleItems audits every workload of the examples on two runtimes,
+// with a note carrying characters that JSON escapes, so the streamed and
+// the whole document have something to disagree about.
+func exampleItems(t *testing.T) []report.Item {
+	t.Helper()
+	var items []report.Item
+	for _, rt := range []string{"containerd://2.1.4", "cri-o://1.17.3"} {
+		p, err := profile.Parse(rt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = manifest.Read(manifest.Options{Filenames: []string{"../../examples"}, Recursive: true}, func(w manifest.Workload) error {
+			tg := w.Target("shop", p)
+			tg.Pods, tg.Pod = 3, w.Name+"-1"
+			tg.Notes = []string{`audited as cri-o<1.18 & "quoted"`}
+			audit.Items(&tg, func(it report.Item) { items = append(items, it) })
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return items
+}
+
+// A streamed report must be exactly what WriteObject prints for the same
+// items: many, a subset, none.
+func TestReportStreamMatchesWriteObject(t *testing.T) {
+	all := exampleItems(t)
+	var high []report.Item
+	for _, it := range all {
+		if it.RiskAtLeast(catalog.RiskHigh) {
+			high = append(high, it)
+		}
+	}
+	if !(len(all) > len(high) && len(high) > 0) {
+		t.Fatalf("%d items, %d high: the cases prove little", len(all), len(high))
+	}
+	for _, format := range []string{FormatJSON, FormatYAML} {
+		for name, items := range map[string][]report.Item{"all": all, "high": high, "none": nil} {
+			t.Run(format+"/"+name, func(t *testing.T) {
+				rep := report.New()
+				rep.Items = append(rep.Items, items...)
+				var want, got bytes.Buffer
+				if err := WriteObject(&want, format, rep); err != nil {
+					t.Fatal(err)
+				}
+				s, err := NewReportStream(&got, format)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range items {
+					if err := s.Write(&items[i]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := s.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+					t.Errorf("streamed %s differs from WriteObject's (-whole +stream):\n%s", format, diff)
+				}
+				var parsed report.Report
+				if err := yaml.UnmarshalStrict(got.Bytes(), &parsed); err != nil {
+					t.Fatalf("streamed output does not parse as a report: %v", err)
+				}
+				if len(parsed.Items) != len(items) {
+					t.Errorf("%d items parsed, %d written", len(parsed.Items), len(items))
+				}
+			})
+		}
+	}
+}

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
@@ -66,9 +66,9 @@ func (c *Container) Item() report.Item {
 	if len(t.UnknownFields) > 0 {
 		item.Warnings = append(item.Warnings, unknownFieldWarnings(t, c.Ref)...)
 	}
-	if len(t.Notes) > 0 || t.Profile.Kind == profile.CRIO {
+	if len(t.Notes) > 0 || t.Profile.Kind == runtimes.CRIO {
 		notes := append([]string(nil), t.Notes...)
-		if t.Profile.Kind == profile.CRIO {
+		if t.Profile.Kind == runtimes.CRIO {
 			// The node's crio.conf may change the defaults, and the API
 			// does not show it (docs/sources.md#crio-defaults).
 			notes = append(notes, engine.CRIOConfigNote)

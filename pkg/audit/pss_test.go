@@ -8,7 +8,7 @@ import (
 	"k8s.io/pod-security-admission/policy"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 )
 
@@ -30,7 +30,7 @@ func TestPSSCapabilitiesMatchPSAEvaluator(t *testing.T) {
 		return true
 	}
 	inputs := realManifests(t)
-	p, _ := profile.Parse("containerd")
+	p, _ := runtimes.Parse("containerd")
 	n := 0
 	_, err = manifest.Read(manifest.Options{Filenames: inputs, Recursive: true}, func(w manifest.Workload) error {
 		tg := w.Target("ns", p)

@@ -6,8 +6,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kubectl-caps/kubectl-caps/internal/sharedtest"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
@@ -19,7 +19,7 @@ func TestRollupItemsMatchDirectAudit(t *testing.T) {
 	inputs := realManifests(t)
 	compared := 0
 	_, err := manifest.Read(manifest.Options{Filenames: inputs, Recursive: true}, func(w manifest.Workload) error {
-		for _, p := range profile.Known() {
+		for _, p := range runtimes.Known() {
 			tg := workload.Target{Namespace: "ns", Workload: workload.Ref{Kind: w.Kind, Name: w.Name},
 				Spec: workload.Relevant(w.Spec), FieldPrefix: w.FieldPrefix, Profile: p,
 				ObservedUIDs: map[string]int64{"app": 1000}, Notes: []string{"a note"}}

@@ -2,7 +2,7 @@
 // 0..40, embedded as YAML so that the text is reviewed as data, not code.
 //
 // Which container runtimes grant a capability by default is deliberately not
-// part of an entry: that comes from the runtime profiles (pkg/profile), the
+// part of an entry: that comes from the runtime profiles (pkg/runtimes), the
 // one place the default sets are written down.
 package catalog
 

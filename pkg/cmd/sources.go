@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/cluster"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
@@ -62,7 +61,7 @@ type sourceOptions struct {
 
 	args            []string
 	runtimeExplicit bool
-	profile         profile.Profile
+	profile         runtimes.Profile
 	// namespace is -n as given, for manifests that set none.
 	namespace string
 	cmdPath   string
@@ -114,7 +113,7 @@ func (s *sourceOptions) complete(c *cobra.Command, args []string) error {
 		s.namespace = *s.ConfigFlags.Namespace
 	}
 	var err error
-	if s.profile, err = profile.Parse(s.Runtime); err != nil {
+	if s.profile, err = runtimes.Parse(s.Runtime); err != nil {
 		return usageErrorf(s.cmdPath, "--runtime: %v", err)
 	}
 	return nil
@@ -166,21 +165,7 @@ func (s *sourceOptions) readManifests(in io.Reader, errOut io.Writer, visit func
 			visit(&w, &t)
 			return nil
 		})
-	for _, n := range stats.Notes {
-		fmt.Fprintf(errOut, "Note: %s\n", n)
-	}
-	if stats.SkippedFiles > 0 {
-		fmt.Fprintf(errOut, "Skipped %d of the %d files found in directories: not Kubernetes manifests (see the notes above).\n",
-			stats.SkippedFiles, stats.Walked)
-	}
-	other := 0
-	for _, n := range stats.OtherNamespaces {
-		other += n
-	}
-	if other > 0 {
-		fmt.Fprintf(errOut, "Note: -n %s left out %d workload(s) in other namespaces (%s); without -n every namespace is shown.\n",
-			s.namespace, other, countList(stats.OtherNamespaces))
-	}
+	printers.WriteManifestNotes(errOut, &stats, s.namespace)
 	var ie *manifest.InputError
 	if errors.As(err, &ie) && ie.Partial {
 		return &partialError{&ExitError{Code: ExitInput, Err: fmt.Errorf(
@@ -189,36 +174,10 @@ func (s *sourceOptions) readManifests(in io.Reader, errOut io.Writer, visit func
 	if err != nil {
 		return &ExitError{Code: ExitInput, Err: err}
 	}
-	if stats.Workloads == 0 && other > 0 {
-		fmt.Fprintf(errOut, "No workloads in namespace %s.\n", s.namespace)
-	} else if stats.Workloads == 0 {
-		// Not an error (a folder of Services is fine), but an empty table
-		// must say why it is empty.
-		fmt.Fprintf(errOut, "No workloads in the input: %d object(s) skipped (%s). kubectl caps reads "+
-			"%s and custom resources with a pod template at spec.template.\n",
-			stats.Skipped, countList(stats.SkippedKinds), kindList())
+	if err == nil {
+		printers.WhyEmpty(errOut, &stats, s.namespace)
 	}
 	return nil
-}
-
-// kindList names the built-in kinds read from manifests: "Pods,
-// Deployments, ..., PodTemplates".
-func kindList() string {
-	var names []string
-	for _, k := range workload.Kinds() {
-		names = append(names, k.Name+"s")
-	}
-	return strings.Join(names, ", ")
-}
-
-// countList writes counts as "a 1, b 2", sorted.
-func countList(m map[string]int) string {
-	out := make([]string, 0, len(m))
-	for k, n := range m {
-		out = append(out, fmt.Sprintf("%s %d", k, n))
-	}
-	sort.Strings(out)
-	return strings.Join(out, ", ")
 }
 
 // partialError is an input error after which the output is still printed:
@@ -244,50 +203,22 @@ func afterOutput(readErr, printErr error) error {
 	return &ExitError{Code: ExitInput, Err: fmt.Errorf("%v\n%v", pe.ExitError.Err, printErr)}
 }
 
-// liveClients are the clients of the kubeconfig's cluster.
-type liveClients struct {
-	cluster.Clients
-	Host string
-	// Namespace is the namespace the command reads ("" with -A).
-	Namespace string
-}
-
-// connect builds the clients for the live cluster, refusing clearly when
-// there is no kubeconfig at all.
-func (s *sourceOptions) connect() (*liveClients, error) {
-	noConfig := &ExitError{Code: ExitCluster, Err: fmt.Errorf(
-		"no kubeconfig found (looked at --kubeconfig, $KUBECONFIG and ~/.kube/config), so there is no cluster to %s; "+
-			"to %s manifests without a cluster, pass them with -f FILE, -f DIR -R or -f -", s.verb, s.verb)}
-	// client-go would quietly fall back to http://localhost:8080, which
-	// only ever produces a confusing "connection refused".
-	if raw, err := s.ConfigFlags.ToRawKubeConfigLoader().RawConfig(); err == nil && len(raw.Clusters) == 0 &&
-		(s.ConfigFlags.APIServer == nil || *s.ConfigFlags.APIServer == "") {
-		return nil, noConfig
+// connect builds the clients for the live cluster of the kubeconfig.
+func (s *sourceOptions) connect() (*cluster.Connection, error) {
+	c, err := cluster.Connect(s.ConfigFlags, s.AllNamespaces)
+	if errors.Is(err, cluster.ErrNoKubeconfig) {
+		err = fmt.Errorf("%w, so there is no cluster to %s; to %s manifests without a cluster, pass them with -f FILE, -f DIR -R or -f -", err, s.verb, s.verb)
 	}
-	cfg, err := s.ConfigFlags.ToRESTConfig()
-	if err != nil {
-		if clientcmd.IsEmptyConfig(err) {
-			return nil, noConfig
-		}
-		return nil, &ExitError{Code: ExitCluster, Err: fmt.Errorf("reading the kubeconfig: %w", err)}
-	}
-	clients, err := cluster.NewClients(cfg)
 	if err != nil {
 		return nil, &ExitError{Code: ExitCluster, Err: err}
 	}
-	lc := &liveClients{Clients: clients, Host: cfg.Host}
-	if !s.AllNamespaces {
-		if lc.Namespace, _, err = s.ConfigFlags.ToRawKubeConfigLoader().Namespace(); err != nil {
-			return nil, &ExitError{Code: ExitCluster, Err: fmt.Errorf("reading the namespace of the current context: %w", err)}
-		}
-	}
-	return lc, nil
+	return c, nil
 }
 
 // collect lists the pods the flags and arguments select, with each node's
 // runtime and the owner links, and rolls them up per workload. Warnings
 // about degraded lookups go to errOut.
-func (s *sourceOptions) collect(ctx context.Context, lc *liveClients, errOut io.Writer) (*cluster.Collected, error) {
+func (s *sourceOptions) collect(ctx context.Context, lc *cluster.Connection, errOut io.Writer) (*cluster.Collected, error) {
 	scopes, err := cluster.Scopes(s.ConfigFlags, cluster.Selection{Namespace: lc.Namespace, AllNamespaces: s.AllNamespaces,
 		Args: s.args, LabelSelector: s.Selector, FieldSelector: s.FieldSelector})
 	var ae *cluster.ArgumentError

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
@@ -253,18 +252,7 @@ func (o *SuggestOptions) collectLive(ctx context.Context) ([]*suggest.Workload, 
 	if err != nil {
 		return nil, err
 	}
-	var groups []*suggest.Pods
-	byKey := map[workloadKey]*suggest.Pods{}
-	col.Rollup.Each(func(t *workload.Target) {
-		key := workloadKey{t.Namespace, t.Workload}
-		g := byKey[key]
-		if g == nil {
-			g = &suggest.Pods{Namespace: t.Namespace, Kind: t.Workload.Kind, Name: t.Workload.Name}
-			byKey[key] = g
-			groups = append(groups, g)
-		}
-		audit.Each(t, func(c *audit.Container) { g.Containers = append(g.Containers, *c) })
-	})
+	groups := suggest.GroupPods(col.Rollup)
 	templates := cluster.NewTemplates(lc.Typed, o.ChunkSize, o.AllNamespaces)
 	for _, g := range groups {
 		if suggest.TargetOf(g.Kind).Patchable {
@@ -298,27 +286,11 @@ func (o *SuggestOptions) collectLive(ctx context.Context) ([]*suggest.Workload, 
 	return ws, nil
 }
 
-type workloadKey struct {
-	namespace string
-	ref       workload.Ref
-}
-
 func (o *SuggestOptions) print(ws []*suggest.Workload) error {
 	if err := o.write(ws); err != nil {
 		return err
 	}
-	if o.failOn == "" {
-		return nil
-	}
-	n := 0
-	for _, w := range ws {
-		for i := range w.Containers {
-			if w.Containers[i].DropsAtLeast(o.failOn) {
-				n++
-			}
-		}
-	}
-	if n > 0 {
+	if n := suggest.CountDropsAtLeast(ws, o.failOn); n > 0 {
 		return findingsError("%d container(s) should drop capabilities at or above --fail-on=%s", n, o.failOn)
 	}
 	return nil

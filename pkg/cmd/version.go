@@ -39,6 +39,9 @@ func versionString() string {
 // VersionOptions holds the flags of `kubectl caps version`.
 type VersionOptions struct {
 	Output string
+
+	cmdPath string
+	output  *outputFlag
 	genericiooptions.IOStreams
 }
 
@@ -51,21 +54,20 @@ func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 		Example: `  kubectl caps version
   kubectl caps version -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := o.Validate(c.CommandPath()); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE: runE(o),
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml (default: one line of text)")
+	o.output = addOutputFlag(cmd, &o.Output, "one line of text", printers.FormatJSON, printers.FormatYAML)
 	return cmd
 }
 
-// Validate checks the output format.
-func (o *VersionOptions) Validate(cmdPath string) error {
-	return oneOf(cmdPath, "output format", o.Output, "", printers.FormatJSON, printers.FormatYAML)
+// Complete records the command path for messages.
+func (o *VersionOptions) Complete(c *cobra.Command, _ []string) error {
+	o.cmdPath = c.CommandPath()
+	return nil
 }
+
+// Validate checks the output format.
+func (o *VersionOptions) Validate() error { return o.output.check(o.cmdPath) }
 
 // Run prints the version.
 func (o *VersionOptions) Run() error {

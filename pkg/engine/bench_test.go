@@ -6,7 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 // benchInput is the common case the brief names: a containerd container
@@ -30,7 +30,7 @@ func benchInput(uid int64) Input {
 		}},
 	}
 	return Input{Pod: pod, Container: &pod.Containers[0], Type: TypeContainer, FieldPrefix: "spec.template.spec",
-		Profile: profile.Profile{Kind: profile.Containerd}}
+		Profile: runtimes.Profile{Kind: runtimes.Containerd}}
 }
 
 func benchmarkEvaluate(b *testing.B, in Input) {

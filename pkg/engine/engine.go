@@ -15,7 +15,7 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 // ContainerType says which list of the pod spec a container is in.
@@ -98,7 +98,7 @@ type Input struct {
 	// FieldPrefix is the path of the pod spec inside the object, e.g.
 	// "spec", "spec.template.spec", "spec.jobTemplate.spec.template.spec".
 	FieldPrefix string
-	Profile     profile.Profile
+	Profile     runtimes.Profile
 	// ObservedUID is status.*ContainerStatuses[].user.linux.uid, when the
 	// runtime reports it (SupplementalGroupsPolicy, KEP-3619).
 	ObservedUID *int64
@@ -147,7 +147,7 @@ type ReachableInfo struct {
 	// entrypoint's own permitted set is empty, so only the entrypoint
 	// binary's file capabilities can take effect. False, with ViaFileCaps
 	// empty, on Docker releases that give a non-root process no permitted
-	// set at all (profile.Profile.NonRootNoPermitted).
+	// set at all (runtimes.Profile.NonRootNoPermitted).
 	FileCapsEntrypointOnly bool
 	// Explanation is one fixed sentence saying the above for a non-root
 	// container; empty for root.
@@ -188,7 +188,7 @@ type Warning struct {
 
 // Result is the engine's verdict on one container.
 type Result struct {
-	// Runtime is the profile's stable name (profile.Profile.Name).
+	// Runtime is the profile's stable name (runtimes.Profile.Name).
 	Runtime string
 	// Bounding is what the container's processes can ever hold.
 	Bounding capability.Set
@@ -217,7 +217,7 @@ type Result struct {
 	// Added and Dropped are the lists as written.
 	Added   []string
 	Dropped []string
-	Applied profile.Applied
+	Applied runtimes.Applied
 	// PSSCapabilities is the highest Pod Security Standards level whose
 	// capability rules the container meets: "restricted", "baseline" or
 	// "privileged".
@@ -314,7 +314,7 @@ func Evaluate(in Input) Result {
 		// Root, or unknown and assumed root: at exec P' = bounding, E' = P'
 		// (capabilities(7)).
 		r.Effective = r.Bounding
-	case r.Privileged && in.Profile.Kind == profile.CRIO:
+	case r.Privileged && in.Profile.Kind == runtimes.CRIO:
 		// CRI-O's privileged spec fills Ambient too, and runc raises it after
 		// switching user, so a non-root process keeps everything through exec
 		// (runtime-tools generate.go SetupPrivileged and runc
@@ -487,9 +487,9 @@ func (r *Result) ExplicitlyAdded() capability.Set {
 }
 
 // defaults reads the runtime's default set back from its stable name;
-// profile.Parse accepts every Name it produces ("unknown" has none).
+// runtimes.Parse accepts every Name it produces ("unknown" has none).
 func (r *Result) defaults() capability.Set {
-	p, err := profile.Parse(r.Runtime)
+	p, err := runtimes.Parse(r.Runtime)
 	if err != nil {
 		return 0
 	}

@@ -11,7 +11,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 // Sets per runtime and user. Expectations: the runtimes' defaults and
@@ -210,7 +210,7 @@ func TestPrivilegedNonRootPerRuntime(t *testing.T) {
 	for _, p := range allProfiles {
 		t.Run(p.Name(), func(t *testing.T) {
 			r := Evaluate(in(p, s(uid(1000), privileged(true))))
-			isCRIO := p.Kind == profile.CRIO
+			isCRIO := p.Kind == runtimes.CRIO
 			if r.Bounding != capability.All || (r.Effective == capability.All) != isCRIO || (r.Effective == 0) == isCRIO {
 				t.Errorf("bounding %v effective %v", r.Bounding, r.Effective)
 			}
@@ -344,7 +344,7 @@ func TestSeccompNote(t *testing.T) {
 }
 
 func TestUnknownRuntime(t *testing.T) {
-	r := Evaluate(in(profile.Profile{}, s(uid(0), addCaps("NET_ADMIN"), dropCaps("FOO"))))
+	r := Evaluate(in(runtimes.Profile{}, s(uid(0), addCaps("NET_ADMIN"), dropCaps("FOO"))))
 	if r.Bounding != set("NET_ADMIN") || r.CreateFails || !hasNote(r.Notes, "runtime unknown") {
 		t.Errorf("unknown runtime: bounding %v notes %q", r.Bounding, r.Notes)
 	}
@@ -464,7 +464,7 @@ func TestExplicitlyAdded(t *testing.T) {
 		{"privileged cri-o", in(crio, s(uid(0), privileged(true))), all.Minus(o9)},
 		{"privileged cri-o<1.18", in(crio117, s(uid(0), privileged(true))), all.Minus(o11)},
 		{"privileged docker", in(dock, s(uid(0), privileged(true), addCaps("NET_ADMIN"))), all.Minus(d14)},
-		{"privileged, unknown runtime", in(profile.Profile{}, s(uid(0), privileged(true))), all},
+		{"privileged, unknown runtime", in(runtimes.Profile{}, s(uid(0), privileged(true))), all},
 		{"not created", in(crio, s(uid(0), addCaps("NET_ADMIN", "FOO"))), 0},
 		{"windows", in(ctrd, s(addCaps("NET_ADMIN")), windows), 0},
 	}
@@ -479,7 +479,7 @@ func TestExplicitlyAdded(t *testing.T) {
 }
 
 func TestRuntimeName(t *testing.T) {
-	for p, want := range map[profile.Profile]string{ctrd: "containerd", crio: "cri-o", crio117: "cri-o<1.18", dock: "docker", {}: "unknown"} {
+	for p, want := range map[runtimes.Profile]string{ctrd: "containerd", crio: "cri-o", crio117: "cri-o<1.18", dock: "docker", {}: "unknown"} {
 		if got := Evaluate(in(p, s(uid(0)))).Runtime; got != want {
 			t.Errorf("Runtime = %q, want %q", got, want)
 		}
@@ -526,9 +526,9 @@ func TestDockerGenerations(t *testing.T) {
 	for _, tt := range tests {
 		name := fmt.Sprintf("docker %s uid %d nnp %v", tt.version, tt.uid, tt.nnp)
 		t.Run(name, func(t *testing.T) {
-			p, err := profile.Parse("docker://" + tt.version)
+			p, err := runtimes.Parse("docker://" + tt.version)
 			if tt.version == "" {
-				p, err = profile.Parse("docker")
+				p, err = runtimes.Parse("docker")
 			}
 			if err != nil {
 				t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 // FuzzEvaluate feeds arbitrary add/drop strings and settings through every
@@ -18,8 +18,8 @@ func FuzzEvaluate(f *testing.F) {
 	f.Add("", "\x00", int64(5), uint8(0b1111))
 	f.Add("CAP_ALL", "NET_RAWW", int64(0), uint8(0b0100))
 	f.Fuzz(func(t *testing.T, a, d string, u int64, flags uint8) {
-		for _, p := range append(allProfiles, profile.Profile{}, profile.Profile{Kind: profile.CRIO, Version: "1.20.1"},
-			profile.Profile{Kind: profile.Docker, Version: "20.10.24"}) {
+		for _, p := range append(allProfiles, runtimes.Profile{}, runtimes.Profile{Kind: runtimes.CRIO, Version: "1.20.1"},
+			runtimes.Profile{Kind: runtimes.Docker, Version: "20.10.24"}) {
 			sc := &corev1.SecurityContext{Capabilities: &corev1.Capabilities{
 				Add: []corev1.Capability{corev1.Capability(a), "NET_ADMIN"}, Drop: []corev1.Capability{corev1.Capability(d), corev1.Capability(a)}}}
 			if u >= 0 {

@@ -7,10 +7,10 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
-// Default sets from the runtimes' source, written out independently of pkg/profile.
+// Default sets from the runtimes' source, written out independently of pkg/runtimes.
 var (
 	d14 = capability.SetOf(capability.CHOWN, capability.DAC_OVERRIDE, capability.FSETID, capability.FOWNER, capability.MKNOD, capability.NET_RAW, capability.SETGID, capability.SETUID, capability.SETFCAP, capability.SETPCAP, capability.NET_BIND_SERVICE, capability.SYS_CHROOT, capability.KILL, capability.AUDIT_WRITE)
 	o9  = capability.SetOf(capability.CHOWN, capability.DAC_OVERRIDE, capability.FSETID, capability.FOWNER, capability.SETGID, capability.SETUID, capability.SETPCAP, capability.NET_BIND_SERVICE, capability.KILL)
@@ -21,12 +21,12 @@ var (
 )
 
 var (
-	ctrd    = profile.Profile{Kind: profile.Containerd}
-	crio    = profile.Profile{Kind: profile.CRIO}
-	crio117 = profile.Profile{Kind: profile.CRIO, Version: "1.17"}
-	dock    = profile.Profile{Kind: profile.Docker}
+	ctrd    = runtimes.Profile{Kind: runtimes.Containerd}
+	crio    = runtimes.Profile{Kind: runtimes.CRIO}
+	crio117 = runtimes.Profile{Kind: runtimes.CRIO, Version: "1.17"}
+	dock    = runtimes.Profile{Kind: runtimes.Docker}
 	// The four profiles every rule is checked on.
-	allProfiles = []profile.Profile{ctrd, crio, crio117, dock}
+	allProfiles = []runtimes.Profile{ctrd, crio, crio117, dock}
 )
 
 // set parses capability names written in the test, failing loudly on a typo.
@@ -123,7 +123,7 @@ func hostPathVolume(name string, mount bool) podMod {
 // in builds an Input for the single container "app" of a pod. sc == nil
 // means no securityContext at all; an empty, non-nil slice means an empty
 // one.
-func in(p profile.Profile, sc []scMod, pm ...podMod) Input {
+func in(p runtimes.Profile, sc []scMod, pm ...podMod) Input {
 	spec := &corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example/app"}}}
 	if sc != nil {
 		spec.Containers[0].SecurityContext = &corev1.SecurityContext{}

@@ -7,7 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 // warner builds warnings. Nothing here runs unless a warning is due, so
@@ -17,7 +17,7 @@ type warner struct {
 	index   int
 	prefix  string
 	name    string
-	profile profile.Profile
+	profile runtimes.Profile
 	base    string
 	ws      []Warning
 }
@@ -34,7 +34,7 @@ func (w *warner) path(suffix string) string {
 	return w.base + suffix
 }
 
-func (w *warner) entryPath(e *profile.EntryOutcome) string {
+func (w *warner) entryPath(e *runtimes.EntryOutcome) string {
 	return w.path(".securityContext.capabilities." + e.List + "[" + strconv.Itoa(e.Index) + "]")
 }
 
@@ -54,7 +54,7 @@ func (w *warner) collect(r *Result, sc *corev1.SecurityContext, ambient bool) []
 	rt := p.Name()
 	entries := r.Applied.Entries
 	var addSet, dropSet capability.Set
-	var addAllAt, dropAllAt *profile.EntryOutcome
+	var addAllAt, dropAllAt *runtimes.EntryOutcome
 
 	for i := range entries {
 		e := &entries[i]
@@ -73,7 +73,7 @@ func (w *warner) collect(r *Result, sc *corev1.SecurityContext, ambient bool) []
 		}
 		// On a privileged container the entries do nothing; one warning
 		// below says so. Names that still fail creation are reported.
-		if r.Privileged && e.Effect != profile.EffectCreateFailsUnknown {
+		if r.Privileged && e.Effect != runtimes.EffectCreateFailsUnknown {
 			continue
 		}
 		switch {
@@ -81,7 +81,7 @@ func (w *warner) collect(r *Result, sc *corev1.SecurityContext, ambient bool) []
 			if e.Raw != "ALL" {
 				w.lowercaseAll(e)
 			}
-		case !e.Known && e.Prefixed && e.IntendedKnown && p.Kind == profile.Containerd:
+		case !e.Known && e.Prefixed && e.IntendedKnown && p.Kind == runtimes.Containerd:
 			w.capPrefix(e, rt)
 		case !e.Known:
 			w.unknown(e, p, rt)
@@ -149,7 +149,7 @@ func (w *warner) collect(r *Result, sc *corev1.SecurityContext, ambient bool) []
 	return w.ws
 }
 
-func (w *warner) lowercaseAll(e *profile.EntryOutcome) {
+func (w *warner) lowercaseAll(e *runtimes.EntryOutcome) {
 	what := "drops every capability"
 	policy := `Pod Security Admission's restricted check requires the exact string "ALL" in drop`
 	if e.List == "add" {
@@ -161,7 +161,7 @@ func (w *warner) lowercaseAll(e *profile.EntryOutcome) {
 		w.who(), e.List, e.Raw, what, policy))
 }
 
-func (w *warner) capPrefix(e *profile.EntryOutcome, rt string) {
+func (w *warner) capPrefix(e *runtimes.EntryOutcome, rt string) {
 	name := e.Intended.String()
 	var msg string
 	switch {
@@ -178,8 +178,8 @@ func (w *warner) capPrefix(e *profile.EntryOutcome, rt string) {
 	w.add("cap-prefix", w.entryPath(e), msg)
 }
 
-func (w *warner) unknown(e *profile.EntryOutcome, p profile.Profile, rt string) {
-	if p.Kind == profile.Docker && e.IntendedKnown && !p.All().Has(e.Intended) {
+func (w *warner) unknown(e *runtimes.EntryOutcome, p runtimes.Profile, rt string) {
+	if p.Kind == runtimes.Docker && e.IntendedKnown && !p.All().Has(e.Intended) {
 		w.add("unknown-capability", w.entryPath(e), fmt.Sprintf(
 			"%s: capabilities.%s entry %q names %s, which docker %s does not know: moby before v23.0.0 stops its capability list at AUDIT_READ (oci/caps/utils.go init), so the daemon refuses to create the container (unknown capability: \"CAP_%s\"); remove the entry or upgrade Docker to 23.0 or later.",
 			w.who(), e.List, e.Raw, e.Intended, p.Version, e.Intended))
@@ -187,11 +187,11 @@ func (w *warner) unknown(e *profile.EntryOutcome, p profile.Profile, rt string) 
 	}
 	var what string
 	switch {
-	case p.Kind == profile.CRIO || p.Kind == profile.Docker:
+	case p.Kind == runtimes.CRIO || p.Kind == runtimes.Docker:
 		what = fmt.Sprintf("%s refuses to create the container (unknown capability %s)", rt, e.Normalized)
-	case p.Kind == profile.Containerd && e.List == "add":
+	case p.Kind == runtimes.Containerd && e.List == "add":
 		what = fmt.Sprintf("containerd passes %s to runc, which ignores it with a warning", e.Normalized)
-	case p.Kind == profile.Containerd:
+	case p.Kind == runtimes.Containerd:
 		what = "containerd silently ignores it"
 	default:
 		what = "it has no effect"
@@ -211,10 +211,10 @@ func (w *warner) unknown(e *profile.EntryOutcome, p profile.Profile, rt string) 
 		w.who(), e.List, e.Raw, what, hint))
 }
 
-func (w *warner) addAndDrop(entries []profile.EntryOutcome, both capability.Set, addAllAt, dropAllAt *profile.EntryOutcome, rt string, kind profile.Kind) {
+func (w *warner) addAndDrop(entries []runtimes.EntryOutcome, both capability.Set, addAllAt, dropAllAt *runtimes.EntryOutcome, rt string, kind runtimes.Kind) {
 	if addAllAt != nil && dropAllAt != nil {
 		how := fmt.Sprintf("on %s drop ALL wins, leaving only the individual adds (Docker would grant every capability)", rt)
-		if kind == profile.Docker {
+		if kind == runtimes.Docker {
 			how = "on docker add ALL wins: the container gets every capability except the individually dropped ones (containerd and CRI-O would let drop ALL win)"
 		}
 		w.add("add-and-drop", w.entryPath(addAllAt), fmt.Sprintf("%s: ALL is both added and dropped; %s. Keep one of them.", w.who(), how))
@@ -230,19 +230,19 @@ func (w *warner) addAndDrop(entries []profile.EntryOutcome, both capability.Set,
 		both = both.Remove(e.Cap)
 		how := fmt.Sprintf("on %s the drop wins, so the container does not get %s (under Docker the add would win)", rt, e.Cap)
 		switch {
-		case kind == profile.Docker && addAllAt != nil:
+		case kind == runtimes.Docker && addAllAt != nil:
 			// moby oci/caps TweakCapabilities: with ALL in add it takes
 			// every capability except the drops and never reads the
 			// individual adds.
 			how = fmt.Sprintf("on docker add: [ALL] takes every capability except the dropped ones, so the drop wins and the container does not get %s (without ALL in add, Docker would let the add win)", e.Cap)
-		case kind == profile.Docker:
+		case kind == runtimes.Docker:
 			how = fmt.Sprintf("on docker the add wins, so the container gets %s (containerd and CRI-O let the drop win)", e.Cap)
 		}
 		w.add("add-and-drop", w.entryPath(e), fmt.Sprintf("%s: %s is both added and dropped; %s. Remove one of the entries.", w.who(), e.Cap, how))
 	}
 }
 
-func (w *warner) dropAllLegacy(e *profile.EntryOutcome, r *Result, p profile.Profile) {
+func (w *warner) dropAllLegacy(e *runtimes.EntryOutcome, r *Result, p runtimes.Profile) {
 	switch {
 	case p.DropAllReaddsDefaults():
 		w.add("crio-drop-all-readds-defaults", w.entryPath(e), fmt.Sprintf(

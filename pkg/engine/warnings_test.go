@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 const capsPath = "spec.containers[0].securityContext.capabilities"
@@ -114,12 +114,12 @@ func TestWarnings(t *testing.T) {
 		{"cri-o<1.18 drop ALL", in(crio117, s(uid(0), dropCaps("ALL"), addCaps("NET_BIND_SERVICE")), podSeccomp("RuntimeDefault")), []wantWarning{
 			ww("crio-drop-all-readds-defaults", capsPath+".drop[0]", "on cri-o 1.17,", "cri-o#4923", "keeps CHOWN,")}},
 		// The patch version settles CRI-O 1.18-1.21: 1.20.3 has no fix, 1.21.1 has it.
-		{"cri-o 1.20 drop ALL", in(profile.Profile{Kind: profile.CRIO, Version: "1.20.3"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), []wantWarning{
+		{"cri-o 1.20 drop ALL", in(runtimes.Profile{Kind: runtimes.CRIO, Version: "1.20.3"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), []wantWarning{
 			ww("crio-drop-all-readds-defaults", capsPath+".drop[0]", "on cri-o 1.20.3", "v1.19.5, v1.21.1 and v1.22.0", "keeps CHOWN,")}},
-		{"cri-o 1.21.1 drop ALL", in(profile.Profile{Kind: profile.CRIO, Version: "1.21.1"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), nil},
-		{"cri-o 1.19 without patch drop ALL", in(profile.Profile{Kind: profile.CRIO, Version: "1.19"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), []wantWarning{
+		{"cri-o 1.21.1 drop ALL", in(runtimes.Profile{Kind: runtimes.CRIO, Version: "1.21.1"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), nil},
+		{"cri-o 1.19 without patch drop ALL", in(runtimes.Profile{Kind: runtimes.CRIO, Version: "1.19"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), []wantWarning{
 			ww("crio-drop-all-may-readd-defaults", capsPath+".drop[0]", "cri-o 1.19 may", "v1.19.5 and v1.21.1", "assumes the fixed behaviour")}},
-		{"cri-o 1.21 without patch drop ALL", in(profile.Profile{Kind: profile.CRIO, Version: "1.21"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), []wantWarning{
+		{"cri-o 1.21 without patch drop ALL", in(runtimes.Profile{Kind: runtimes.CRIO, Version: "1.21"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), []wantWarning{
 			ww("crio-drop-all-may-readd-defaults", capsPath+".drop[0]", "no patch number")}},
 		// Docker: add wins over drop, except after add ALL (moby
 		// TweakCapabilities), where the set lacks the drop.
@@ -128,11 +128,11 @@ func TestWarnings(t *testing.T) {
 		{"docker add ALL,X drop X", in(dock, s(uid(0), addCaps("ALL", "NET_ADMIN"), dropCaps("NET_ADMIN"))), []wantWarning{
 			ww("add-and-drop", capsPath+".add[1]", "the drop wins and the container does not get NET_ADMIN")}},
 		// Docker before 23.0 does not know BPF, PERFMON, CHECKPOINT_RESTORE.
-		{"docker 20.10 add BPF", in(profile.Profile{Kind: profile.Docker, Version: "20.10.24"}, s(uid(0), addCaps("BPF"))), []wantWarning{
+		{"docker 20.10 add BPF", in(runtimes.Profile{Kind: runtimes.Docker, Version: "20.10.24"}, s(uid(0), addCaps("BPF"))), []wantWarning{
 			ww("unknown-capability", capsPath+".add[0]", "names BPF, which docker 20.10.24 does not know", `unknown capability: "CAP_BPF"`, "v23.0.0"),
 			ww("create-fails", capsPath)}},
-		{"docker 25 add BPF", in(profile.Profile{Kind: profile.Docker, Version: "25.0.0"}, s(uid(0), addCaps("BPF"))), nil},
-		{"cri-o 1.22 drop ALL", in(profile.Profile{Kind: profile.CRIO, Version: "1.22.0"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), nil},
+		{"docker 25 add BPF", in(runtimes.Profile{Kind: runtimes.Docker, Version: "25.0.0"}, s(uid(0), addCaps("BPF"))), nil},
+		{"cri-o 1.22 drop ALL", in(runtimes.Profile{Kind: runtimes.CRIO, Version: "1.22.0"}, s(uid(0), dropCaps("ALL")), podSeccomp("RuntimeDefault")), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

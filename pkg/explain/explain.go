@@ -11,7 +11,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/api"
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 // Capability is one catalog entry as explain prints it.
@@ -34,7 +34,7 @@ type List struct {
 // Build joins catalog entries with the runtime profiles' defaults.
 func Build(caps []capability.Cap) []Capability {
 	cat := catalog.Default()
-	known := profile.Known()
+	known := runtimes.Known()
 	out := make([]Capability, 0, len(caps))
 	for _, c := range caps {
 		v := Capability{Entry: *cat.Get(c), DefaultIn: []string{}}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/explain"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 // pageWidth is where prose wraps in the text page; terminals are at least
@@ -140,7 +140,7 @@ func defaultInSentence(v explain.Capability) string {
 	for _, n := range v.DefaultIn {
 		has[n] = true
 	}
-	for _, p := range profile.Known() {
+	for _, p := range runtimes.Known() {
 		if has[p.Name()] {
 			yes = append(yes, p.Name())
 		} else {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 )
 
@@ -21,7 +21,7 @@ func exampleItems(t *testing.T) []report.Item {
 	t.Helper()
 	var items []report.Item
 	for _, rt := range []string{"containerd://2.1.4", "cri-o://1.17.3"} {
-		p, err := profile.Parse(rt)
+		p, err := runtimes.Parse(rt)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
@@ -15,7 +15,7 @@ func ptr[T any](v T) *T { return &v }
 
 func item(t *testing.T, pod corev1.PodSpec, rt string) Item {
 	t.Helper()
-	p, err := profile.Parse(rt)
+	p, err := runtimes.Parse(rt)
 	if err != nil {
 		t.Fatal(err)
 	}

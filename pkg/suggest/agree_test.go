@@ -6,9 +6,9 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/internal/sharedtest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/risk"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/suggest"
 )
@@ -27,7 +27,7 @@ func TestAuditAndSuggestAgree(t *testing.T) {
 	amplified := 0
 	checked := 0
 	_, err := manifest.Read(manifest.Options{Filenames: inputs, Recursive: true}, func(w manifest.Workload) error {
-		for _, p := range profile.Known() {
+		for _, p := range runtimes.Known() {
 			tg := w.Target("ns", p)
 			var items []report.Item
 			var contexts []map[string]risk.Assessment

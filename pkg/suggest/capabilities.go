@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 // classes sorts a container's add/drop entries by what the author meant
@@ -18,10 +18,10 @@ type classes struct {
 	addNamed, dropNamed capability.Set
 	// addKnown: what the runtime itself read from the add entries.
 	addKnown capability.Set
-	entries  []profile.EntryOutcome
+	entries  []runtimes.EntryOutcome
 }
 
-func classify(entries []profile.EntryOutcome) classes {
+func classify(entries []runtimes.EntryOutcome) classes {
 	c := classes{entries: entries}
 	for i := range entries {
 		e := &entries[i]
@@ -43,16 +43,16 @@ func classify(entries []profile.EntryOutcome) classes {
 }
 
 // intendedWhy says why a capability the manifest drops is still held.
-func (c classes) intendedWhy(cp capability.Cap, p profile.Profile, lists profile.Applied) string {
+func (c classes) intendedWhy(cp capability.Cap, p runtimes.Profile, lists runtimes.Applied) string {
 	for i := range c.entries {
 		e := &c.entries[i]
 		if e.List != "drop" || e.All || !e.IntendedKnown || e.Intended != cp {
 			continue
 		}
 		switch e.Effect {
-		case profile.EffectIgnoredPrefixed:
+		case runtimes.EffectIgnoredPrefixed:
 			return fmt.Sprintf("the manifest drops it as %q, which drops nothing on containerd", e.Raw)
-		case profile.EffectOverridden:
+		case runtimes.EffectOverridden:
 			return "in both add and drop: Docker (cri-dockerd) lets add win, so it is held; containerd and CRI-O let drop win"
 		}
 	}
@@ -60,7 +60,7 @@ func (c classes) intendedWhy(cp capability.Cap, p profile.Profile, lists profile
 		switch {
 		case p.DropAllReaddsDefaults():
 			return "drop: [ALL] leaves it: cri-o " + p.Version + " re-adds its defaults after drop ALL (cri-o#4922; fixed in v1.19.5, v1.21.1 and v1.22.0)"
-		case lists.AddAll && p.Kind == profile.Docker:
+		case lists.AddAll && p.Kind == runtimes.Docker:
 			return "drop: [ALL] leaves it: on Docker (cri-dockerd) add: [ALL] wins over drop: [ALL]"
 		}
 	}
@@ -84,7 +84,7 @@ func (c classes) intendedWhy(cp capability.Cap, p profile.Profile, lists profile
 // drop. The result is checked against the runtime's own reading
 // (Profile.Apply); if the relative form ever misses, the drop-ALL form,
 // which is exact everywhere, is used instead.
-func buildLists(p profile.Profile, lists profile.Applied, target capability.Set, c classes, strict bool) Capabilities {
+func buildLists(p runtimes.Profile, lists runtimes.Applied, target capability.Set, c classes, strict bool) Capabilities {
 	dropAll := strict || lists.DropAll
 	for {
 		var caps Capabilities

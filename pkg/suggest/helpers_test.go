@@ -12,11 +12,11 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 // Default sets (docs/sources.md#containerd-defaults, #crio-defaults,
-// #docker-defaults), written out rather than read from pkg/profile
+// #docker-defaults), written out rather than read from pkg/runtimes
 // so that a wrong profile cannot make its own expectation.
 var (
 	containerd14 = []string{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
@@ -58,12 +58,12 @@ func podSpec(t testing.TB, y string) *corev1.PodSpec {
 	return &spec
 }
 
-func mustProfile(t testing.TB, s string) profile.Profile {
+func mustProfile(t testing.TB, s string) runtimes.Profile {
 	t.Helper()
 	if s == "unknown" {
-		return profile.Profile{}
+		return runtimes.Profile{}
 	}
-	p, err := profile.Parse(s)
+	p, err := runtimes.Parse(s)
 	if err != nil {
 		t.Fatal(err)
 	}

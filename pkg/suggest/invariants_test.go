@@ -11,7 +11,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 )
 
@@ -19,11 +19,11 @@ const (
 	examplesDir = "../../examples"
 )
 
-var runtimes = []string{"containerd", "cri-o", "cri-o://1.17.3", "cri-o://1.19.0", "docker", "unknown"}
+var runtimeNames = []string{"containerd", "cri-o", "cri-o://1.17.3", "cri-o://1.19.0", "docker", "unknown"}
 
 // checkInvariants holds every suggestion to the rules that do not depend
 // on the container: the lists are canonical and give exactly the kept set
-// on the runtime (the runtime's own reading, profile.Apply), nothing is
+// on the runtime (the runtime's own reading, runtimes.Apply), nothing is
 // added that the container does not hold, Docker's "add wins" cannot undo
 // a drop, strict meets PSS restricted whenever the keep list allows, and
 // the catalog strategy keeps nothing the catalog says to drop unless the
@@ -133,7 +133,7 @@ func TestInvariantsOnExamplesAndCorpus(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			n := 0
 			forEachContainer(t, dir, func(what string, spec *corev1.PodSpec, ref engine.Ref) {
-				for _, rt := range runtimes {
+				for _, rt := range runtimeNames {
 					p := mustProfile(t, rt)
 					res := engine.Evaluate(engine.Input{Pod: spec, Container: ref.Container, Type: ref.Type, Index: ref.Index, Profile: p})
 					in := Input{Result: &res, Pod: spec, Container: ref.Container, Type: ref.Type, Profile: p}
@@ -188,7 +188,7 @@ func FuzzSuggest(f *testing.F) {
 		if bits&64 != 0 {
 			spec.HostUsers = ptr(false)
 		}
-		p := mustProfile(t, runtimes[int(bits>>7)%len(runtimes)])
+		p := mustProfile(t, runtimeNames[int(bits>>7)%len(runtimeNames)])
 		st := Catalog
 		if bits&(1<<10) != 0 {
 			st = Strict
@@ -209,10 +209,10 @@ func ptr[T any](v T) *T { return &v }
 // The profile list above must cover every runtime the tool models.
 func TestRuntimesCoverProfiles(t *testing.T) {
 	seen := map[string]bool{}
-	for _, rt := range runtimes {
+	for _, rt := range runtimeNames {
 		seen[mustProfile(t, rt).Name()] = true
 	}
-	for _, p := range profile.Known() {
+	for _, p := range runtimes.Known() {
 		if !seen[p.Name()] {
 			t.Errorf("runtime %s is not exercised", p.Name())
 		}

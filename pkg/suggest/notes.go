@@ -8,12 +8,12 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 	"github.com/kubectl-caps/kubectl-caps/pkg/risk"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 type noteInput struct {
-	lists                                       profile.Applied
+	lists                                       runtimes.Applied
 	classes                                     classes
 	L, H, target, needs, portNeed, intendedDrop capability.Set
 	explicit                                    capability.Set
@@ -46,7 +46,7 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 	if s.Capabilities != nil {
 		newAdd, newDrop = namesSet(s.Capabilities.Add), namesSet(s.Capabilities.Drop)
 	}
-	tail := func(e *profile.EntryOutcome) string {
+	tail := func(e *runtimes.EntryOutcome) string {
 		in := newDrop
 		if e.List == "add" {
 			in = newAdd
@@ -73,16 +73,16 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 				hint = " (did you mean " + strings.Join(e.Suggestions, " or ") + "?)"
 			}
 			what := "containerd ignores it"
-			if p.Kind == profile.CRIO || p.Kind == profile.Docker {
+			if p.Kind == runtimes.CRIO || p.Kind == runtimes.Docker {
 				what = p.Name() + " refuses to create the container because of it"
 			}
 			add(NoteUnknownName, "The %s entry %q names no capability%s: %s%s.", e.List, e.Raw, hint, what, tail(e))
 		case e.Prefixed:
 			var what string
 			switch {
-			case p.Kind == profile.Containerd && e.List == "add":
+			case p.Kind == runtimes.Containerd && e.List == "add":
 				what = fmt.Sprintf("does nothing on containerd (it becomes CAP_%s, which runc ignores), so the container does not get %s", strings.ToUpper(e.Raw), e.Intended)
-			case p.Kind == profile.Containerd:
+			case p.Kind == runtimes.Containerd:
 				what = fmt.Sprintf("drops nothing on containerd (it becomes CAP_%s, which matches no capability)", strings.ToUpper(e.Raw))
 			default:
 				what = fmt.Sprintf("works on %s, but does nothing on containerd, and Pod Security Admission rejects it", p.Name())
@@ -98,9 +98,9 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 			where = "only in add"
 		}
 		switch {
-		case p.Kind == profile.Docker && x.lists.AddAll:
+		case p.Kind == runtimes.Docker && x.lists.AddAll:
 			add(NoteAddAndDrop, "%s is in both add and drop: with add: [ALL] Docker (cri-dockerd) takes every capability except the drops, so drop wins here as on containerd and CRI-O (without ALL, Docker would let add win); the new lists name it %s.", cp, where)
-		case p.Kind == profile.Docker:
+		case p.Kind == runtimes.Docker:
 			add(NoteAddAndDrop, "%s is in both add and drop: Docker (cri-dockerd) lets add win, containerd and CRI-O let drop win; the new lists name it %s, so every runtime agrees.", cp, where)
 		default:
 			add(NoteAddAndDrop, "%s is in both add and drop: %s lets drop win, but Docker (cri-dockerd) would let add win; the new lists name it %s.", cp, p.Name(), where)

@@ -58,15 +58,24 @@ func (w *Workload) HasChanges() bool {
 	return false
 }
 
-// DropsAtLeast reports whether the container should drop a capability
-// whose risk is at least min (suggest-drop --fail-on).
-func (c *Container) DropsAtLeast(min catalog.Risk) bool {
-	for _, d := range c.Item.Drop {
-		if catalog.Risk(d.Risk).Level() >= min.Level() {
-			return true
+// CountDropsAtLeast counts the containers that should drop a capability
+// whose risk is at least min (suggest-drop --fail-on); 0 when min is "".
+func CountDropsAtLeast(ws []*Workload, min catalog.Risk) int {
+	if min == "" {
+		return 0
+	}
+	n := 0
+	for _, w := range ws {
+		for _, c := range w.Containers {
+			for _, d := range c.Item.Drop {
+				if catalog.Risk(d.Risk).Level() >= min.Level() {
+					n++
+					break
+				}
+			}
 		}
 	}
-	return false
+	return n
 }
 
 // ForTarget audits a pod spec (a manifest's, or a controller's template)
@@ -103,6 +112,28 @@ func (o Options) one(w *Workload, c *audit.Container) Container {
 type Pods struct {
 	Namespace, Kind, Name string
 	Containers            []audit.Container
+}
+
+// GroupPods audits the rollup's targets and groups their containers by
+// workload, in the order the workloads were first seen.
+func GroupPods(r *workload.Rollup) []*Pods {
+	type key struct {
+		namespace string
+		ref       workload.Ref
+	}
+	var groups []*Pods
+	byKey := map[key]*Pods{}
+	r.Each(func(t *workload.Target) {
+		k := key{t.Namespace, t.Workload}
+		g := byKey[k]
+		if g == nil {
+			g = &Pods{Namespace: t.Namespace, Kind: t.Workload.Kind, Name: t.Workload.Name}
+			byKey[k] = g
+			groups = append(groups, g)
+		}
+		audit.Each(t, func(c *audit.Container) { g.Containers = append(g.Containers, *c) })
+	})
+	return groups
 }
 
 // ForPods suggests from the pods themselves: bare pods, Jobs, kinds

@@ -18,8 +18,8 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
 	"github.com/kubectl-caps/kubectl-caps/pkg/risk"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 // Strategy decides how much a suggestion keeps.
@@ -68,7 +68,7 @@ type Input struct {
 	// Profile is the runtime the result was computed for; its version
 	// decides CRI-O's drop: [ALL] behaviour, which the result's stable name
 	// does not carry.
-	Profile profile.Profile
+	Profile runtimes.Profile
 }
 
 // Entry is one capability of a drop or keep list, with why.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/internal/sharedtest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
@@ -27,7 +27,7 @@ func TestRelevantSpecGivesTheSameResult(t *testing.T) {
 		if len(full) != len(small) {
 			t.Fatalf("%s %s/%s: %d containers, %d after reduction", w.Source, w.Kind, w.Name, len(full), len(small))
 		}
-		for _, p := range profile.Known() {
+		for _, p := range runtimes.Known() {
 			for i := range full {
 				in := engine.Input{Pod: w.Spec, PodMeta: &w.PodMeta, Container: full[i].Container, Type: full[i].Type,
 					Index: full[i].Index, FieldPrefix: w.FieldPrefix, Profile: p}
@@ -52,8 +52,8 @@ func TestRelevantSpecGivesTheSameResult(t *testing.T) {
 }
 
 func TestRollupGroupsIdenticalPods(t *testing.T) {
-	containerd, _ := profile.Parse("containerd")
-	crio, _ := profile.Parse("cri-o")
+	containerd, _ := runtimes.Parse("containerd")
+	crio, _ := runtimes.Parse("cri-o")
 	spec := func(mut func(*corev1.PodSpec)) *corev1.PodSpec {
 		s := &corev1.PodSpec{
 			NodeName: "node-1",
@@ -67,7 +67,7 @@ func TestRollupGroupsIdenticalPods(t *testing.T) {
 		return s
 	}
 	web := workload.Ref{Kind: "Deployment", Name: "web"}
-	add := func(r *workload.Rollup, pod string, s *corev1.PodSpec, p profile.Profile, uids map[string]int64) {
+	add := func(r *workload.Rollup, pod string, s *corev1.PodSpec, p runtimes.Profile, uids map[string]int64) {
 		t.Helper()
 		if err := r.Add(workload.Target{Namespace: "ns", Workload: web, Spec: workload.Relevant(s), FieldPrefix: "spec", Profile: p, ObservedUIDs: uids}, pod); err != nil {
 			t.Fatal(err)

@@ -7,7 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
@@ -18,7 +18,7 @@ type benchPod struct {
 	name     string
 	workload workload.Ref
 	spec     *corev1.PodSpec
-	profile  profile.Profile
+	profile  runtimes.Profile
 }
 
 // benchCluster builds n pods shaped like hack/bench-live.sh's cluster: the
@@ -35,13 +35,13 @@ func benchCluster(b *testing.B, n int) []benchPod {
 	if err != nil || len(specs) == 0 {
 		b.Fatalf("reading the examples: %v (%d specs)", err, len(specs))
 	}
-	var runtimes []profile.Profile
+	var rts []runtimes.Profile
 	for _, s := range []string{"containerd://2.1.4", "containerd://1.7.27", "cri-o://1.33.2", "cri-o://1.20.3"} {
-		p, err := profile.Parse(s)
+		p, err := runtimes.Parse(s)
 		if err != nil {
 			b.Fatal(err)
 		}
-		runtimes = append(runtimes, p)
+		rts = append(rts, p)
 	}
 	pods := make([]benchPod, n)
 	for i := range pods {
@@ -62,7 +62,7 @@ func benchCluster(b *testing.B, n int) []benchPod {
 				list[j].VolumeMounts = append(list[j].VolumeMounts, corev1.VolumeMount{Name: token, MountPath: "/var/run/secrets/kubernetes.io/serviceaccount", ReadOnly: true})
 			}
 		}
-		pods[i] = benchPod{name: fmt.Sprintf("pod-%d", i), workload: w, spec: s, profile: runtimes[(i/3)%len(runtimes)]}
+		pods[i] = benchPod{name: fmt.Sprintf("pod-%d", i), workload: w, spec: s, profile: rts[(i/3)%len(rts)]}
 	}
 	return pods
 }

@@ -6,7 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
@@ -14,8 +14,8 @@ import (
 // audit is equal: the rollup key must separate every such difference and
 // ignore everything Relevant drops.
 func TestRollupKey(t *testing.T) {
-	parse := func(s string) profile.Profile {
-		p, err := profile.Parse(s)
+	parse := func(s string) runtimes.Profile {
+		p, err := runtimes.Parse(s)
 		if err != nil {
 			t.Fatal(err)
 		}

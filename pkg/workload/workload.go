@@ -10,7 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 // Ref names the object a container belongs to: the controller for pods
@@ -35,7 +35,7 @@ type Target struct {
 	Meta *metav1.ObjectMeta
 	// FieldPrefix is where Spec sits in the object, e.g. "spec.template.spec".
 	FieldPrefix string
-	Profile     profile.Profile
+	Profile     runtimes.Profile
 	// ObservedUIDs maps container names to the UID the runtime reported in
 	// status.*ContainerStatuses[].user.linux.uid.
 	ObservedUIDs map[string]int64

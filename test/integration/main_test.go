@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 }
 
 // Default capability sets (docs/sources.md#containerd-defaults, #crio-defaults,
-// #docker-defaults; #capability-numbers for the numbering behind "all"). Written out rather than taken from pkg/profile so that a wrong
+// #docker-defaults; #capability-numbers for the numbering behind "all"). Written out rather than taken from pkg/runtimes so that a wrong
 // profile cannot make its own test pass.
 var (
 	containerd14 = []string{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",

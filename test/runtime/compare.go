@@ -12,7 +12,7 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 // outcome is what a container got, or that it did not start. The same type
@@ -94,7 +94,7 @@ func hostBounding() (capability.Set, error) {
 // file-capability entrypoint and the setuid-root helper, the process the
 // probe measures is the one after that exec, which the engine describes in
 // Reachable.
-func predict(c *tcase, p profile.Profile, host capability.Set) (outcome, engine.Result) {
+func predict(c *tcase, p runtimes.Profile, host capability.Set) (outcome, engine.Result) {
 	r := engine.Evaluate(engine.Input{
 		Pod: c.Pod, Container: c.container(), Type: c.Ref.Type, Index: c.Ref.Index,
 		FieldPrefix: "spec", Profile: p,
@@ -124,7 +124,7 @@ func predict(c *tcase, p profile.Profile, host capability.Set) (outcome, engine.
 			o.Permitted = r.Reachable.ViaSetuid & host
 			o.Effective = o.Permitted
 		}
-		if r.Privileged && p.Kind == profile.CRIO {
+		if r.Privileged && p.Kind == runtimes.CRIO {
 			o.Ambient = o.Effective
 		}
 	}
@@ -193,10 +193,10 @@ func namedAdds(r *engine.Result) capability.Set {
 // is short, such as a node in a container, sees it. What runc is asked for
 // is the spec's named adds on every runtime, and, where the runtime expands
 // ALL and privileged from a static list rather than from its own set
-// (profile.AllFromDaemon), everything it expanded. Nothing is asked for when
+// (runtimes.AllFromDaemon), everything it expanded. Nothing is asked for when
 // the runtime gives a non-root process no permitted set (Docker before
 // 24.0.6: bounding only, which PR_CAPBSET_DROP narrows without failing).
-func hostRefuses(r *engine.Result, p profile.Profile, host capability.Set) (capability.Set, string) {
+func hostRefuses(r *engine.Result, p runtimes.Profile, host capability.Set) (capability.Set, string) {
 	if r.User.Kind == engine.UserNonRoot && p.NonRootNoPermitted() {
 		return 0, ""
 	}

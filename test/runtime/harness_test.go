@@ -9,7 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 // The harness's own pieces, checked without a runtime: a harness that
@@ -107,7 +107,7 @@ func TestKubeletTranslation(t *testing.T) {
 }
 
 func TestPredictHostAdjustment(t *testing.T) {
-	p, err := profile.Parse("containerd://v2.4.2")
+	p, err := runtimes.Parse("containerd://v2.4.2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestPredictHostAdjustment(t *testing.T) {
 	// Docker before 23.0 expands ALL and privileged from a static list:
 	// on this host runc is asked for SYS_RESOURCE and refuses, for root;
 	// a non-root container there gets a bounding set only and starts.
-	d20, err := profile.Parse("docker://20.10.24+dfsg1")
+	d20, err := runtimes.Parse("docker://20.10.24+dfsg1")
 	if err != nil {
 		t.Fatal(err)
 	}

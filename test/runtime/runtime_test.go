@@ -22,7 +22,7 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/internal/sharedtest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
 
 func inCI() bool { return os.Getenv("CI") == "true" }
@@ -207,7 +207,7 @@ func TestGroundTruth(t *testing.T) {
 				t.Fatalf("starting %s: %v", r.name, err)
 			}
 			defer run.stop()
-			p, err := profile.Parse(version)
+			p, err := runtimes.Parse(version)
 			if err != nil {
 				t.Fatalf("profile for %q: %v", version, err)
 			}
@@ -266,7 +266,7 @@ func unmountUnder(t *testing.T, dir string) {
 
 // runAll runs the cases on one runtime, several at a time: each is its own
 // short-lived container in the shared sandbox, so they are independent.
-func runAll(ctx context.Context, run runner, cases []tcase, p profile.Profile, host capability.Set) []result {
+func runAll(ctx context.Context, run runner, cases []tcase, p runtimes.Profile, host capability.Set) []result {
 	jobs := runtime.NumCPU() * 2
 	if j, err := strconv.Atoi(os.Getenv("KUBECTL_CAPS_RUNTIME_JOBS")); err == nil && j > 0 {
 		jobs = j

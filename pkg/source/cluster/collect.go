@@ -11,7 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
@@ -40,7 +40,7 @@ type Query struct {
 	ChunkSize int64
 	// Runtime is the profile for pods whose node runtime is unknown, or for
 	// every pod when RuntimeExplicit.
-	Runtime         profile.Profile
+	Runtime         runtimes.Profile
 	RuntimeExplicit bool
 	PerPod          bool
 	// Progress, if set, is called after each page with the pods seen so far.
@@ -262,14 +262,14 @@ func target(pod *corev1.Pod, owner workload.Ref, rt resolved) workload.Target {
 }
 
 type resolved struct {
-	profile profile.Profile
+	profile runtimes.Profile
 	note    string
 }
 
 // runtimeResolver picks the profile of the node a pod runs on.
 type runtimeResolver struct {
 	nodes    map[string]string
-	fallback profile.Profile
+	fallback runtimes.Profile
 	explicit bool
 	parsed   map[string]resolved // by runtime string; a cluster has few
 }
@@ -294,7 +294,7 @@ func (r runtimeResolver) of(pod *corev1.Pod) resolved {
 		return res
 	}
 	res := resolved{profile: r.fallback}
-	if p, err := profile.Parse(rv); err == nil {
+	if p, err := runtimes.Parse(rv); err == nil {
 		res.profile = p
 		if p.VersionUnknown {
 			res.note = fmt.Sprintf("the node reports runtime %q whose version could not be read; audited as %s", rv, p.Name())

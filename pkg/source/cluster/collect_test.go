@@ -21,7 +21,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
@@ -83,7 +83,7 @@ func (f fakeCluster) clients(t *testing.T) Clients {
 // the timing, the result must be what reading them first gives: the same
 // attribution, the same warnings, and their errors before the pods'.
 func TestCollect(t *testing.T) {
-	containerd, err := profile.Parse("containerd")
+	containerd, err := runtimes.Parse("containerd")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestCollectRestartsOnExpiredContinue(t *testing.T) {
 					return true, &corev1.PodList{Items: []corev1.Pod{pod("c")}}, nil
 				}
 			})
-			p, _ := profile.Parse("containerd")
+			p, _ := runtimes.Parse("containerd")
 			col, err := Collect(context.Background(), c, Query{
 				Scopes: []Scope{{Namespace: "shop", What: `namespace "shop"`}}, ChunkSize: 2, Runtime: p,
 			})

@@ -32,7 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured/unstructuredscheme"
 	"k8s.io/cli-runtime/pkg/resource"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/profile"
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
@@ -646,7 +646,7 @@ func (p *positions) locate(source string, ordinal int) loc {
 // Target is the workload as the engine's input: in its own namespace, or
 // else in namespace (-n), or else in "default", as kubectl apply would
 // place it; judged on runtime p.
-func (w *Workload) Target(namespace string, p profile.Profile) workload.Target {
+func (w *Workload) Target(namespace string, p runtimes.Profile) workload.Target {
 	ns := w.Namespace
 	if ns == "" {
 		ns = namespace

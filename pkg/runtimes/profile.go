@@ -7,7 +7,7 @@
 // internal/factory/container/container.go SpecSetupCapabilities with
 // runtime-tools generate, moby daemon/pkg/oci/caps/utils.go); docs/engine.md
 // explains them with citations. The package does no I/O.
-package profile
+package runtimes
 
 import (
 	"fmt"

@@ -33,6 +33,9 @@ type AuditOptions struct {
 	failOn  catalog.Risk
 	color   bool
 	output  *outputFlag
+	// width is what the default table is fitted to; 0 until print asks
+	// the terminal (printers.TerminalWidth).
+	width int
 
 	genericiooptions.IOStreams
 }
@@ -74,14 +77,26 @@ audit degrades with a warning when they are forbidden.
 
 ` + manifestsHelp + `
 
-Columns: NAMESPACE, WORKLOAD, CONTAINER, USER (root, nonroot or unknown; an
-unknown user is audited as root), EFFECTIVE (what the first process holds),
-MAX-RISK (the highest risk among what the container holds or can regain
-without an exploit: a non-root container gets its bounding set back through
-any setuid-root binary unless allowPrivilegeEscalation is false; raised by
-hostPID, hostNetwork, hostIPC or a mounted hostPath where that matters). -o wide adds BOUNDING, RUNTIME, PSS (the highest
-Pod Security Standard whose capability rules the container meets), ADDED,
-DROPPED and the number of WARNINGS. Warnings about the spec go to stderr.
+Columns: NAMESPACE, WORKLOAD (as kubectl takes it: deploy/NAME, sts/NAME,
+ds/NAME, rs/NAME, rc/NAME, pod/NAME, job/NAME, cronjob/NAME; other kinds by
+their kind), CONTAINER, EFFECTIVE (what the first process holds: how many,
+riskiest first, e.g. "14 (NET_RAW, DAC_OVERRIDE, MKNOD +11)"; ALL, or "ALL
+except ..." where that is shorter; "(not started)" when the runtime or the
+kubelet refuses the container), MAX-RISK (the highest risk among what the
+container holds or can regain without an exploit: a non-root container gets
+its bounding set back through any setuid-root binary unless
+allowPrivilegeEscalation is false; raised by hostPID, hostNetwork, hostIPC
+or a mounted hostPath where that matters).
+
+The table fits the terminal's width, or 120 columns when stdout is not a
+terminal, by naming fewer capabilities before "+N" (at most 3). Names of
+namespaces, workloads and containers are never cut: when they alone are
+wider, the lines are too. -o wide adds USER (root, nonroot or unknown, with
+the UID; an unknown user is audited as root), lists EFFECTIVE in full, and
+adds BOUNDING, RUNTIME, PSS (the highest Pod Security Standard whose
+capability rules the container meets), ADDED, DROPPED and the number of
+WARNINGS. Warnings about the spec go to stderr, then one line that counts
+the rows: workloads, containers, containers by MAX-RISK and by PSS.
 
 ` + exitCodesHelp,
 		Example: `  # Every pod in the cluster, one row per workload container
@@ -117,7 +132,7 @@ DROPPED and the number of WARNINGS. Warnings about the spec go to stderr.
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
 	f.StringVar(&o.MinRisk, "min-risk", "", "Show only containers whose MAX-RISK is at least this: low, medium, high or critical")
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container's MAX-RISK is at least this: low, medium, high or critical")
-	f.StringVar(&o.Color, "color", o.Color, "Colour risky capabilities in the table: auto (when stdout is a terminal), always or never")
+	f.StringVar(&o.Color, "color", o.Color, "Colour risky capabilities in the table: auto (when stdout is a terminal and NO_COLOR is unset or empty), always (even with NO_COLOR) or never")
 	for _, name := range []string{"min-risk", "fail-on"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, fixedCompletion("low", "medium", "high", "critical"))
 	}
@@ -145,7 +160,7 @@ func (o *AuditOptions) Complete(c *cobra.Command, args []string) error {
 	case "always":
 		o.color = true
 	case "auto":
-		o.color = isTerminal(o.Out)
+		o.color = printers.UseColor(o.Color, isTerminal(o.Out), os.Getenv("NO_COLOR"))
 	}
 	return nil
 }
@@ -249,10 +264,13 @@ func (o *AuditOptions) print(rep *report.Report) error {
 			return err
 		}
 	default:
+		if o.width == 0 {
+			o.width = printers.TerminalWidth(o.Out)
+		}
 		if len(rep.Items) > 0 {
 			if err := printers.WriteAuditTable(o.Out, rep.Items, printers.AuditTableOptions{
 				Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Color: o.color,
-				ShowPods: o.live(),
+				ShowPods: o.live(), Width: o.width,
 			}); err != nil {
 				return err
 			}
@@ -264,6 +282,12 @@ func (o *AuditOptions) print(rep *report.Report) error {
 			fmt.Fprintln(o.ErrOut, "No pods found.")
 		}
 		printers.WriteWarnings(o.ErrOut, rep.Items)
+		if len(rep.Items) > 0 {
+			// Last, so it is the line a terminal shows under the warnings.
+			if err := printers.WriteAuditSummary(o.ErrOut, rep.Items); err != nil {
+				return err
+			}
+		}
 	}
 	return o.failed(failed)
 }

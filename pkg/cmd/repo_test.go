@@ -111,7 +111,7 @@ func TestAuditPartialWalk(t *testing.T) {
 	}
 	t.Run("with --fail-on, the input error decides the exit code", func(t *testing.T) {
 		out, errOut, code := run(t, "", "audit", "-f", dir, "--fail-on", "low")
-		if code != ExitInput || !strings.Contains(out, "Deployment/web") {
+		if code != ExitInput || !strings.Contains(out, "deploy/web") {
 			t.Errorf("exit %d, stdout %q", code, out)
 		}
 		if !strings.Contains(errOut, "hold capabilities at or above --fail-on=low") {

@@ -40,6 +40,9 @@ type SuggestOptions struct {
 	keep     capability.Set
 	failOn   catalog.Risk
 	output   *outputFlag
+	// width is what the default table is fitted to; 0 until writeTable
+	// asks the terminal (printers.TerminalWidth).
+	width int
 
 	genericiooptions.IOStreams
 }
@@ -109,8 +112,16 @@ Custom resources get suggestions but no patch: kubectl patch cannot apply a
 strategic merge patch to them.
 
 Output (-o):
-  (table)          NAMESPACE, WORKLOAD, CONTAINER, DROP, KEEP, NOTES (note
-                   codes; the notes themselves go to stderr)
+  (table)          NAMESPACE, WORKLOAD (deploy/NAME, sts/NAME, ... as kubectl
+                   takes it), CONTAINER, DROP, KEEP: how many, riskiest
+                   first, e.g. "3 (NET_RAW, MKNOD +1)", or ALL, or "ALL
+                   except ..." when that is exact and shorter; fitted to the
+                   terminal's width (120 columns when stdout is not a
+                   terminal) by naming fewer capabilities, never by cutting
+                   names. The notes go to stderr, then one line that counts
+                   the containers with something to drop, by the highest
+                   risk among it, and those the patches change
+  wide             DROP and KEEP in full, and NOTES (the note codes)
   json, yaml       a DropSuggestionList (caps.kubectl-caps.io/v1alpha1) with
                    drop and keep as {capability, risk, reason}, notes as
                    {code, message}, and the new capabilities lists
@@ -148,7 +159,7 @@ ephemeral containers cannot change at all: they get a note and no patch.
 		RunE: runE(o),
 	}
 	o.addFlags(cmd, "check", false)
-	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatJSON, printers.FormatYAML, formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext)
+	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext)
 	f := cmd.Flags()
 	f.StringVar(&o.Strategy, "strategy", o.Strategy, "How much to keep: catalog (drop what the catalog says to drop and risky explicit adds) or strict (drop ALL, add back only what is needed)")
 	f.StringSliceVar(&o.Keep, "keep", nil, "Capabilities to keep whatever the strategy says, e.g. --keep=NET_RAW,SYS_PTRACE (any case, with or without CAP_)")

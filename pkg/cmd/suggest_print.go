@@ -2,10 +2,7 @@ package cmd
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
 	"github.com/kubectl-caps/kubectl-caps/pkg/suggest"
 )
@@ -33,62 +30,25 @@ func (o *SuggestOptions) write(ws []*suggest.Workload) error {
 }
 
 func (o *SuggestOptions) writeTable(ws []*suggest.Workload) error {
-	var rows [][]string
+	var items []suggest.Item
 	for _, w := range ws {
 		for _, c := range w.Containers {
-			it := &c.Item
-			rows = append(rows, []string{it.Namespace, it.Workload.Kind + "/" + it.Workload.Name, printers.ContainerLabel(it.Container, it.ContainerType),
-				capColumn(it.Drop, it.Keep), capColumn(it.Keep, nil), noteCodes(it.Notes)})
+			items = append(items, c.Item)
 		}
 	}
-	if len(rows) == 0 {
+	if len(items) == 0 {
 		fmt.Fprintln(o.ErrOut, "No containers found.")
 		return nil
 	}
-	if err := printers.Table(o.Out, []string{"NAMESPACE", "WORKLOAD", "CONTAINER", "DROP", "KEEP", "NOTES"}, rows, o.NoHeaders); err != nil {
+	if o.width == 0 {
+		o.width = printers.TerminalWidth(o.Out)
+	}
+	if err := printers.WriteSuggestTable(o.Out, items, printers.SuggestTableOptions{
+		Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Width: o.width,
+	}); err != nil {
 		return err
 	}
 	printers.WriteNotes(o.ErrOut, ws)
-	return nil
-}
-
-// capColumn lists names; a list of nearly every capability (a privileged
-// container's drop list) names what it lacks instead.
-func capColumn(es, other []suggest.Entry) string {
-	if len(es) == 0 {
-		return "-"
-	}
-	s, keep := entrySet(es), entrySet(other)
-	// "ALL except" only where the exceptions are what it keeps; a list of
-	// everything minus capabilities it never held would read as keeping them.
-	if s.Len() >= 30 && s|keep == capability.All {
-		if s == capability.All {
-			return "ALL"
-		}
-		return "ALL except " + strings.Join(keep.Names(), ",")
-	}
-	return strings.Join(s.Names(), ",")
-}
-
-func entrySet(es []suggest.Entry) capability.Set {
-	var s capability.Set
-	for _, e := range es {
-		if c, ok := capability.Lookup(e.Capability); ok {
-			s = s.Add(c)
-		}
-	}
-	return s
-}
-
-func noteCodes(ns []suggest.Note) string {
-	var codes []string
-	for _, n := range ns {
-		if !slices.Contains(codes, n.Code) {
-			codes = append(codes, n.Code)
-		}
-	}
-	if len(codes) == 0 {
-		return "-"
-	}
-	return strings.Join(codes, ",")
+	// Last, so it is the line a terminal shows under the notes.
+	return printers.WriteSuggestSummary(o.ErrOut, items)
 }

@@ -68,7 +68,7 @@ func TestSuggestErrors(t *testing.T) {
 		{"misspelt --keep", []string{"-f", examples, "--keep", "NET_RAWW"}, ExitUsage, `--keep: unknown capability "NET_RAWW"; did you mean NET_RAW?`},
 		{"--keep ALL", []string{"-f", examples, "--keep", "all"}, ExitUsage, "--keep takes capability names"},
 		{"bad strategy", []string{"-f", examples, "--strategy", "paranoid"}, ExitUsage, `--strategy: unknown strategy "paranoid"; use catalog or strict`},
-		{"bad output", []string{"-f", examples, "-o", "wide"}, ExitUsage, `unknown output format "wide"`},
+		{"bad output", []string{"-f", examples, "-o", "name"}, ExitUsage, `unknown output format "name"`},
 		{"bad --fail-on", []string{"-f", examples, "--fail-on", "severe"}, ExitUsage, `--fail-on: unknown risk "severe"`},
 		{"-A with -f", []string{"-f", examples, "-A"}, ExitUsage, "apply to the live cluster, not to -f or -k manifests"},
 		{"no --per-pod here", []string{"-f", examples, "--per-pod"}, ExitUsage, "unknown flag: --per-pod"},

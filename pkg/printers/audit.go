@@ -10,6 +10,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 // AuditTableOptions shape the audit table.
@@ -21,6 +22,10 @@ type AuditTableOptions struct {
 	Color bool
 	// ShowPods adds the PODS column of a live audit.
 	ShowPods bool
+	// Width is the width the default table is fitted to (see fit), 0 for
+	// unbounded; -o wide is never fitted. TerminalWidth gives the value for
+	// stdout.
+	Width int
 }
 
 const (
@@ -30,36 +35,65 @@ const (
 	ansiReset  = "\x1b[0m"
 )
 
-// WriteAuditTable prints one row per workload container.
+// WriteAuditTable prints one row per workload container. The default table
+// is short: EFFECTIVE as a count with the riskiest names, fitted to
+// o.Width; -o wide adds USER, the full lists and the rest.
 func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) error {
 	header := []string{"NAMESPACE", "WORKLOAD", "CONTAINER"}
 	if o.ShowPods {
 		header = append(header, "PODS")
 	}
-	header = append(header, "USER", "EFFECTIVE", "MAX-RISK")
+	if o.Wide {
+		header = append(header, "USER")
+	}
+	header = append(header, "EFFECTIVE", "MAX-RISK")
 	if o.Wide {
 		header = append(header, "BOUNDING", "RUNTIME", "PSS", "ADDED", "DROPPED", "WARNINGS")
 	}
-	rows := make([][]string, 0, len(items))
+	rows := make([][]cell, 0, len(items))
 	for i := range items {
 		it := &items[i]
-		row := []string{it.Namespace, it.Workload.Kind + "/" + it.Workload.Name, ContainerLabel(it.Container, it.ContainerType)}
+		row := []cell{{text: it.Namespace}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}, {text: ContainerLabel(it.Container, it.ContainerType)}}
 		if o.ShowPods {
-			row = append(row, strconv.Itoa(it.Pods))
+			row = append(row, cell{text: strconv.Itoa(it.Pods)})
 		}
-		eff := capList(it, it.Effective, true, o.Color)
-		if it.CannotStart != "" {
-			// "-" would read as a running container that holds nothing.
-			eff = "(not started)"
-		}
-		row = append(row, userLabel(it), eff, riskLabel(it.MaxRisk, o.Color))
 		if o.Wide {
-			row = append(row, capList(it, it.Bounding, false, o.Color), it.Runtime, it.PSSCapabilities,
-				listOrDash(it.Added), listOrDash(it.Dropped), strconv.Itoa(len(it.Warnings)))
+			row = append(row, cell{text: userLabel(it)})
+		}
+		eff := cell{caps: heldCell(it, it.Effective)}
+		switch {
+		case it.CannotStart != "":
+			// "-" would read as a running container that holds nothing.
+			eff = cell{text: "(not started)"}
+		case o.Wide:
+			eff = cell{text: eff.caps.full(o.Color)}
+		}
+		row = append(row, eff, cell{text: riskLabel(it.MaxRisk, o.Color)})
+		if o.Wide {
+			row = append(row, cell{text: heldCell(it, it.Bounding).full(o.Color)}, cell{text: it.Runtime}, cell{text: it.PSSCapabilities},
+				cell{text: listOrDash(it.Added)}, cell{text: listOrDash(it.Dropped)}, cell{text: strconv.Itoa(len(it.Warnings))})
 		}
 		rows = append(rows, row)
 	}
-	return Table(w, header, rows, o.NoHeaders)
+	width := o.Width
+	if o.Wide {
+		// -o wide is the detail: never fitted.
+		width = 0
+	}
+	return Table(w, header, fit(header, rows, width, o.NoHeaders, o.Color), o.NoHeaders)
+}
+
+// WorkloadLabel names a workload in a table as kubectl takes it on the
+// command line (workload.Kind.Short), so that a row can be pasted into
+// `kubectl caps audit deploy/web` or `kubectl get`, and the long kind names
+// ("ReplicationController/") do not take a quarter of a 120-column table.
+// Other kinds (custom resources) keep their kind, which kubectl also
+// accepts.
+func WorkloadLabel(kind, name string) string {
+	if k, ok := workload.Lookup(kind); ok {
+		kind = k.Short
+	}
+	return kind + "/" + name
 }
 
 // ContainerLabel names a container in a table, marking init and ephemeral
@@ -88,59 +122,20 @@ func listOrDash(l []string) string {
 	return strings.Join(l, ",")
 }
 
-// capList renders capability names, "ALL" for all 41 and "-" for none;
-// on a terminal the risky ones are coloured by their (amplified) risk.
-func capList(it *report.Item, names []string, effective, color bool) string {
-	if len(names) == 0 {
-		return "-"
-	}
-	prefix := ""
-	if len(names) >= allExceptThreshold {
-		// Nearly everything: name what is missing instead of 30-odd
-		// capabilities that no one reads.
-		prefix, names = "ALL", missing(names)
-		if len(names) > 0 {
-			prefix += " except "
-		}
-		if color {
-			prefix = ansiBold + ansiRed + prefix + ansiReset
-		}
-		return prefix + strings.Join(names, ",")
-	}
-	if !color {
-		return strings.Join(names, ",")
-	}
-	risk := make(map[string]string, len(it.Findings))
+// heldCell is a set the container holds, each member with its risk in
+// this pod (amplified where the pod's context raises it; inert
+// capabilities, which the kernel ignores in the pod's user namespace, rank
+// lowest). "ALL except" names what the set lacks: that is exact for a held
+// set.
+func heldCell(it *report.Item, names []string) *capCell {
+	s := setOf(names)
+	risk := make(map[string]catalog.Risk, len(it.Findings))
 	for _, f := range it.Findings {
 		if !f.Inert {
-			risk[f.Capability] = f.Risk
+			risk[f.Capability] = catalog.Risk(f.Risk)
 		}
 	}
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = paint(n, risk[n])
-	}
-	return strings.Join(parts, ",")
-}
-
-// allExceptThreshold is where "ALL except X,Y" becomes shorter to read than
-// the list itself.
-const allExceptThreshold = 30
-
-// missing returns the capabilities 0..40 that are not in names, sorted.
-func missing(names []string) []string {
-	have := make(map[string]bool, len(names))
-	for _, n := range names {
-		have[n] = true
-	}
-	all := capability.All.Names()
-	out := all[:0]
-	for _, n := range all {
-		if !have[n] {
-			out = append(out, n)
-		}
-	}
-	return out
+	return &capCell{set: s, except: capability.All.Minus(s), risk: risk}
 }
 
 func riskLabel(r string, color bool) string {

@@ -5,37 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
-
-func TestCapListRendering(t *testing.T) {
-	allButTwo := capability.All.Remove(capability.SYS_ADMIN).Remove(capability.SYS_MODULE).Names()
-	tests := []struct {
-		name  string
-		names []string
-		color bool
-		want  string
-	}{
-		{"empty", nil, false, "-"},
-		{"all", capability.All.Names(), false, "ALL"},
-		{"nearly all", allButTwo, false, "ALL except SYS_ADMIN,SYS_MODULE"},
-		{"short list", []string{"CHOWN", "NET_RAW"}, false, "CHOWN,NET_RAW"},
-		{"coloured by risk", []string{"CHOWN", "NET_RAW", "SYS_ADMIN"}, true,
-			"CHOWN," + ansiRed + "NET_RAW" + ansiReset + "," + ansiBold + ansiRed + "SYS_ADMIN" + ansiReset},
-	}
-	it := &report.Item{Findings: []report.Finding{
-		{Capability: "CHOWN", Risk: "low"}, {Capability: "NET_RAW", Risk: "high"}, {Capability: "SYS_ADMIN", Risk: "critical"},
-	}}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := capList(it, tt.names, true, tt.color); got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
 
 func TestAuditTableColumns(t *testing.T) {
 	uid := int64(1000)
@@ -49,7 +21,7 @@ func TestAuditTableColumns(t *testing.T) {
 	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAMESPACE WORKLOAD CONTAINER PODS USER EFFECTIVE MAX-RISK BOUNDING RUNTIME PSS ADDED DROPPED WARNINGS" {
 		t.Errorf("header = %v", got)
 	}
-	if got := strings.Join(strings.Fields(lines[1]), " "); got != "ns Deployment/web init (init) 3 nonroot(1000) - none - cri-o restricted - - 0" {
+	if got := strings.Join(strings.Fields(lines[1]), " "); got != "ns deploy/web init (init) 3 nonroot(1000) - none - cri-o restricted - - 0" {
 		t.Errorf("row = %q", got)
 	}
 	for _, l := range lines {

@@ -58,6 +58,11 @@ const (
 // every source, suggestion and printer reads.
 type Kind struct {
 	Name string
+	// Short is how tables name the kind, as kubectl takes it on the
+	// command line (deploy/web): kubectl's short name (kubectl
+	// api-resources) where it has one, the resource in full for Pod, Job
+	// and CronJob ("po/" and "cj/" read as codes) and PodTemplate.
+	Short string
 	// Prefix is the path of the pod spec in the object.
 	Prefix string
 	// Controller: it creates pods, which point back at it (or at its own
@@ -74,17 +79,17 @@ type Kind struct {
 
 // Kinds are the built-in kinds, in the order the docs list them.
 var kinds = []Kind{
-	{Name: "Pod", Prefix: PrefixPod, Immutable: "A Pod's containers cannot change their securityContext after creation (the pod spec is immutable): " +
+	{Name: "Pod", Short: "pod", Prefix: PrefixPod, Immutable: "A Pod's containers cannot change their securityContext after creation (the pod spec is immutable): " +
 		"change the manifest or the controller that creates the pod, and recreate it"},
-	{Name: "Deployment", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "the controller replaces the running pods (a rollout)"},
-	{Name: "StatefulSet", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "the controller replaces the running pods (a rollout)"},
-	{Name: "DaemonSet", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "the controller replaces the running pods (a rollout)"},
-	{Name: "ReplicaSet", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "running pods keep the old spec; only pods created from now on get the change"},
-	{Name: "ReplicationController", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "running pods keep the old spec; only pods created from now on get the change"},
-	{Name: "Job", Prefix: PrefixController, Controller: true, Immutable: "A Job's pod template cannot change after creation (spec.template is immutable): " +
+	{Name: "Deployment", Short: "deploy", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "the controller replaces the running pods (a rollout)"},
+	{Name: "StatefulSet", Short: "sts", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "the controller replaces the running pods (a rollout)"},
+	{Name: "DaemonSet", Short: "ds", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "the controller replaces the running pods (a rollout)"},
+	{Name: "ReplicaSet", Short: "rs", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "running pods keep the old spec; only pods created from now on get the change"},
+	{Name: "ReplicationController", Short: "rc", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "running pods keep the old spec; only pods created from now on get the change"},
+	{Name: "Job", Short: "job", Prefix: PrefixController, Controller: true, Immutable: "A Job's pod template cannot change after creation (spec.template is immutable): " +
 		"change the manifest (or the CronJob that creates it) and recreate the Job"},
-	{Name: "CronJob", Prefix: PrefixCronJob, Controller: true, Mutable: true, Rollout: "the next Jobs get the change; running Jobs keep the old spec"},
-	{Name: "PodTemplate", Prefix: PrefixPodTemplate, Mutable: true, Rollout: "nothing runs from a PodTemplate directly; objects copied from it later get the change"},
+	{Name: "CronJob", Short: "cronjob", Prefix: PrefixCronJob, Controller: true, Mutable: true, Rollout: "the next Jobs get the change; running Jobs keep the old spec"},
+	{Name: "PodTemplate", Short: "podtemplate", Prefix: PrefixPodTemplate, Mutable: true, Rollout: "nothing runs from a PodTemplate directly; objects copied from it later get the change"},
 }
 
 // Kinds returns the built-in kinds that carry a pod spec.

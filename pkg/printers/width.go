@@ -1,0 +1,124 @@
+package printers
+
+import (
+	"io"
+	"os"
+
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
+	"golang.org/x/term"
+)
+
+// DefaultWidth is the width the default table is fitted to when stdout is
+// not a terminal (a pipe, a file, a golden): fixed, so the output does not
+// depend on where it was produced, and 120 columns, a common terminal and
+// code-review width.
+const DefaultWidth = 120
+
+// maxNames is the most names a short capability cell shows before "+N",
+// however wide the terminal: the default table is for scanning, -o wide
+// has the lists.
+const maxNames = 3
+
+// columnGap is what Table puts between columns.
+const columnGap = 3
+
+// TerminalWidth is the width to fit the default table to when writing to
+// w: the terminal's width when w is a terminal, DefaultWidth otherwise (or
+// when the terminal does not say).
+func TerminalWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	return DefaultWidth
+}
+
+// cell is one cell of a table that is fitted to a width: fixed text, or a
+// capability list whose short form has a name budget.
+type cell struct {
+	text string
+	caps *capCell
+}
+
+// fit renders rows so that every line is at most width columns (0:
+// unbounded). Only capability cells give way: a column's cells show fewer
+// names before "+N", down to the bare count. Names of namespaces, workloads and containers are never cut (as in
+// kubectl), so when even the counts do not fit the lines are longer than
+// width: a table with clipped names would be a wrong table.
+func fit(header []string, rows [][]cell, width int, noHeaders, color bool) [][]string {
+	budget := make([]int, len(header))
+	for i := range budget {
+		budget[i] = maxNames
+	}
+	for {
+		out := render(rows, budget, color)
+		if width <= 0 {
+			return out
+		}
+		widths := columnWidths(header, out, noHeaders)
+		total := columnGap * (len(widths) - 1)
+		for _, w := range widths {
+			total += w
+		}
+		if total <= width {
+			return out
+		}
+		// Take one name from the capability column that shows the most,
+		// the rightmost of equals: columns are ordered by importance, so
+		// suggest-drop's KEEP gives way before DROP, evenly.
+		shrink := -1
+		for i := range header {
+			if budget[i] > 0 && hasCaps(rows, i) && (shrink < 0 || budget[i] >= budget[shrink]) {
+				shrink = i
+			}
+		}
+		if shrink < 0 {
+			return out
+		}
+		budget[shrink]--
+	}
+}
+
+func render(rows [][]cell, budget []int, color bool) [][]string {
+	out := make([][]string, len(rows))
+	for r, row := range rows {
+		out[r] = make([]string, len(row))
+		for i, c := range row {
+			if c.caps != nil {
+				out[r][i] = c.caps.short(budget[i], color)
+			} else {
+				out[r][i] = c.text
+			}
+		}
+	}
+	return out
+}
+
+func hasCaps(rows [][]cell, col int) bool {
+	for _, row := range rows {
+		if col < len(row) && row[col].caps != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// columnWidths is the display width of each column as Table lays it out,
+// colour codes excluded.
+func columnWidths(header []string, rows [][]string, noHeaders bool) []int {
+	widths := make([]int, len(header))
+	if !noHeaders {
+		for i, h := range header {
+			widths[i] = twwidth.Width(h)
+		}
+	}
+	for _, row := range rows {
+		for i, s := range row {
+			if w := twwidth.Width(s); i < len(widths) && w > widths[i] {
+				widths[i] = w
+			}
+		}
+	}
+	return widths
+}

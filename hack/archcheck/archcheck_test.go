@@ -3,6 +3,9 @@ package archcheck
 import (
 	"bytes"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,23 +101,40 @@ func TestImportGraph(t *testing.T) {
 }
 
 // The command package is flags, wiring and error mapping; its domain code
-// belongs in the packages below it. The bound is issue 10's.
+// belongs in the packages below it. Issue 10 asked for about 1,200 lines:
+// what is counted is code, not the help prose of the commands' raw string
+// literals (Long, Example), which is what a user reads and which
+// docs/commands is generated from.
 func TestCommandPackageStaysThin(t *testing.T) {
-	const limit = 1300
+	const limit = 1250
 	for _, p := range list(t) {
 		if p.ImportPath != module+"pkg/cmd" {
 			continue
 		}
-		lines := 0
+		total, prose := 0, 0
+		fset := token.NewFileSet()
 		for _, f := range p.GoFiles {
-			b, err := os.ReadFile(filepath.Join(p.Dir, f))
+			name := filepath.Join(p.Dir, f)
+			b, err := os.ReadFile(name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			lines += bytes.Count(b, []byte("\n"))
+			total += bytes.Count(b, []byte("\n"))
+			file, err := parser.ParseFile(fset, name, b, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(file, func(n ast.Node) bool {
+				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && strings.HasPrefix(lit.Value, "`") {
+					prose += strings.Count(lit.Value, "\n")
+				}
+				return true
+			})
 		}
-		if lines > limit {
-			t.Errorf("pkg/cmd has %d lines of non-test code, more than %d: move models, client calls and renderers out (docs/architecture.md)", lines, limit)
+		t.Logf("pkg/cmd: %d lines of non-test Go, %d of them help prose, %d of code", total, prose, total-prose)
+		if total-prose > limit {
+			t.Errorf("pkg/cmd has %d lines of code (%d with its help prose), more than %d: move models, client calls and renderers out (docs/architecture.md)",
+				total-prose, total, limit)
 		}
 		return
 	}

@@ -13,11 +13,7 @@ func (o *SuggestOptions) write(ws []*suggest.Workload) error {
 	switch o.Output {
 	case printers.FormatJSON, printers.FormatYAML:
 		list := suggest.NewList(o.strategy)
-		for _, w := range ws {
-			for _, c := range w.Containers {
-				list.Items = append(list.Items, c.Item)
-			}
-		}
+		list.Items = append(list.Items, suggest.Items(ws)...)
 		return printers.WriteObject(o.Out, o.Output, list)
 	case formatPatch, formatJSONPatch:
 		return printers.WritePatches(o.Out, ws, o.Output == formatJSONPatch)
@@ -30,12 +26,7 @@ func (o *SuggestOptions) write(ws []*suggest.Workload) error {
 }
 
 func (o *SuggestOptions) writeTable(ws []*suggest.Workload) error {
-	var items []suggest.Item
-	for _, w := range ws {
-		for _, c := range w.Containers {
-			items = append(items, c.Item)
-		}
-	}
+	items := suggest.Items(ws)
 	if len(items) == 0 {
 		fmt.Fprintln(o.ErrOut, "No containers found.")
 		return nil

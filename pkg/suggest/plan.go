@@ -58,6 +58,17 @@ func (w *Workload) HasChanges() bool {
 	return false
 }
 
+// Items are the workloads' container items, in order.
+func Items(ws []*Workload) []Item {
+	var out []Item
+	for _, w := range ws {
+		for _, c := range w.Containers {
+			out = append(out, c.Item)
+		}
+	}
+	return out
+}
+
 // CountDropsAtLeast counts the containers that should drop a capability
 // whose risk is at least min (suggest-drop --fail-on); 0 when min is "".
 func CountDropsAtLeast(ws []*Workload, min catalog.Risk) int {

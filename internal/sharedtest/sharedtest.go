@@ -75,3 +75,16 @@ func find(elem ...string) (string, error) {
 	}
 	return rel, nil
 }
+
+// Manifests are the inputs of the tests that run on real manifests: the
+// bundled examples (at the path given, relative to the test's package)
+// and, beside the repository as in CI, the shared corpus; outside CI a
+// missing corpus leaves the examples alone.
+func Manifests(tb testing.TB, examples string) []string {
+	tb.Helper()
+	inputs := []string{examples}
+	if corpus, ok := Optional(tb, "corpus"); ok {
+		inputs = append(inputs, corpus)
+	}
+	return inputs
+}

@@ -7,6 +7,7 @@ import (
 	"k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 
+	"github.com/kubectl-caps/kubectl-caps/internal/sharedtest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
@@ -29,7 +30,7 @@ func TestPSSCapabilitiesMatchPSAEvaluator(t *testing.T) {
 		}
 		return true
 	}
-	inputs := realManifests(t)
+	inputs := sharedtest.Manifests(t, "../../examples")
 	p, _ := runtimes.Parse("containerd")
 	n := 0
 	_, err = manifest.Read(manifest.Options{Filenames: inputs, Recursive: true}, func(w manifest.Workload) error {

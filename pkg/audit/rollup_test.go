@@ -16,7 +16,7 @@ import (
 // must be what auditing the pod's reduced spec directly gives, on every
 // example and corpus workload and every runtime.
 func TestRollupItemsMatchDirectAudit(t *testing.T) {
-	inputs := realManifests(t)
+	inputs := sharedtest.Manifests(t, "../../examples")
 	compared := 0
 	_, err := manifest.Read(manifest.Options{Filenames: inputs, Recursive: true}, func(w manifest.Workload) error {
 		for _, p := range runtimes.Known() {
@@ -49,16 +49,4 @@ func TestRollupItemsMatchDirectAudit(t *testing.T) {
 	if compared < 100 {
 		t.Errorf("only %d items compared", compared)
 	}
-}
-
-// realManifests are the bundled examples and, beside the repository as in
-// CI, the shared corpus of real manifests. The corpus may be missing only
-// outside CI; there the tests run on the examples alone.
-func realManifests(t *testing.T) []string {
-	t.Helper()
-	inputs := []string{"../../examples"}
-	if corpus, ok := sharedtest.Optional(t, "corpus"); ok {
-		inputs = append(inputs, corpus)
-	}
-	return inputs
 }

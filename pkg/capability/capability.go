@@ -236,6 +236,19 @@ func SetOf(cs ...Cap) Set {
 	return s
 }
 
+// SetOfNames is the set of canonical names (as Set.Names writes them);
+// anything else, "ALL" included, is ignored: callers read lists they or
+// the engine wrote, never user input (that goes through Parse).
+func SetOfNames(names []string) Set {
+	var s Set
+	for _, n := range names {
+		if c, ok := Lookup(n); ok {
+			s = s.Add(c)
+		}
+	}
+	return s
+}
+
 func (s Set) Has(c Cap) bool      { return c <= 63 && s&(1<<c) != 0 }
 func (s Set) Add(c Cap) Set       { return s | 1<<c }
 func (s Set) Remove(c Cap) Set    { return s &^ (1 << c) }

@@ -2,17 +2,13 @@ package cmd
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	goldenfile "github.com/kubectl-caps/kubectl-caps/internal/golden"
+
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/ from the current output")
 
 // run executes `kubectl caps ARGS...` in-process with captured streams and
 // returns stdout, stderr and the exit code main would use.
@@ -32,23 +28,7 @@ func run(t *testing.T, stdin string, args ...string) (string, string, int) {
 // golden compares got with testdata/NAME, or rewrites it under -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run 'go test ./pkg/cmd -update' to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs from the golden file (-want +got):\n%s", path, diff)
-	}
+	goldenfile.Check(t, name, got)
 }
 
 // expectError checks a command that must fail: its exit code, an empty

@@ -30,6 +30,9 @@ func TestSuggestGolden(t *testing.T) {
 	}{
 		{"table", []string{"-f", examples, "-R"}, "suggest/examples.txt"},
 		{"table, strict", []string{"-f", examples, "--strategy", "strict"}, "suggest/examples-strict.txt"},
+		// -o wide keeps every list in full: the detail the default table
+		// leaves out.
+		{"wide", []string{"-f", examples, "-R", "-o", "wide"}, "suggest/examples-wide.txt"},
 		{"table on cri-o", []string{"-f", examples, "--runtime", "cri-o"}, "suggest/examples-crio.txt"},
 		{"table on docker", []string{"-f", examples, "--runtime", "docker"}, "suggest/examples-docker.txt"},
 		{"table with --keep, no headers", []string{"-f", examples, "--keep", "net_raw,CAP_SYS_PTRACE", "--no-headers"}, "suggest/examples-keep.txt"},

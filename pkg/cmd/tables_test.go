@@ -44,27 +44,6 @@ func TestDefaultTablesFit120(t *testing.T) {
 	}
 }
 
-func TestTableGoldens(t *testing.T) {
-	tests := []struct {
-		name   string
-		args   []string
-		golden string
-	}{
-		// -o wide keeps every list in full: the detail the default
-		// table leaves out.
-		{"suggest-drop wide", []string{"suggest-drop", "-f", examples, "-R", "-o", "wide"}, "suggest/examples-wide.txt"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := run(t, "", tt.args...)
-			if code != 0 {
-				t.Fatalf("exit %d, stderr %q", code, errOut)
-			}
-			golden(t, tt.golden, out)
-		})
-	}
-}
-
 // TestSummaryOnStderr: the table's one-line summary is the last line of
 // stderr, after the warnings or notes; JSON and YAML get none, and stdout
 // never does.

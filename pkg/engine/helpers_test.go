@@ -3,6 +3,8 @@ package engine
 import (
 	"strings"
 
+	"github.com/kubectl-caps/kubectl-caps/internal/captest"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
@@ -29,18 +31,7 @@ var (
 	allProfiles = []runtimes.Profile{ctrd, crio, crio117, dock}
 )
 
-// set parses capability names written in the test, failing loudly on a typo.
-func set(names ...string) capability.Set {
-	var s capability.Set
-	for _, n := range names {
-		c, err := capability.Parse(n)
-		if err != nil {
-			panic(err)
-		}
-		s = s.Add(c)
-	}
-	return s
-}
+func set(names ...string) capability.Set { return captest.Set(names...) }
 
 type scMod func(*corev1.SecurityContext)
 type podMod func(*corev1.PodSpec)

@@ -128,7 +128,7 @@ func listOrDash(l []string) string {
 // lowest). "ALL except" names what the set lacks: that is exact for a held
 // set.
 func heldCell(it *report.Item, names []string) *capCell {
-	s := setOf(names)
+	s := capability.SetOfNames(names)
 	risk := make(map[string]catalog.Risk, len(it.Findings))
 	for _, f := range it.Findings {
 		if !f.Inert {

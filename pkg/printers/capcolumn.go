@@ -140,15 +140,3 @@ func (c *capCell) paintAll(s string, color bool) string {
 	}
 	return ansiBold + ansiRed + s + ansiReset
 }
-
-// setOf reads canonical names; names that are not capabilities (none
-// reach a report) are ignored rather than guessed at.
-func setOf(names []string) capability.Set {
-	var s capability.Set
-	for _, n := range names {
-		if c, ok := capability.Lookup(n); ok {
-			s = s.Add(c)
-		}
-	}
-	return s
-}

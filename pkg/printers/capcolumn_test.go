@@ -119,4 +119,4 @@ func TestUseColor(t *testing.T) {
 }
 
 // capSet is the set of those canonical names; the tests name only real ones.
-func capSet(names ...string) capability.Set { return setOf(names) }
+func capSet(names ...string) capability.Set { return capability.SetOfNames(names) }

@@ -3,14 +3,13 @@ package printers
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	goldenfile "github.com/kubectl-caps/kubectl-caps/internal/golden"
+
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
@@ -19,28 +18,10 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/ from the current output")
-
 // golden compares got with testdata/NAME, or rewrites it under -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run 'go test ./pkg/printers -update' to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs from the golden file (-want +got):\n%s", path, diff)
-	}
+	goldenfile.Check(t, name, got)
 }
 
 // The reports of the bundled examples are those the command's own JSON
@@ -127,7 +108,7 @@ func TestWideIsNeverFitted(t *testing.T) {
 	if err := WriteAuditTable(&b, items, AuditTableOptions{Width: 40, Wide: true}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), strings.Join(setOf(capability.Names()[:14]).Names(), ",")) {
+	if !strings.Contains(b.String(), strings.Join(capability.SetOfNames(capability.Names()[:14]).Names(), ",")) {
 		t.Errorf("wide table lost the list:\n%s", b.String())
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubectl-caps/kubectl-caps/internal/captest"
+
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/util/version"
 
@@ -20,18 +22,7 @@ var (
 	factsCRIO11   = factsCRIO9.Union(capability.SetOf(capability.NET_RAW, capability.SYS_CHROOT))
 )
 
-// set parses capability names written in the test, failing loudly on a typo.
-func set(names ...string) capability.Set {
-	var s capability.Set
-	for _, n := range names {
-		c, err := capability.Parse(n)
-		if err != nil {
-			panic(err)
-		}
-		s = s.Add(c)
-	}
-	return s
-}
+func set(names ...string) capability.Set { return captest.Set(names...) }
 
 var (
 	containerd = Profile{Kind: Containerd}

@@ -39,7 +39,7 @@ func checkInvariants(t *testing.T, what string, in Input, o Options, s Suggestio
 		}
 		return
 	}
-	drop, keep := namesSet(names(s.Drop)), namesSet(names(s.Keep))
+	drop, keep := capability.SetOfNames(names(s.Drop)), capability.SetOfNames(names(s.Keep))
 	if drop&keep != 0 || drop|keep != s.Held || keep != s.Target {
 		fail("drop %v and keep %v must split the held set %v", drop, keep, s.Held)
 	}

@@ -44,7 +44,7 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 	}
 	newAdd, newDrop := capability.Set(0), capability.Set(0)
 	if s.Capabilities != nil {
-		newAdd, newDrop = namesSet(s.Capabilities.Add), namesSet(s.Capabilities.Drop)
+		newAdd, newDrop = capability.SetOfNames(s.Capabilities.Add), capability.SetOfNames(s.Capabilities.Drop)
 	}
 	tail := func(e *runtimes.EntryOutcome) string {
 		in := newDrop
@@ -168,14 +168,4 @@ func allTail(c *Capabilities, list string) string {
 		return "; the new lists write \"ALL\""
 	}
 	return "; the new lists leave it out"
-}
-
-func namesSet(names []string) capability.Set {
-	var s capability.Set
-	for _, n := range names {
-		if c, ok := capability.Lookup(n); ok {
-			s = s.Add(c)
-		}
-	}
-	return s
 }

@@ -18,7 +18,7 @@ import (
 // That is only safe if the engine gives the same answer on both; check it on
 // every container of the examples and the shared corpus, on every runtime.
 func TestRelevantSpecGivesTheSameResult(t *testing.T) {
-	inputs := realManifests(t)
+	inputs := sharedtest.Manifests(t, "../../examples")
 	checked := 0
 	_, err := manifest.Read(manifest.Options{Filenames: inputs, Recursive: true}, func(w manifest.Workload) error {
 		reduced := workload.Relevant(w.Spec)
@@ -121,16 +121,4 @@ func TestRollupGroupsIdenticalPods(t *testing.T) {
 	if per.Len() != 2 {
 		t.Errorf("--per-pod keeps every pod: %d groups", per.Len())
 	}
-}
-
-// realManifests are the bundled examples and, beside the repository as in
-// CI, the shared corpus of real manifests. The corpus may be missing only
-// outside CI; there the tests run on the examples alone.
-func realManifests(t *testing.T) []string {
-	t.Helper()
-	inputs := []string{"../../examples"}
-	if corpus, ok := sharedtest.Optional(t, "corpus"); ok {
-		inputs = append(inputs, corpus)
-	}
-	return inputs
 }

@@ -76,24 +76,8 @@ func (t *Templates) Get(ctx context.Context, kind, ns, name string) (*Template, 
 }
 
 func (t *Templates) list(ctx context.Context, kind, ns string) error {
-	var fn func(metav1.ListOptions) (runtime.Object, error)
-	c := t.client
-	switch kind {
-	case "Deployment":
-		fn = func(o metav1.ListOptions) (runtime.Object, error) { return c.AppsV1().Deployments(ns).List(ctx, o) }
-	case "StatefulSet":
-		fn = func(o metav1.ListOptions) (runtime.Object, error) { return c.AppsV1().StatefulSets(ns).List(ctx, o) }
-	case "DaemonSet":
-		fn = func(o metav1.ListOptions) (runtime.Object, error) { return c.AppsV1().DaemonSets(ns).List(ctx, o) }
-	case "ReplicaSet":
-		fn = func(o metav1.ListOptions) (runtime.Object, error) { return c.AppsV1().ReplicaSets(ns).List(ctx, o) }
-	case "ReplicationController":
-		fn = func(o metav1.ListOptions) (runtime.Object, error) {
-			return c.CoreV1().ReplicationControllers(ns).List(ctx, o)
-		}
-	case "CronJob":
-		fn = func(o metav1.ListOptions) (runtime.Object, error) { return c.BatchV1().CronJobs(ns).List(ctx, o) }
-	default:
+	fn := listFunc(ctx, t.client, kind, ns)
+	if fn == nil {
 		return nil
 	}
 	p := pager.New(pager.SimplePageFunc(fn))
@@ -118,6 +102,29 @@ func (t *Templates) list(ctx context.Context, kind, ns string) error {
 		t.found[key] = lt
 		return nil
 	})
+}
+
+// listFunc lists the objects of a patchable workload kind (a controller
+// whose template can change: workload.Kind.Mutable); nil for other kinds.
+// TestTemplatesListEveryPatchableKind holds it to workload.Kinds.
+func listFunc(ctx context.Context, c kubernetes.Interface, kind, ns string) func(metav1.ListOptions) (runtime.Object, error) {
+	switch kind {
+	case "Deployment":
+		return func(o metav1.ListOptions) (runtime.Object, error) { return c.AppsV1().Deployments(ns).List(ctx, o) }
+	case "StatefulSet":
+		return func(o metav1.ListOptions) (runtime.Object, error) { return c.AppsV1().StatefulSets(ns).List(ctx, o) }
+	case "DaemonSet":
+		return func(o metav1.ListOptions) (runtime.Object, error) { return c.AppsV1().DaemonSets(ns).List(ctx, o) }
+	case "ReplicaSet":
+		return func(o metav1.ListOptions) (runtime.Object, error) { return c.AppsV1().ReplicaSets(ns).List(ctx, o) }
+	case "ReplicationController":
+		return func(o metav1.ListOptions) (runtime.Object, error) {
+			return c.CoreV1().ReplicationControllers(ns).List(ctx, o)
+		}
+	case "CronJob":
+		return func(o metav1.ListOptions) (runtime.Object, error) { return c.BatchV1().CronJobs(ns).List(ctx, o) }
+	}
+	return nil
 }
 
 // templateOf is the pod template of a listed workload.

@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/kubectl-caps/kubectl-caps/pkg/cmd.version=$(VER
              -X github.com/kubectl-caps/kubectl-caps/pkg/cmd.commit=$(COMMIT)
 FUZZTIME  ?= 5s
 
-.PHONY: all build test test-unit testbin test-integration test-e2e test-runtime runtimes verification bench-live fuzz lint verify verify-docs verify-mod docs bench clean
+.PHONY: all build test test-cluster-release test-unit testbin test-integration test-e2e test-runtime runtimes verification bench-live fuzz lint verify verify-docs verify-mod docs bench clean
 
 all: build
 
@@ -18,8 +18,15 @@ build:
 ## test: everything CI checks: verify, unit tests, short fuzzing, integration
 ## tests against a real kube-apiserver, end-to-end tests through the real
 ## kubectl, the release tests (goreleaser, krew), and the ground-truth
-## runtime tests (real containerd and Docker; needs root)
-test: verify test-unit fuzz test-integration test-e2e test-release test-runtime
+## runtime tests (real containerd and Docker; needs root). The runtime tests
+## (their build, then containers that mostly wait on I/O) run beside the
+## cluster and release tests, two jobs for CI's two cores; each output line
+## is printed whole.
+test: verify test-unit fuzz
+	@$(MAKE) --no-print-directory -j2 --output-sync=line test-cluster-release test-runtime
+
+## test-cluster-release: the integration, end-to-end and release tests, in turn
+test-cluster-release: test-integration test-e2e test-release
 
 ## test-unit: the unit tests only (fast, no cluster)
 test-unit:

@@ -71,17 +71,29 @@ What a container holds is computed as audit computes it (runtime defaults,
 add/drop as the runtime reads them, ALL, privileged, the user).
 
 Strategies:
-  catalog (default)  drop what the catalog recommends dropping, and every
-                     capability the spec adds explicitly that is risky: risk
-                     high or critical, or medium where the catalog does not
-                     say keep (risk raised by hostPID, hostNetwork, hostIPC or
-                     hostPath where the catalog says so); keep the rest.
+  catalog (default)  drop what the catalog recommends dropping of what the
+                     runtime grants by default (NET_RAW, MKNOD, SETFCAP on
+                     containerd), and keep the rest. A capability the spec
+                     adds by name is the author's statement of need: it is
+                     kept, and when risky (high or critical, or medium where
+                     the catalog does not say keep; raised by hostPID,
+                     hostNetwork, hostIPC or hostPath where the catalog says
+                     so) flagged with a review-explicit-add note saying its
+                     risk and why. add: ["ALL"] names nothing: of what it
+                     grants, catalog drops and risky capabilities go. So the
+                     default output is safe to apply to CNI, mesh and CSI
+                     pods that add what they need.
   strict             drop: ["ALL"], then add back only what the container
                      needs: --keep, and NET_BIND_SERVICE when it runs as root
                      (or as the image's unknown user) and declares a
                      containerPort below 1024. The result meets the Pod
                      Security Standards restricted capability rules whenever
-                     that keep list allows it.
+                     that keep list allows it. Its notes name, per container,
+                     the capabilities added by name that it removes
+                     (strict-drops-explicit-add) and, for a root container,
+                     the loss of CHOWN, DAC_OVERRIDE, FOWNER, SETGID and
+                     SETUID that entrypoints use to chown files and switch
+                     to a service user (strict-root-setup).
 
 --keep=CAP,... keeps capabilities under either strategy, if the container
 holds them; a suggestion never adds a capability the container does not hold.
@@ -161,7 +173,7 @@ ephemeral containers cannot change at all: they get a note and no patch.
 	o.addFlags(cmd, "check", false)
 	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext)
 	f := cmd.Flags()
-	f.StringVar(&o.Strategy, "strategy", o.Strategy, "How much to keep: catalog (drop what the catalog says to drop and risky explicit adds) or strict (drop ALL, add back only what is needed)")
+	f.StringVar(&o.Strategy, "strategy", o.Strategy, "How much to keep: catalog (drop the runtime defaults the catalog says to drop; keep what the manifest adds by name, flagged for review when risky) or strict (drop ALL, add back only what is needed)")
 	f.StringSliceVar(&o.Keep, "keep", nil, "Capabilities to keep whatever the strategy says, e.g. --keep=NET_RAW,SYS_PTRACE (any case, with or without CAP_)")
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container should drop a capability whose risk is at least this: low, medium, high or critical")

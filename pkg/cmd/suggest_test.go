@@ -20,6 +20,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/pod-security-admission/policy"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 )
 
 func TestSuggestGolden(t *testing.T) {
@@ -223,9 +225,11 @@ func TestSuggestJSONContract(t *testing.T) {
 	if tool.Patched || tool.Capabilities == nil || !slices.ContainsFunc(tool.Notes, func(n struct{ Code, Message string }) bool { return n.Code == "immutable" }) {
 		t.Errorf("legacy-tool: patched %v, notes %v", tool.Patched, tool.Notes)
 	}
-	// An ephemeral container gets its drop list and nothing to apply.
+	// An ephemeral container gets its drop list and nothing to apply; the
+	// SYS_PTRACE its debug session adds by name is kept, for review.
 	dbg := find("Pod", "checkout-7d9f", "debugger-x2k4")
-	if dbg.ContainerType != "ephemeralContainer" || dbg.Patched || dbg.Capabilities != nil || !slices.Contains(dbg.drops(), "SYS_PTRACE") {
+	if dbg.ContainerType != "ephemeralContainer" || dbg.Patched || dbg.Capabilities != nil || slices.Contains(dbg.drops(), "SYS_PTRACE") ||
+		!slices.ContainsFunc(dbg.Notes, func(n struct{ Code, Message string }) bool { return n.Code == "review-explicit-add" }) {
 		t.Errorf("debugger: %+v", dbg)
 	}
 }
@@ -303,7 +307,8 @@ func typed(kind string) any {
 // with the strategic-merge library kubectl uses
 // (k8s.io/apimachinery/pkg/util/strategicpatch), audits the result with the
 // plugin, and checks the promise: no capability the catalog says to drop is
-// left in a patched container's bounding set (privileged containers after
+// left in a patched container's bounding set unless the manifest adds it
+// by name, which the catalog strategy keeps (privileged containers after
 // privileged is removed, as their note says), and under strict every
 // patched container meets PSS restricted's capability rule, judged by the
 // PSA library. test/e2e does the same with the real kubectl.
@@ -348,14 +353,18 @@ func TestSuggestPatchRoundTrip(t *testing.T) {
 					}
 					// As the privileged note says: remove privileged first.
 					result = bytes.ReplaceAll(result, []byte(`"privileged":true`), []byte(`"privileged":false`))
+					named := map[string]bool{}
+					if strategy == "catalog" {
+						named = addedByName(podSpecOf(t, meta.Kind, obj).Spec)
+					}
 					rep := auditJSON(t, result)
 					for _, it := range rep.Items {
 						if it.ContainerType == "ephemeralContainer" {
 							continue
 						}
 						for _, c := range it.Bounding {
-							if catalogDrop[c] {
-								t.Errorf("container %s still holds %s, which the catalog says to drop", it.Container, c)
+							if catalogDrop[c] && !named[it.Container+" "+c] {
+								t.Errorf("container %s still holds %s, which the catalog says to drop and it does not add by name", it.Container, c)
 							}
 						}
 						if strategy == "strict" && !isWindows(result) {
@@ -465,6 +474,26 @@ func podSpecOf(t *testing.T, kind string, obj []byte) templated {
 	}
 	t.Fatalf("%s without a pod template", kind)
 	return templated{}
+}
+
+// addedByName maps "container CAP" to true for each capability a
+// container's add list names (any spelling capability.Parse reads; ALL
+// names none).
+func addedByName(spec corev1.PodSpec) map[string]bool {
+	out := map[string]bool{}
+	for _, l := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for _, c := range l {
+			if c.SecurityContext == nil || c.SecurityContext.Capabilities == nil {
+				continue
+			}
+			for _, a := range c.SecurityContext.Capabilities.Add {
+				if cp, err := capability.Parse(string(a)); err == nil {
+					out[c.Name+" "+cp.String()] = true
+				}
+			}
+		}
+	}
+	return out
 }
 
 func isWindows(obj []byte) bool { return bytes.Contains(obj, []byte(`"os":{"name":"windows"}`)) }

@@ -3,6 +3,7 @@ package suggest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -11,6 +12,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/risk"
 	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
 )
@@ -26,8 +28,9 @@ var runtimeNames = []string{"containerd", "cri-o", "cri-o://1.17.3", "cri-o://1.
 // on the runtime (the runtime's own reading, runtimes.Apply), nothing is
 // added that the container does not hold, Docker's "add wins" cannot undo
 // a drop, strict meets PSS restricted whenever the keep list allows, and
-// the catalog strategy keeps nothing the catalog says to drop unless the
-// user asked.
+// the catalog strategy keeps every capability the manifest adds by name
+// (flagged for review when risky) and nothing else the catalog says to
+// drop unless the user asked.
 func checkInvariants(t *testing.T, what string, in Input, o Options, s Suggestion) {
 	t.Helper()
 	fail := func(format string, a ...any) { t.Errorf("%s: "+format, append([]any{what}, a...)...) }
@@ -101,12 +104,48 @@ func checkInvariants(t *testing.T, what string, in Input, o Options, s Suggestio
 			fail("strict lists %+v fail PSS restricted although only %v is kept", lists, s.Target)
 		}
 	default:
+		named := namedAdds(p, r.Added, r.Dropped) & s.Held
 		for _, c := range s.Target.Caps() {
-			if cat.Get(c).Recommendation == catalog.Drop && !o.Keep.Has(c) {
-				fail("keeps %s, which the catalog says to drop", c)
+			if cat.Get(c).Recommendation == catalog.Drop && !o.Keep.Has(c) && !named.Has(c) {
+				fail("keeps %s, which the catalog says to drop and the manifest does not add by name", c)
+			}
+		}
+		// An add by name is the author's statement of need: only an
+		// explicit choice (strict, or the manifest's own drop) removes it.
+		if gone := named &^ s.Target; gone != 0 {
+			fail("drops %v, which the manifest adds by name", gone)
+		}
+		for _, c := range (named & s.Target).Caps() {
+			rk := risk.Of(c, s.Held, r.Context)
+			flagged := slices.ContainsFunc(s.Notes, func(n Note) bool {
+				return n.Code == NoteReviewExplicitAdd && strings.HasPrefix(n.Message, c.String()+" ")
+			})
+			if want := !o.Keep.Has(c) && (cat.Get(c).Recommendation == catalog.Drop || risky(rk.Risk, cat.Get(c).Recommendation)); flagged != want {
+				fail("%s (risk %s) added by name: review note %v, want %v", c, rk, flagged, want)
 			}
 		}
 	}
+}
+
+// namedAdds is what the add list names and the runtime reads (its own
+// reading, runtimes.Apply), not ALL and not also named in drop.
+func namedAdds(p runtimes.Profile, add, drop []string) capability.Set {
+	var named, dropped capability.Set
+	for _, e := range p.Apply(add, drop).Entries {
+		switch {
+		case e.All || !e.Known:
+		case e.List == "add":
+			named = named.Add(e.Cap)
+		default:
+			dropped = dropped.Add(e.Cap)
+		}
+	}
+	for _, d := range drop {
+		if c, err := capability.Parse(d); err == nil {
+			dropped = dropped.Add(c)
+		}
+	}
+	return named &^ dropped
 }
 
 // forEachContainer calls fn for every container of every workload in dir.

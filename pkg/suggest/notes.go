@@ -16,7 +16,7 @@ type noteInput struct {
 	lists                                       runtimes.Applied
 	classes                                     classes
 	L, H, target, needs, portNeed, intendedDrop capability.Set
-	explicit                                    capability.Set
+	explicit, named, review                     capability.Set
 	port                                        int32
 	portOK                                      bool
 	risk                                        func(capability.Cap) risk.Assessment
@@ -139,8 +139,38 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 		add(NoteFileCaps, "A binary carrying file capabilities (setcap …=+ep) fails at exec with EPERM when one of them is no longer in the bounding set; "+
 			"if the image has one, keep its capabilities with --keep.%s", why)
 	}
+	for _, cp := range (x.review & x.target).Caps() {
+		if o.Keep.Has(cp) || x.portNeed.Has(cp) {
+			continue
+		}
+		add(NoteReviewExplicitAdd, "%s is added by name, so it is kept: an explicit add is the author's statement that the workload needs it. "+
+			"Its risk here is %s: %s. Review it: if the workload does not need it, remove it from the add list, or use --strategy=strict, which drops it "+
+			"(kubectl caps explain %s says why it is risky).", cp, x.risk(cp), lowerFirst(catalog.Default().Get(cp).Summary), cp)
+	}
+	if gone := x.named & dropped; s.Strategy == Strict && gone != 0 {
+		it := "it"
+		if len(gone.Names()) > 1 {
+			it = "them"
+		}
+		add(NoteStrictDropsExplicitAdd, "--strategy=strict removes %s, which the manifest adds by name: the author's statement that the workload needs %s. "+
+			"Check that the workload runs without %s, or keep %s with --keep=%s (for this container only: --keep=KIND/NAME:CONTAINER=%s).",
+			strings.Join(gone.Names(), ", "), it, it, it, strings.Join(gone.Names(), ","), strings.Join(gone.Names(), ","))
+	}
+	if gone := x.L & dropped & rootSetup; s.Strategy == Strict && gone != 0 && r.User.Kind != engine.UserNonRoot {
+		who := "It runs as root"
+		if r.User.Kind == engine.UserUnknown {
+			who = "It may run as root (the image's USER decides)"
+		}
+		add(NoteStrictRootSetup, "%s and --strategy=strict removes %s: an image whose entrypoint starts as root to chown its files and then switch to a service user fails with EPERM without them, "+
+			"e.g. the official postgres image (docker-entrypoint.sh, docker_create_db_directories, chowns PGDATA to postgres, then re-runs itself as postgres with gosu) "+
+			"and nginx (the master process calls setgid, initgroups and setuid for its worker user in ngx_worker_process_init, src/os/unix/ngx_process_cycle.c). "+
+			"Keep what the image needs with --keep, or run it as its non-root user (runAsUser), which needs none of them.", who, strings.Join(gone.Names(), ", "))
+	}
 	for _, cp := range x.target.Caps() {
 		rk := x.risk(cp)
+		if x.review.Has(cp) {
+			continue // its review note says the risk
+		}
 		if len(rk.Amplifiers) > 0 && rk.Risk.Level() >= catalog.RiskHigh.Level() && !o.Keep.Has(cp) && !x.portNeed.Has(cp) {
 			add(NoteAmplified, "%s is kept (catalog: %s) but its risk is %s here; --strategy=strict drops it unless the workload needs it.",
 				cp, catalog.Default().Get(cp).Recommendation, rk)
@@ -154,6 +184,13 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 		add(NoteUnknownRuntime, "The container runtime is unknown, so its default set is not known and the lists cover only what the spec adds; --strategy=strict does not depend on the runtime.")
 	}
 	return n
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 func allTail(c *Capabilities, list string) string {

@@ -26,12 +26,17 @@ import (
 type Strategy string
 
 const (
-	// Catalog drops what the catalog says to drop and every risky
-	// capability the spec adds explicitly, and keeps the rest.
+	// Catalog drops what the catalog says to drop of what the runtime
+	// grants by default, and keeps the rest, including every capability
+	// the spec adds by name: an explicit add is the author's statement of
+	// need, kept and flagged for review when risky (NoteReviewExplicitAdd).
+	// add: [ALL] names nothing, so what it grants is judged as before:
+	// catalog drops and risky capabilities go.
 	Catalog Strategy = "catalog"
 	// Strict drops ALL and adds back only what the container needs: --keep
 	// and NET_BIND_SERVICE for a root process that declares a port below
-	// 1024.
+	// 1024. Its notes say which explicit adds it removes and what a root
+	// entrypoint loses.
 	Strict Strategy = "strict"
 )
 
@@ -139,7 +144,23 @@ const (
 	NoteNotInTemplate      = "not-in-template"
 	NoteUnknownWorkload    = "unknown-workload"
 	NoteNoTemplate         = "no-template"
+	// NoteReviewExplicitAdd: the catalog strategy keeps a risky capability
+	// because the manifest adds it by name.
+	NoteReviewExplicitAdd = "review-explicit-add"
+	// NoteStrictDropsExplicitAdd: strict removes capabilities the manifest
+	// adds by name.
+	NoteStrictDropsExplicitAdd = "strict-drops-explicit-add"
+	// NoteStrictRootSetup: strict removes, from a container that runs (or
+	// may run) as root, the capabilities entrypoints use to chown files and
+	// switch to a service user.
+	NoteStrictRootSetup = "strict-root-setup"
 )
+
+// rootSetup are the capabilities a root entrypoint uses to prepare its
+// files and switch to its service user: chown (CHOWN), chmod of files it
+// does not own (FOWNER), writing where only the owner may (DAC_OVERRIDE),
+// setgid/initgroups/setuid (SETGID, SETUID).
+var rootSetup = capability.SetOf(capability.CHOWN, capability.DAC_OVERRIDE, capability.FOWNER, capability.SETGID, capability.SETUID)
 
 // portSysctl is the sysctl that lowers the privileged port range
 // (a PSS-safe sysctl: docs/sources.md#unprivileged-sysctls).
@@ -150,9 +171,10 @@ const portSysctl = "net.ipv4.ip_unprivileged_port_start"
 // Sets, for a container whose lists the runtime applied as L and which
 // holds H now (H = L, or every capability when privileged):
 //
-//	Needs   = --keep ∪ {NET_BIND_SERVICE if root/unknown and a port < 1024}
-//	          (minus what the manifest itself drops)
-//	catalog: Target = (L − catalog drops − risky explicit adds − intended drops) ∪ (Needs ∩ H)
+//	Needs    = --keep ∪ {NET_BIND_SERVICE if root/unknown and a port < 1024}
+//	           (minus what the manifest itself drops)
+//	Named    = what the add list names and the runtime reads, not also dropped
+//	catalog: Target = (L − (catalog drops − Named) − risky add: [ALL] grants − intended drops) ∪ (Needs ∩ H)
 //	strict:  Target = Needs ∩ H
 //	Drop    = H − Target, Keep = Target
 //
@@ -199,19 +221,29 @@ func Suggest(in Input, o Options) Suggestion {
 	}
 	needs := (o.Keep | portNeed) & H
 
-	// The drop rules, over what the lists give.
+	// The drop rules, over what the lists give. named: what the add list
+	// names, the author's statement of need, which the catalog strategy
+	// keeps (a name also in drop is left to the add-and-drop rule).
+	// explicit: what the spec adds at all, add: [ALL] included.
+	named := c.addKnown & L &^ c.dropNamed
 	explicit := c.addKnown & L
 	if lists.AddAll {
 		explicit = L
 	}
-	var catalogDrop, riskyExplicit capability.Set
+	var catalogDrop, riskyAll, review capability.Set
 	for _, cp := range L.Caps() {
 		e := cat.Get(cp)
+		isRisky := e.Recommendation == catalog.Drop || risky(riskOf(cp).Risk, e.Recommendation)
 		switch {
+		case named.Has(cp):
+			if isRisky {
+				review = review.Add(cp)
+			}
 		case e.Recommendation == catalog.Drop:
 			catalogDrop = catalogDrop.Add(cp)
-		case explicit.Has(cp) && risky(riskOf(cp).Risk, e.Recommendation):
-			riskyExplicit = riskyExplicit.Add(cp)
+		case lists.AddAll && isRisky:
+			// add: [ALL] is no statement of need for each capability.
+			riskyAll = riskyAll.Add(cp)
 		}
 	}
 	var target capability.Set
@@ -219,7 +251,7 @@ func Suggest(in Input, o Options) Suggestion {
 	case Strict:
 		target = needs
 	default:
-		target = L&^catalogDrop&^riskyExplicit&^intendedDrop | needs
+		target = L&^catalogDrop&^riskyAll&^intendedDrop | needs
 	}
 	s.Held, s.Target = H, target
 
@@ -232,12 +264,14 @@ func Suggest(in Input, o Options) Suggestion {
 			why = "held only because of privileged: true"
 		case intendedDrop.Has(cp):
 			why = c.intendedWhy(cp, p, lists)
+		case strategy == Strict && named.Has(cp):
+			why = fmt.Sprintf("strict: not in the keep list, though the manifest adds it (catalog: %s, risk %s)", e.Recommendation, rk)
 		case strategy == Strict:
 			why = fmt.Sprintf("strict: not in the keep list (catalog: %s, risk %s)", e.Recommendation, rk)
 		case catalogDrop.Has(cp):
 			why = fmt.Sprintf("catalog: %s (risk %s)", e.Recommendation, rk)
 		default:
-			why = fmt.Sprintf("added explicitly, and risky: risk %s, catalog: %s; keep it with --keep=%s if the workload needs it", rk, e.Recommendation, cp)
+			why = fmt.Sprintf("granted by add: [ALL], and risky: risk %s, catalog: %s; add it by name, or keep it with --keep=%s, if the workload needs it", rk, e.Recommendation, cp)
 		}
 		if r.Inert.Has(cp) || ctx.UserNamespace && cat.InertInUserNamespace().Has(cp) {
 			why += "; inert in this pod's user namespace anyway"
@@ -257,6 +291,11 @@ func Suggest(in Input, o Options) Suggestion {
 				who = "may run as root (the image's USER decides; audited as root)"
 			}
 			why = fmt.Sprintf("%s and declares containerPort %d (< 1024)", who, port)
+		case review.Has(cp):
+			why = fmt.Sprintf("added by name in the manifest, so kept (catalog: %s, risk %s): review it", e.Recommendation, rk)
+			if r.Inert.Has(cp) || ctx.UserNamespace && cat.InertInUserNamespace().Has(cp) {
+				why += "; inert in this pod's user namespace anyway"
+			}
 		case e.Recommendation == catalog.Review:
 			why = fmt.Sprintf("catalog: review (risk %s); kept, drop it if the workload does not need it", rk)
 		default:
@@ -280,14 +319,14 @@ func Suggest(in Input, o Options) Suggestion {
 	s.Notes = append(s.notes(in, o, noteInput{
 		lists: lists, classes: c, L: L, H: H, target: target, needs: needs,
 		port: port, portOK: portOK, portNeed: portNeed, intendedDrop: intendedDrop, explicit: explicit,
-		risk: riskOf,
+		named: named, review: review, risk: riskOf,
 	}), s.Notes...)
 	return s
 }
 
-// risky is the "risky explicit add" rule: an added capability is dropped
-// when its (amplified) risk is high or critical, or medium and the catalog
-// does not recommend keeping it. A medium capability the catalog says to
+// risky is the rule that flags an added capability for review (and drops
+// what add: [ALL] grants): its (amplified) risk is high or critical, or
+// medium and the catalog does not recommend keeping it. A medium capability the catalog says to
 // keep (SETUID, SETGID) is what root entrypoints add back after drop: [ALL]
 // to switch to their service user; dropping it would contradict the
 // catalog and break the hardened shape the tool recommends.

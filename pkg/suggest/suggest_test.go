@@ -61,6 +61,15 @@ containers:
   securityContext:
     allowPrivilegeEscalation: false
     capabilities: {drop: ["ALL"], add: ["NET_BIND_SERVICE"]}`
+	// non-root with no_new_privs, adding what the image does not need
+	hardenedAdds = `
+securityContext: {runAsNonRoot: true, runAsUser: 10001}
+containers:
+- name: c
+  image: x
+  securityContext:
+    allowPrivilegeEscalation: false
+    capabilities: {drop: ["ALL"], add: ["NET_BIND_SERVICE", "SETUID"]}`
 	// examples/10-debug-pod-list.json, the ReplicationController
 	addAll = `
 containers:
@@ -290,13 +299,13 @@ containers:
 			},
 		},
 		{
-			name: "catalog, CAP_ entries work on cri-o: SYS_ADMIN is held and goes", spec: capPrefix, rt: "cri-o",
-			// SYS_ADMIN is no CRI-O default: leaving add is enough. The
-			// author's own drops stay, spelled canonically.
-			wantDrop: []string{"SYS_ADMIN"}, wantKeep: crio9,
-			wantCaps:  &Capabilities{Drop: []string{"MKNOD", "NET_RAW"}},
-			wantNotes: []string{NoteCapPrefix},
-			reasons:   map[string]string{"SYS_ADMIN": "catalog: drop (risk critical)"},
+			// CRI-O reads CAP_SYS_ADMIN as SYS_ADMIN: an add by name, kept
+			// and flagged, spelled canonically like the author's own drops.
+			name: "catalog, CAP_ entries work on cri-o: SYS_ADMIN is added by name, kept for review", spec: capPrefix, rt: "cri-o",
+			wantDrop: []string{}, wantKeep: plus(crio9, "SYS_ADMIN"),
+			wantCaps:  &Capabilities{Add: []string{"SYS_ADMIN"}, Drop: []string{"MKNOD", "NET_RAW"}},
+			wantNotes: []string{NoteCapPrefix, NoteReviewExplicitAdd},
+			reasons:   map[string]string{"SYS_ADMIN": "added by name in the manifest, so kept (catalog: drop, risk critical): review it"},
 		},
 		{
 			name: "strict, CAP_ entries", spec: capPrefix, rt: "containerd", strategy: Strict,
@@ -317,29 +326,85 @@ containers:
 			wantDrop: []string{"MKNOD", "NET_ADMIN", "NET_RAW", "SETFCAP"}, wantKeep: containerdKept,
 			wantCaps:  &Capabilities{Drop: []string{"MKNOD", "NET_ADMIN", "NET_RAW", "SETFCAP"}},
 			wantNotes: []string{NoteCreateFails, NoteUnknownName, NoteAddAndDrop},
-			reasons:   map[string]string{"NET_ADMIN": "Docker (cri-dockerd) lets add win"},
+			// Named in add and in drop: the add-and-drop rule decides, not
+			// the explicit-add one.
+			reasons: map[string]string{"NET_ADMIN": "Docker (cri-dockerd) lets add win"},
+			noNotes: []string{NoteReviewExplicitAdd},
 		},
 		{
-			// SETUID and SETGID are medium but the catalog says keep: the
-			// postgres entrypoint adds them back to switch users.
-			name: `catalog, drop "all" plus adds: NET_ADMIN goes, ALL is rewritten`, spec: addAndDrop, rt: "containerd", container: "postgres",
-			wantDrop: []string{"NET_ADMIN"}, wantKeep: []string{"CHOWN", "FOWNER", "SETGID", "SETUID"},
-			wantCaps:  &Capabilities{Add: []string{"CHOWN", "FOWNER", "SETGID", "SETUID"}, Drop: []string{"ALL"}},
-			wantNotes: []string{NoteNonCanonical},
+			// Every add is by name, so every one stays; NET_ADMIN, high, is
+			// flagged for review. Only "all" is rewritten.
+			name: `catalog, drop "all" plus adds: every add stays, NET_ADMIN for review, ALL is rewritten`, spec: addAndDrop, rt: "containerd", container: "postgres",
+			wantDrop: []string{}, wantKeep: []string{"CHOWN", "FOWNER", "NET_ADMIN", "SETGID", "SETUID"},
+			wantCaps:  &Capabilities{Add: []string{"CHOWN", "FOWNER", "NET_ADMIN", "SETGID", "SETUID"}, Drop: []string{"ALL"}},
+			wantNotes: []string{NoteNonCanonical, NoteReviewExplicitAdd},
+			noNotes:   []string{NoteAmplified, NoteStrictDropsExplicitAdd, NoteStrictRootSetup},
+			reasons: map[string]string{
+				"NET_ADMIN": "added by name in the manifest, so kept (catalog: drop, risk high): review it",
+				"CHOWN":     "catalog: keep (risk low)",
+			},
 		},
 		{
+			// The user is the image's: strict says what a root entrypoint
+			// loses, and which adds by name it removes.
 			name: `strict, drop "all" plus adds`, spec: addAndDrop, rt: "containerd", container: "postgres", strategy: Strict,
 			wantDrop: []string{"CHOWN", "FOWNER", "NET_ADMIN", "SETGID", "SETUID"}, wantKeep: []string{},
-			wantCaps: &Capabilities{Drop: []string{"ALL"}},
+			wantCaps:  &Capabilities{Drop: []string{"ALL"}},
+			wantNotes: []string{NoteStrictDropsExplicitAdd, NoteStrictRootSetup},
+			noNotes:   []string{NoteReviewExplicitAdd},
+			reasons:   map[string]string{"NET_ADMIN": "strict: not in the keep list, though the manifest adds it (catalog: drop, risk high)"},
+		},
+		{
+			name: "strict, --keep keeps what the root entrypoint needs: no root-setup note", spec: addAndDrop, rt: "containerd", container: "postgres", strategy: Strict,
+			keep:     []capability.Cap{capability.CHOWN, capability.FOWNER, capability.SETGID, capability.SETUID, capability.DAC_OVERRIDE},
+			wantDrop: []string{"NET_ADMIN"}, wantKeep: []string{"CHOWN", "FOWNER", "SETGID", "SETUID"},
+			wantCaps:  &Capabilities{Add: []string{"CHOWN", "FOWNER", "SETGID", "SETUID"}, Drop: []string{"ALL"}},
+			wantNotes: []string{NoteStrictDropsExplicitAdd},
+			noNotes:   []string{NoteStrictRootSetup},
+		},
+		{
+			name: "strict, a non-root container: no root-setup note", spec: hardenedAdds, rt: "containerd", strategy: Strict,
+			wantDrop: []string{"NET_BIND_SERVICE", "SETUID"}, wantKeep: []string{},
+			wantCaps:  &Capabilities{Drop: []string{"ALL"}},
+			wantNotes: []string{NoteStrictDropsExplicitAdd},
+			noNotes:   []string{NoteStrictRootSetup},
+		},
+		{
+			name: "strict, root on the runtime defaults: the root-setup note, no explicit-add note", spec: rootNoPorts, rt: "cri-o", strategy: Strict,
+			wantDrop: crio9, wantKeep: []string{},
+			wantCaps:  &Capabilities{Drop: []string{"ALL"}},
+			wantNotes: []string{NoteStrictRootSetup},
+			noNotes:   []string{NoteStrictDropsExplicitAdd},
 		},
 
-		// Risky explicit adds.
+		// Explicit adds: the author's statement of need, kept by the
+		// catalog strategy, flagged when risky.
 		{
-			name: "catalog, an added medium review capability goes", spec: addSpec("SYS_RESOURCE", ""), rt: "containerd",
-			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP", "SYS_RESOURCE"}, wantKeep: containerdKept,
-			wantCaps: &Capabilities{Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
-			reasons:  map[string]string{"SYS_RESOURCE": "added explicitly, and risky: risk medium, catalog: review"},
+			name: "catalog, an added medium review capability stays, flagged", spec: addSpec("SYS_RESOURCE", ""), rt: "containerd",
+			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: plus(containerdKept, "SYS_RESOURCE"),
+			wantCaps:  &Capabilities{Add: []string{"SYS_RESOURCE"}, Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
+			wantNotes: []string{NoteReviewExplicitAdd},
+			reasons:   map[string]string{"SYS_RESOURCE": "added by name in the manifest, so kept (catalog: review, risk medium): review it"},
 		},
+		{
+			// The runtime's own NET_RAW still goes; the one the author
+			// names stays.
+			name: "catalog, an added default the catalog drops stays", spec: addSpec("NET_RAW", ""), rt: "containerd",
+			wantDrop: []string{"MKNOD", "SETFCAP"}, wantKeep: plus(containerdKept, "NET_RAW"),
+			wantCaps:  &Capabilities{Add: []string{"NET_RAW"}, Drop: []string{"MKNOD", "SETFCAP"}},
+			wantNotes: []string{NoteReviewExplicitAdd},
+		},
+		{
+			// hostNetwork raises NET_ADMIN to critical: the note says so,
+			// once (not also as amplified).
+			name: "catalog, an amplified add: the review note says the raised risk", spec: addSpec("NET_ADMIN", "hostNetwork: true"), rt: "containerd",
+			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: plus(containerdKept, "NET_ADMIN"),
+			wantCaps:  &Capabilities{Add: []string{"NET_ADMIN"}, Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
+			wantNotes: []string{NoteReviewExplicitAdd},
+			noNotes:   []string{NoteAmplified},
+			reasons:   map[string]string{"NET_ADMIN": "risk critical with hostNetwork"},
+		},
+
 		{
 			name: "catalog, --keep keeps an added capability", spec: addSpec("SYS_RESOURCE", ""), rt: "containerd",
 			keep:     []capability.Cap{capability.SYS_RESOURCE},
@@ -352,9 +417,10 @@ containers:
 			wantCaps: &Capabilities{Add: []string{"SETUID"}, Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
 		},
 		{
-			name: "catalog, an added default the catalog reviews goes", spec: addSpec("DAC_OVERRIDE", ""), rt: "containerd",
-			wantDrop: []string{"DAC_OVERRIDE", "MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: minus(containerdKept, "DAC_OVERRIDE"),
-			wantCaps: &Capabilities{Drop: []string{"DAC_OVERRIDE", "MKNOD", "NET_RAW", "SETFCAP"}},
+			name: "catalog, an added default the catalog reviews stays in add, flagged", spec: addSpec("DAC_OVERRIDE", ""), rt: "containerd",
+			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: containerdKept,
+			wantCaps:  &Capabilities{Add: []string{"DAC_OVERRIDE"}, Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
+			wantNotes: []string{NoteReviewExplicitAdd},
 		},
 		{
 			// KILL is low, medium with hostPID: hostPID lets container root kill
@@ -383,8 +449,8 @@ containers:
   securityContext:
     runAsUser: 0
     capabilities: {add: ["SYS_TIME", "BPF"]}`,
-			wantDrop: []string{"BPF", "MKNOD", "NET_RAW", "SETFCAP", "SYS_TIME"}, wantKeep: containerdKept,
-			wantCaps: &Capabilities{Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
+			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: plus(containerdKept, "BPF", "SYS_TIME"),
+			wantCaps: &Capabilities{Add: []string{"BPF", "SYS_TIME"}, Drop: []string{"MKNOD", "NET_RAW", "SETFCAP"}},
 			reasons: map[string]string{
 				"SYS_TIME": "inert in this pod's user namespace anyway",
 				"BPF":      "inert in this pod's user namespace anyway",
@@ -392,7 +458,8 @@ containers:
 			},
 		},
 
-		// add: [ALL] counts every capability as added explicitly.
+		// add: [ALL] names no capability: what it grants is judged as
+		// before, catalog drops and risky capabilities go.
 		{
 			name: "catalog, add ALL", spec: addAll, rt: "containerd",
 			wantKeep: []string{"AUDIT_WRITE", "CHOWN", "FOWNER", "FSETID", "IPC_LOCK", "KILL", "NET_BIND_SERVICE", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"},
@@ -401,7 +468,8 @@ containers:
 			// IPC_LOCK is low since locked pages count against the memory limit,
 			// and review, so the explicit add of it stays.
 			wantCaps: &Capabilities{Add: []string{"IPC_LOCK"}, Drop: []string{"DAC_OVERRIDE", "MKNOD", "NET_RAW", "SETFCAP", "SYS_ADMIN", "SYS_MODULE"}},
-			reasons:  map[string]string{"DAC_OVERRIDE": "added explicitly", "SYS_RESOURCE": "added explicitly", "BPF": "catalog: drop"},
+			reasons:  map[string]string{"DAC_OVERRIDE": "granted by add: [ALL], and risky", "SYS_RESOURCE": "granted by add: [ALL], and risky", "BPF": "catalog: drop"},
+			noNotes:  []string{NoteReviewExplicitAdd},
 		},
 		{
 			name: "catalog, add ALL on docker", spec: addAll, rt: "docker",
@@ -497,13 +565,13 @@ ephemeralContainers:
 - name: dbg
   image: busybox
   securityContext: {capabilities: {add: ["SYS_PTRACE"]}}`,
-			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP", "SYS_PTRACE"}, wantKeep: containerdKept,
-			wantCaps: nil, wantNotes: []string{NoteEphemeral},
+			wantDrop: []string{"MKNOD", "NET_RAW", "SETFCAP"}, wantKeep: plus(containerdKept, "SYS_PTRACE"),
+			wantCaps: nil, wantNotes: []string{NoteReviewExplicitAdd, NoteEphemeral},
 		},
 		{
-			name: "unknown runtime: only the spec's own adds are known", spec: addSpec("NET_ADMIN", ""), rt: "unknown",
-			wantDrop: []string{"NET_ADMIN"}, wantKeep: []string{},
-			wantCaps: &Capabilities{}, wantNotes: []string{NoteUnknownRuntime},
+			name: "unknown runtime: only the spec's own adds are known, and kept", spec: addSpec("NET_ADMIN", ""), rt: "unknown",
+			wantDrop: []string{}, wantKeep: []string{"NET_ADMIN"}, unchanged: true,
+			wantNotes: []string{NoteReviewExplicitAdd, NoteUnknownRuntime},
 		},
 	}
 	for _, tt := range tests {

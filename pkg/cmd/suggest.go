@@ -38,6 +38,7 @@ type SuggestOptions struct {
 
 	strategy suggest.Strategy
 	keep     capability.Set
+	rules    []suggest.KeepRule
 	failOn   catalog.Risk
 	output   *outputFlag
 	// width is what the default table is fitted to; 0 until writeTable
@@ -81,8 +82,9 @@ Strategies:
                      so) flagged with a review-explicit-add note saying its
                      risk and why. add: ["ALL"] names nothing: of what it
                      grants, catalog drops and risky capabilities go. So the
-                     default output is safe to apply to CNI, mesh and CSI
-                     pods that add what they need.
+                     default patches never remove what a manifest adds by
+                     name (a mesh init container's NET_ADMIN, a CNI's
+                     NET_RAW, a CSI node plugin's SYS_ADMIN).
   strict             drop: ["ALL"], then add back only what the container
                      needs: --keep, and NET_BIND_SERVICE when it runs as root
                      (or as the image's unknown user) and declares a
@@ -95,8 +97,15 @@ Strategies:
                      SETUID that entrypoints use to chown files and switch
                      to a service user (strict-root-setup).
 
---keep=CAP,... keeps capabilities under either strategy, if the container
-holds them; a suggestion never adds a capability the container does not hold.
+--keep=CAP,... keeps capabilities in every container, under either strategy,
+if the container holds them; a suggestion never adds a capability the
+container does not hold. --keep=[NAMESPACE/]KIND/NAME[:CONTAINER]=CAP,...
+keeps them in one workload's containers, or in one container of it: KIND as
+kubectl takes it (deployment, deploy, deployments, Deployment; po, cj) or a
+custom resource's exact kind (Rollout); without NAMESPACE, in every
+namespace. Repeat the flag for each; the two forms mix. A per-container
+--keep that selects no container is a usage error (exit 2), reported before
+anything is printed.
 
 The new lists are written the way Pod Security Admission compares them: names
 without CAP_, in upper case, "ALL" in upper case, and never the same name in
@@ -159,6 +168,9 @@ ephemeral containers cannot change at all: they get a note and no patch.
   # Keep NET_RAW for a container that must ping, and see why the rest goes
   kubectl caps suggest-drop -n shop --keep=NET_RAW -o yaml
 
+  # Keep SYS_PTRACE in one container only, strict for the rest
+  kubectl caps suggest-drop -n shop --strategy=strict --keep=shop/deploy/web:debugger=SYS_PTRACE
+
   # Patch a file holding one workload, without a cluster
   kubectl caps suggest-drop -f deploy.yaml -o patch > caps.patch.yaml
   kubectl patch --local -f deploy.yaml --type strategic --patch-file caps.patch.yaml -o yaml
@@ -174,13 +186,16 @@ ephemeral containers cannot change at all: they get a note and no patch.
 	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext)
 	f := cmd.Flags()
 	f.StringVar(&o.Strategy, "strategy", o.Strategy, "How much to keep: catalog (drop the runtime defaults the catalog says to drop; keep what the manifest adds by name, flagged for review when risky) or strict (drop ALL, add back only what is needed)")
-	f.StringSliceVar(&o.Keep, "keep", nil, "Capabilities to keep whatever the strategy says, e.g. --keep=NET_RAW,SYS_PTRACE (any case, with or without CAP_)")
+	// An array, not a slice: a per-container value holds commas of its
+	// own (deploy/web=NET_RAW,SYS_PTRACE), which a slice flag would split.
+	f.StringArrayVar(&o.Keep, "keep", nil, "Capabilities to keep whatever the strategy says: CAP,... in every container, e.g. --keep=NET_RAW,SYS_PTRACE (any case, with or without CAP_), or "+
+		suggest.KeepForm+" in one workload's containers, e.g. --keep=shop/deploy/web:nginx=NET_RAW; repeatable")
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container should drop a capability whose risk is at least this: low, medium, high or critical")
 	_ = cmd.RegisterFlagCompletionFunc("strategy", fixedCompletion("catalog", "strict"))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("low", "medium", "high", "critical"))
-	_ = cmd.RegisterFlagCompletionFunc("keep", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return capability.Names(), cobra.ShellCompDirectiveNoFileComp
+	_ = cmd.RegisterFlagCompletionFunc("keep", func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return suggest.KeepCompletions(toComplete), cobra.ShellCompDirectiveNoFileComp
 	})
 	return cmd
 }
@@ -194,16 +209,8 @@ func (o *SuggestOptions) Complete(c *cobra.Command, args []string) error {
 	if o.strategy, err = suggest.ParseStrategy(o.Strategy); err != nil {
 		return usageErrorf(o.cmdPath, "--strategy: %v", err)
 	}
-	o.keep = 0
-	for _, k := range o.Keep {
-		if strings.EqualFold(strings.TrimSpace(k), "ALL") {
-			return usageErrorf(o.cmdPath, "--keep takes capability names; ALL would keep everything, which is no suggestion")
-		}
-		c, err := capability.Parse(k)
-		if err != nil {
-			return usageErrorf(o.cmdPath, "--keep: %v", err)
-		}
-		o.keep = o.keep.Add(c)
+	if o.keep, o.rules, err = suggest.ParseKeep(o.Keep); err != nil {
+		return usageErrorf(o.cmdPath, "%v", err)
 	}
 	if o.FailOn != "" {
 		if o.failOn, err = catalog.ParseRisk(o.FailOn); err != nil {
@@ -222,7 +229,7 @@ func (o *SuggestOptions) Validate() error {
 }
 
 func (o *SuggestOptions) options() suggest.Options {
-	return suggest.Options{Strategy: o.strategy, Keep: o.keep}
+	return suggest.Options{Strategy: o.strategy, Keep: o.keep, Rules: o.rules}
 }
 
 // Run suggests for the manifests given with -f or -k, or else the live
@@ -232,6 +239,9 @@ func (o *SuggestOptions) Run() error {
 		ws, err := o.collectLive(context.Background())
 		if err != nil {
 			return err
+		}
+		if err := o.options().Unmatched(ws); err != nil {
+			return usageErrorf(o.cmdPath, "%v", err)
 		}
 		return o.print(ws)
 	}
@@ -247,6 +257,11 @@ func (o *SuggestOptions) Run() error {
 	var partial *partialError
 	if err != nil && !errors.As(err, &partial) {
 		return err
+	}
+	// A manifest that could not be read may hold what a rule selects: the
+	// input error (exit 3) says so, not a usage error.
+	if miss := o.options().Unmatched(ws); err == nil && miss != nil {
+		return usageErrorf(o.cmdPath, "%v", miss)
 	}
 	return afterOutput(err, o.print(ws))
 }

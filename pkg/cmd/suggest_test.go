@@ -38,6 +38,13 @@ func TestSuggestGolden(t *testing.T) {
 		{"table on cri-o", []string{"-f", examples, "--runtime", "cri-o"}, "suggest/examples-crio.txt"},
 		{"table on docker", []string{"-f", examples, "--runtime", "docker"}, "suggest/examples-docker.txt"},
 		{"table with --keep, no headers", []string{"-f", examples, "--keep", "net_raw,CAP_SYS_PTRACE", "--no-headers"}, "suggest/examples-keep.txt"},
+		// Per-container --keep, mixed with the global form: strict, with
+		// what postgres's entrypoint needs kept in postgres only (the kind
+		// as a short name, the namespace given), NET_ADMIN in both vpn
+		// containers (the kind as a plural, any namespace), and SYS_TIME
+		// for every container (global).
+		{"wide, strict, per-container --keep", []string{"-f", examples, "-o", "wide", "--strategy", "strict",
+			"--keep", "data/sts/db:postgres=CHOWN,FOWNER,SETGID,SETUID", "--keep", "deployments/vpn=NET_ADMIN", "--keep", "SYS_TIME"}, "suggest/examples-keep-container.txt"},
 		{"json", []string{"-f", examples, "-o", "json"}, "suggest/examples.json"},
 		{"yaml, strict", []string{"-f", examples, "-o", "yaml", "--strategy", "strict"}, "suggest/examples-strict.yaml"},
 		{"patch", []string{"-f", examples, "-o", "patch"}, "suggest/examples.patch.yaml"},
@@ -80,6 +87,19 @@ func TestSuggestErrors(t *testing.T) {
 		{"unknown runtime", []string{"-f", examples, "--runtime", "podman"}, ExitUsage, `unknown container runtime "podman"`},
 		{"unreadable input", []string{"-f", filepath.Join(examples, "nope.yaml")}, ExitInput, "does not exist"},
 		{"usage errors say where help is", []string{"-f", examples, "--strategy", "x"}, ExitUsage, "See 'kubectl caps suggest-drop -h'"},
+		// Per-container --keep: checked in Complete, the value and the form named.
+		{"--keep, unknown kind", []string{"-f", examples, "--keep", "shop/deploymnet/web=NET_RAW"}, ExitUsage,
+			`--keep "shop/deploymnet/web=NET_RAW": unknown kind "deploymnet": use a built-in kind as kubectl takes it (deployment, deploy, deployments or Deployment; pods, deployments, statefulsets, daemonsets, replicasets, replicationcontrollers, jobs, cronjobs and podtemplates) or a custom resource's kind exactly as its objects spell it (e.g. Rollout); the per-container form is [NAMESPACE/]KIND/NAME[:CONTAINER]=CAP,...`},
+		{"--keep, misspelt capability after =", []string{"-f", examples, "--keep", "deploy/web:nginx=NET_RAW,SYS_PTRACEE"}, ExitUsage,
+			`unknown capability "SYS_PTRACEE"; did you mean SYS_PTRACE?`},
+		{"--keep, no name", []string{"-f", examples, "--keep", "deploy=NET_RAW"}, ExitUsage, `"deploy" is no [NAMESPACE/]KIND/NAME`},
+		{"--keep, a workload without =", []string{"-f", examples, "--keep", "deploy/web"}, ExitUsage, "a workload needs '=' before its capabilities"},
+		{"--keep, ALL for a container", []string{"-f", examples, "--keep", "deploy/web=ALL"}, ExitUsage, "ALL would keep everything"},
+		{"--keep, two selectors in one value", []string{"-f", examples, "--keep", "deploy/web=NET_RAW,deploy/api=CHOWN"}, ExitUsage, "one --keep per container: repeat the flag"},
+		// A selector that matches nothing is known only after reading: a
+		// usage error before anything is printed, each one named.
+		{"--keep matches no container", []string{"-f", examples, "--keep", "shop/deploy/web:nginx=NET_RAW", "--keep", "shop/deploy/web:nginks=NET_RAW", "--keep", "data/deploy/web=CHOWN"}, ExitUsage,
+			"--keep shop/deploy/web:nginks=NET_RAW, --keep data/deploy/web=CHOWN matched no container"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,7 +113,8 @@ func TestSuggestFailOn(t *testing.T) {
 		args []string
 		code int
 	}{
-		// CronJob/backup adds DAC_READ_SEARCH, critical (catalog), which goes.
+		// DaemonSet/node-agent is privileged: everything goes, critical
+		// capabilities among them.
 		{[]string{"-f", examples, "--fail-on", "critical"}, ExitFindings},
 		// The hardened example holds only NET_BIND_SERVICE, which the
 		// catalog keeps: nothing to drop at any level.

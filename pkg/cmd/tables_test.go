@@ -96,3 +96,19 @@ func TestSuggestWideCompletes(t *testing.T) {
 		t.Errorf("-o completion lacks wide:\n%s", out)
 	}
 }
+
+// TestSuggestKeepCompletes: --keep completes capability names, also after
+// a per-container selector's '=' and after a comma.
+func TestSuggestKeepCompletes(t *testing.T) {
+	for toComplete, want := range map[string]string{
+		"":                      "NET_RAW\n",
+		"deploy/web:nginx=":     "deploy/web:nginx=NET_RAW\n",
+		"deploy/web=NET_RAW,SY": "deploy/web=NET_RAW,SYS_ADMIN\n",
+		"NET_RAW,":              "NET_RAW,SYS_PTRACE\n",
+	} {
+		out, _, _ := run(t, "", "__complete", "suggest-drop", "--keep", toComplete)
+		if !strings.Contains(out, want) || !strings.Contains(out, ":4\n") {
+			t.Errorf("--keep %q completion lacks %q (or file completion is on):\n%s", toComplete, want, out)
+		}
+	}
+}

@@ -58,6 +58,10 @@ type Options struct {
 	// They are kept when the container holds them; a suggestion never adds
 	// a capability the container does not hold now.
 	Keep capability.Set
+	// Rules are the per-container --keep rules; ForTarget, ForPods and
+	// ForTemplate add the caps of those that select a container to Keep
+	// (KeepFor). Suggest itself reads only Keep.
+	Rules []KeepRule
 }
 
 // Input is one container as the engine saw it.

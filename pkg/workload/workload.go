@@ -63,6 +63,9 @@ type Kind struct {
 	// api-resources) where it has one, the resource in full for Pod, Job
 	// and CronJob ("po/" and "cj/" read as codes) and PodTemplate.
 	Short string
+	// Aliases are kubectl's other short names for the kind (kubectl
+	// api-resources), where they differ from Short: "po", "cj".
+	Aliases []string
 	// Prefix is the path of the pod spec in the object.
 	Prefix string
 	// Controller: it creates pods, which point back at it (or at its own
@@ -79,7 +82,7 @@ type Kind struct {
 
 // Kinds are the built-in kinds, in the order the docs list them.
 var kinds = []Kind{
-	{Name: "Pod", Short: "pod", Prefix: PrefixPod, Immutable: "A Pod's containers cannot change their securityContext after creation (the pod spec is immutable): " +
+	{Name: "Pod", Short: "pod", Aliases: []string{"po"}, Prefix: PrefixPod, Immutable: "A Pod's containers cannot change their securityContext after creation (the pod spec is immutable): " +
 		"change the manifest or the controller that creates the pod, and recreate it"},
 	{Name: "Deployment", Short: "deploy", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "the controller replaces the running pods (a rollout)"},
 	{Name: "StatefulSet", Short: "sts", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "the controller replaces the running pods (a rollout)"},
@@ -88,7 +91,7 @@ var kinds = []Kind{
 	{Name: "ReplicationController", Short: "rc", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "running pods keep the old spec; only pods created from now on get the change"},
 	{Name: "Job", Short: "job", Prefix: PrefixController, Controller: true, Immutable: "A Job's pod template cannot change after creation (spec.template is immutable): " +
 		"change the manifest (or the CronJob that creates it) and recreate the Job"},
-	{Name: "CronJob", Short: "cronjob", Prefix: PrefixCronJob, Controller: true, Mutable: true, Rollout: "the next Jobs get the change; running Jobs keep the old spec"},
+	{Name: "CronJob", Short: "cronjob", Aliases: []string{"cj"}, Prefix: PrefixCronJob, Controller: true, Mutable: true, Rollout: "the next Jobs get the change; running Jobs keep the old spec"},
 	{Name: "PodTemplate", Short: "podtemplate", Prefix: PrefixPodTemplate, Mutable: true, Rollout: "nothing runs from a PodTemplate directly; objects copied from it later get the change"},
 }
 
@@ -100,6 +103,25 @@ func Lookup(name string) (Kind, bool) {
 	for _, k := range kinds {
 		if k.Name == name {
 			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
+// LookupResource returns the built-in kind that s names the way kubectl
+// takes a resource type on its command line: the kind (Deployment, in any
+// case), the resource in the singular or plural (deployment, deployments)
+// or a short name (deploy, po, cj).
+func LookupResource(s string) (Kind, bool) {
+	l := strings.ToLower(s)
+	for _, k := range kinds {
+		if l == strings.ToLower(k.Name) || l == k.Plural() || l == k.Short {
+			return k, true
+		}
+		for _, a := range k.Aliases {
+			if l == a {
+				return k, true
+			}
 		}
 	}
 	return Kind{}, false

@@ -83,6 +83,17 @@ func header(w *suggest.Workload, p *suggest.Patch, how string) []string {
 			switch n.Code {
 			case suggest.NotePrivileged:
 				add(fmt.Sprintf("# container %q is privileged: remove privileged: true first, the new lists take effect only then", c.Item.Container))
+			// Said where a script of -o kubectl is reviewed: what the patch
+			// keeps or removes of what the manifest adds by name.
+			case suggest.NoteReviewExplicitAdd:
+				cp, _, _ := strings.Cut(n.Message, " ")
+				i := slices.IndexFunc(c.Item.Keep, func(e suggest.Entry) bool { return e.Capability == cp })
+				if i >= 0 {
+					add(fmt.Sprintf("# container %q keeps %s, risk %s, because the manifest adds it by name: review it (%s)", c.Item.Container, cp, c.Item.Keep[i].Risk, n.Code))
+				}
+			case suggest.NoteStrictDropsExplicitAdd:
+				first, _, _ := strings.Cut(n.Message, ": ")
+				add(fmt.Sprintf("# container %q: %s (%s)", c.Item.Container, first, n.Code))
 			case suggest.NoteEphemeral, suggest.NoteNotInTemplate, suggest.NoteUnknownWorkload:
 				if len(c.Item.Drop) > 0 {
 					add(fmt.Sprintf("# container %q is not patched: %s", c.Item.Container, lowerFirst(n.Message)))

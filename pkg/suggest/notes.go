@@ -162,8 +162,8 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 			who = "It may run as root (the image's USER decides)"
 		}
 		add(NoteStrictRootSetup, "%s and --strategy=strict removes %s: an image whose entrypoint starts as root to chown its files and then switch to a service user fails with EPERM without them, "+
-			"e.g. the official postgres image (docker-entrypoint.sh, docker_create_db_directories, chowns PGDATA to postgres, then re-runs itself as postgres with gosu) "+
-			"and nginx (the master process calls setgid, initgroups and setuid for its worker user in ngx_worker_process_init, src/os/unix/ngx_process_cycle.c). "+
+			"e.g. the official postgres image (docker-library/postgres docker-entrypoint.sh: docker_create_db_directories chowns PGDATA to postgres, then it re-runs itself with exec gosu postgres) "+
+			"and nginx (its worker processes, started as root, call setgid, initgroups and setuid to the configured user in ngx_worker_process_init, src/os/unix/ngx_process_cycle.c). "+
 			"Keep what the image needs with --keep, or run it as its non-root user (runAsUser), which needs none of them.", who, strings.Join(gone.Names(), ", "))
 	}
 	for _, cp := range x.target.Caps() {

@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
@@ -102,5 +104,51 @@ containers:
 	o.Rules = o.Rules[:2]
 	if err := o.Unmatched([]*Workload{w}); err != nil {
 		t.Errorf("every rule matched, got %v", err)
+	}
+}
+
+// Live, the rules reach containers through ForPods and ForTemplate too,
+// including a container the pods run but the template lacks (injected).
+func TestKeepRulesLive(t *testing.T) {
+	pods := podSpec(t, `
+containers:
+- name: app
+  image: x
+  securityContext: {runAsUser: 0}
+- name: injected
+  image: x
+  securityContext: {runAsUser: 0}`)
+	tmpl := podSpec(t, `
+containers:
+- name: app
+  image: x
+  securityContext: {runAsUser: 0}`)
+	tg := &workload.Target{Namespace: "shop", Workload: workload.Ref{Kind: "Deployment", Name: "web"}, Pods: 2, Spec: pods, Profile: mustProfile(t, "containerd")}
+	g := &Pods{Namespace: "shop", Kind: "Deployment", Name: "web"}
+	audit.Each(tg, func(c *audit.Container) { g.Containers = append(g.Containers, *c) })
+	r1, err := ParseKeepRule("shop/deploy/web:app=NET_RAW")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := ParseKeepRule("deploy/web:injected=MKNOD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Strategy: Strict, Rules: []KeepRule{r1, r2}}
+	want := map[string][]string{"app": {"NET_RAW"}, "injected": {"MKNOD"}}
+	for name, w := range map[string]*Workload{
+		"ForPods":     o.ForPods(g, TargetOf("Deployment")),
+		"ForTemplate": o.ForTemplate(g, tmpl, &metav1.ObjectMeta{}, "", TargetOf("Deployment")),
+	} {
+		got := map[string][]string{}
+		for _, c := range w.Containers {
+			got[c.Item.Container] = names(c.Item.Keep)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: keep per container (-want +got):\n%s", name, diff)
+		}
+		if err := o.Unmatched([]*Workload{w}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -79,23 +79,27 @@ audit degrades with a warning when they are forbidden.
 
 Columns: NAMESPACE, WORKLOAD (as kubectl takes it: deploy/NAME, sts/NAME,
 ds/NAME, rs/NAME, rc/NAME, pod/NAME, job/NAME, cronjob/NAME; other kinds by
-their kind), CONTAINER, EFFECTIVE (what the first process holds: how many,
-riskiest first, e.g. "14 (NET_RAW, DAC_OVERRIDE, MKNOD +11)"; ALL, or "ALL
-except ..." where that is shorter; "(not started)" when the runtime or the
-kubelet refuses the container), MAX-RISK (the highest risk among what the
-container holds or can regain without an exploit: a non-root container gets
-its bounding set back through any setuid-root binary unless
+their kind), CONTAINER, MAX-RISK (the highest risk among what the container
+holds or can regain without an exploit: a non-root container gets its
+bounding set back through any setuid-root binary unless
 allowPrivilegeEscalation is false; raised by hostPID, hostNetwork, hostIPC
-or a mounted hostPath where that matters).
+or a mounted hostPath where that matters), with its reason: the capability
+that gives it, how a non-root container gets it, and what raised it, e.g.
+"high (NET_ADMIN via file caps)", "high (NET_RAW via setuid)", "critical
+(NET_RAW with hostNetwork)"), EFFECTIVE (what the first process holds: how
+many, riskiest first, e.g. "14 (NET_RAW, DAC_OVERRIDE, MKNOD +11)"; ALL, or
+"ALL except ..." where that is shorter; "(not started)" when the runtime or
+the kubelet refuses the container).
 
 The table fits the terminal's width, or 120 columns when stdout is not a
-terminal, by naming fewer capabilities before "+N" (at most 3). Names of
-namespaces, workloads and containers are never cut: when they alone are
-wider, the lines are too. -o wide adds USER (root, nonroot or unknown, with
-the UID; an unknown user is audited as root), lists EFFECTIVE in full, and
-adds BOUNDING, RUNTIME, PSS (the highest Pod Security Standard whose
-capability rules the container meets), ADDED, DROPPED and the number of
-WARNINGS. Warnings about the spec go to stderr, then one line that counts
+terminal, by naming fewer capabilities before "+N" (at most 3), then by
+shortening MAX-RISK's reason to the capability, then to the risk alone.
+Names of namespaces, workloads and containers are never cut: when they alone
+are wider, the lines are too. -o wide adds USER (root, nonroot or unknown,
+with the UID; an unknown user is audited as root), shows MAX-RISK's reason
+in full, lists EFFECTIVE in full, and adds BOUNDING, RUNTIME, PSS (the
+highest Pod Security Standard whose capability rules the container meets),
+ADDED, DROPPED and the number of WARNINGS. Warnings about the spec go to stderr, then one line that counts
 the rows: workloads, containers, containers by MAX-RISK and by PSS.
 
 ` + exitCodesHelp,

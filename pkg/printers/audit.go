@@ -3,6 +3,7 @@ package printers
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,7 +47,8 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 	if o.Wide {
 		header = append(header, "USER")
 	}
-	header = append(header, "EFFECTIVE", "MAX-RISK")
+	// The verdict first: MAX-RISK with its reason, then what gives it.
+	header = append(header, "MAX-RISK", "EFFECTIVE")
 	if o.Wide {
 		header = append(header, "BOUNDING", "RUNTIME", "PSS", "ADDED", "DROPPED", "WARNINGS")
 	}
@@ -68,7 +70,11 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 		case o.Wide:
 			eff = cell{text: eff.caps.full(o.Color)}
 		}
-		row = append(row, eff, cell{text: riskLabel(it.MaxRisk, o.Color)})
+		risk := cell{forms: maxRiskForms(it, o.Color)}
+		if o.Wide {
+			risk = cell{text: risk.forms[len(risk.forms)-1]}
+		}
+		row = append(row, risk, eff)
 		if o.Wide {
 			row = append(row, cell{text: heldCell(it, it.Bounding).full(o.Color)}, cell{text: it.Runtime}, cell{text: it.PSSCapabilities},
 				cell{text: listOrDash(it.Added)}, cell{text: listOrDash(it.Dropped)}, cell{text: strconv.Itoa(len(it.Warnings))})
@@ -136,6 +142,55 @@ func heldCell(it *report.Item, names []string) *capCell {
 		}
 	}
 	return &capCell{set: s, except: capability.All.Minus(s), risk: risk}
+}
+
+// maxRiskForms are the forms of the MAX-RISK cell, shortest first: the
+// risk; the risk and the capability that gives it; the risk and why, in
+// full. The reason is the finding that gives the risk
+// (report.Item.MaxRiskFinding): the capability, how a non-root container
+// gets it when it does not hold it after exec ("via setuid", "via file
+// caps"), and the amplifier that raised it to this risk in pkg/risk's words
+// (catalog.Amplifier.Label): "high (NET_RAW)", "high (NET_ADMIN via file
+// caps)", "critical (NET_RAW with hostNetwork)". Only the risk is coloured,
+// as before the reason.
+func maxRiskForms(it *report.Item, color bool) []string {
+	r := riskLabel(it.MaxRisk, color)
+	f := it.MaxRiskFinding()
+	if f == nil {
+		return []string{r}
+	}
+	full := f.Capability
+	switch f.Exposure {
+	case report.ExposureSetuid:
+		full += " via setuid"
+	case report.ExposureFileCaps:
+		full += " via file caps"
+	}
+	if amp := raisedBy(f); amp != nil {
+		full += " " + amp.Label()
+	}
+	if full == f.Capability {
+		return []string{r, r + " (" + f.Capability + ")"}
+	}
+	return []string{r, r + " (" + f.Capability + ")", r + " (" + full + ")"}
+}
+
+// raisedBy is the first amplifier, in catalog order, that raises f to its
+// risk. Each such amplifier alone explains the risk (pkg/risk), so one is
+// named; one that raises the capability less says nothing about it.
+func raisedBy(f *report.Finding) *catalog.Amplifier {
+	c, ok := capability.Lookup(f.Capability)
+	if !ok || len(f.Amplified) == 0 {
+		return nil
+	}
+	e := catalog.Default().Get(c)
+	for i := range e.Amplifiers {
+		amp := &e.Amplifiers[i]
+		if string(amp.Risk) == f.Risk && slices.Contains(f.Amplified, amp.When) {
+			return amp
+		}
+	}
+	return nil
 }
 
 func riskLabel(r string, color bool) string {

@@ -240,6 +240,44 @@ func NewItem(s Subject, r *engine.Result) Item {
 	return it
 }
 
+// MaxRiskFinding is the counted finding that gives MaxRisk, the one a
+// reader needs to see why: of the counted findings with the highest risk,
+// the most directly held (effective, then setuid, then file-caps), then one
+// that is that risky in any pod (no amplifier: "critical (SYS_ADMIN)"
+// rather than "critical (BPF held with PERFMON)"), the first in name order
+// among equals. Nil when MaxRisk is none.
+func (it *Item) MaxRiskFinding() *Finding {
+	var best *Finding
+	for i := range it.Findings {
+		f := &it.Findings[i]
+		if !f.Counted || catalog.Risk(f.Risk).Level() <= catalog.RiskNone.Level() {
+			continue
+		}
+		if best == nil || reasonRank(f) < reasonRank(best) {
+			best = f
+		}
+	}
+	return best
+}
+
+// reasonRank orders findings as MaxRiskFinding prefers them, lowest first.
+func reasonRank(f *Finding) int {
+	r := (catalog.RiskCritical.Level() - catalog.Risk(f.Risk).Level()) * 10
+	switch f.Exposure {
+	case ExposureEffective:
+	case ExposureSetuid:
+		r += 2
+	case ExposureFileCaps:
+		r += 4
+	default:
+		r += 6
+	}
+	if len(f.Amplified) > 0 {
+		r++
+	}
+	return r
+}
+
 // RiskAtLeast reports whether an item's max risk reaches min.
 func (it *Item) RiskAtLeast(min catalog.Risk) bool {
 	return catalog.Risk(it.MaxRisk).Level() >= min.Level()

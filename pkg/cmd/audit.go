@@ -71,7 +71,8 @@ deploy/NAME, ds/NAME, sts/NAME, job/NAME, cronjob/NAME, ns/NAME, or a type
 such as deployments): a workload audits its pods. Each pod is judged with the
 runtime of the node it runs on (status.nodeInfo.containerRuntimeVersion);
 pending pods and unknown runtimes use --runtime. The pods of one workload
-with the same spec are one row with a PODS count (--per-pod shows each pod).
+with the same spec are one row with a PODS count (--per-pod shows each pod
+on its own row, named in a POD column).
 Only get and list are used; nodes, replicasets and jobs are optional and the
 audit degrades with a warning when they are forbidden.
 
@@ -274,7 +275,7 @@ func (o *AuditOptions) print(rep *report.Report) error {
 		if len(rep.Items) > 0 {
 			if err := printers.WriteAuditTable(o.Out, rep.Items, printers.AuditTableOptions{
 				Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Color: o.color,
-				ShowPods: o.live(), Width: o.width,
+				ShowPods: o.live(), PerPod: o.PerPod, Width: o.width,
 			}); err != nil {
 				return err
 			}

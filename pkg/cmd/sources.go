@@ -93,7 +93,7 @@ func (s *sourceOptions) addFlags(cmd *cobra.Command, verb string, perPod bool) {
 	f.Int64Var(&s.ChunkSize, "chunk-size", s.ChunkSize, "Pods per page when listing (0 is not allowed: "+verb+"s always paginate)")
 	if perPod {
 		s.hasPerPod = true
-		f.BoolVar(&s.PerPod, "per-pod", false, "Show every pod on its own row instead of one row per workload container")
+		f.BoolVar(&s.PerPod, "per-pod", false, "Show every pod on its own row, named in a POD column, instead of one row per workload container")
 	}
 	f.StringVar(&s.Runtime, "runtime", s.Runtime, "Container runtime to "+verb+" for: containerd, cri-o or docker (also a node's runtime string such as cri-o://1.17.3 or docker://20.10.24, which selects that release's behaviour)")
 	addConfigFlags(s.ConfigFlags, f)

@@ -23,6 +23,9 @@ type AuditTableOptions struct {
 	Color bool
 	// ShowPods adds the PODS column of a live audit.
 	ShowPods bool
+	// PerPod (--per-pod) adds the POD column, each row's pod, in place of
+	// PODS, which is then always 1.
+	PerPod bool
 	// Width is the width the default table is fitted to (see fit), 0 for
 	// unbounded; -o wide is never fitted. TerminalWidth gives the value for
 	// stdout.
@@ -40,8 +43,12 @@ const (
 // is short: EFFECTIVE as a count with the riskiest names, fitted to
 // o.Width; -o wide adds USER, the full lists and the rest.
 func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) error {
-	header := []string{"NAMESPACE", "WORKLOAD", "CONTAINER"}
-	if o.ShowPods {
+	header := []string{"NAMESPACE", "WORKLOAD"}
+	if o.PerPod {
+		header = append(header, "POD")
+	}
+	header = append(header, "CONTAINER")
+	if o.ShowPods && !o.PerPod {
 		header = append(header, "PODS")
 	}
 	if o.Wide {
@@ -55,8 +62,12 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 	rows := make([][]cell, 0, len(items))
 	for i := range items {
 		it := &items[i]
-		row := []cell{{text: it.Namespace}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}, {text: ContainerLabel(it.Container, it.ContainerType)}}
-		if o.ShowPods {
+		row := []cell{{text: it.Namespace}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}}
+		if o.PerPod {
+			row = append(row, cell{text: it.Pod})
+		}
+		row = append(row, cell{text: ContainerLabel(it.Container, it.ContainerType)})
+		if o.ShowPods && !o.PerPod {
 			row = append(row, cell{text: strconv.Itoa(it.Pods)})
 		}
 		if o.Wide {

@@ -97,3 +97,30 @@ func TestMaxRiskReason(t *testing.T) {
 		})
 	}
 }
+
+// TestPerPodShowsThePod: --per-pod names each row's pod (POD, after
+// WORKLOAD) instead of counting pods that are always one.
+func TestPerPodShowsThePod(t *testing.T) {
+	items := []report.Item{
+		{Namespace: "ns", Workload: workload.Ref{Kind: "Deployment", Name: "web"}, Pod: "web-7d9f-abcde", Pods: 1, Container: "nginx", MaxRisk: "none"},
+		{Namespace: "ns", Workload: workload.Ref{Kind: "Deployment", Name: "web"}, Pod: "web-7d9f-fghij", Pods: 1, Container: "nginx", MaxRisk: "none"},
+	}
+	for _, wide := range []bool{false, true} {
+		var b bytes.Buffer
+		if err := WriteAuditTable(&b, items, AuditTableOptions{ShowPods: true, PerPod: true, Wide: wide}); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+		if got := strings.Join(strings.Fields(lines[0])[:4], " "); got != "NAMESPACE WORKLOAD POD CONTAINER" {
+			t.Errorf("wide=%v: header starts %q", wide, got)
+		}
+		if strings.Contains(lines[0], "PODS") {
+			t.Errorf("wide=%v: PODS with --per-pod: %q", wide, lines[0])
+		}
+		for i, pod := range []string{"web-7d9f-abcde", "web-7d9f-fghij"} {
+			if got := strings.Fields(lines[i+1]); got[2] != pod {
+				t.Errorf("wide=%v: row %d = %q, want the pod %s third", wide, i, got, pod)
+			}
+		}
+	}
+}

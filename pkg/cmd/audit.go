@@ -70,7 +70,9 @@ kubectl: the current namespace, -n NAMESPACE, or -A for all; -l and
 deploy/NAME, ds/NAME, sts/NAME, job/NAME, cronjob/NAME, ns/NAME, or a type
 such as deployments): a workload audits its pods. Each pod is judged with the
 runtime of the node it runs on (status.nodeInfo.containerRuntimeVersion);
-pending pods and unknown runtimes use --runtime. The pods of one workload
+pending pods and unknown runtimes use containerd, or --runtime. An explicit
+--runtime overrides every pod's node runtime, to ask "what if these pods ran
+on CRI-O"; a warning names the node runtimes it contradicts. The pods of one workload
 with the same spec are one row with a PODS count (--per-pod shows each pod
 on its own row, named in a POD column).
 Only get and list are used; nodes, replicasets and jobs are optional and the

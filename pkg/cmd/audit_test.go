@@ -222,3 +222,36 @@ func TestWriteFailureExitsInternal(t *testing.T) {
 		}
 	}
 }
+
+// TestNotesAreAlwaysAnArray: audit's and suggest-drop's items carry
+// `notes` as an array, [] when there are none, never null or absent, so
+// that `jq '.items[].notes[]'` works on every item (docs/report.md).
+func TestNotesAreAlwaysAnArray(t *testing.T) {
+	for _, verb := range []string{"audit", "suggest-drop"} {
+		t.Run(verb, func(t *testing.T) {
+			out, errOut, code := run(t, "", verb, "-f", examples, "-R", "-o", "json")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var doc struct {
+				Items []map[string]json.RawMessage `json:"items"`
+			}
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatal(err)
+			}
+			empty := 0
+			for i, it := range doc.Items {
+				n, ok := it["notes"]
+				if !ok || !bytes.HasPrefix(n, []byte("[")) {
+					t.Errorf("item %d (%s): notes = %q, want an array", i, it["container"], n)
+				}
+				if string(n) == "[]" {
+					empty++
+				}
+			}
+			if empty == 0 {
+				t.Errorf("no item without notes: the test checks nothing")
+			}
+		})
+	}
+}

@@ -76,7 +76,9 @@ type Item struct {
 	MaxRisk  string    `json:"maxRisk"`
 	Findings []Finding `json:"findings"`
 	Warnings []Warning `json:"warnings"`
-	Notes    []string  `json:"notes,omitempty"`
+	// Notes is [] when there are none, like Warnings (and suggest-drop's
+	// notes), so that `.notes[]` works on every item.
+	Notes []string `json:"notes"`
 }
 
 // Reachable is what a non-root container can still gain after exec.
@@ -172,6 +174,7 @@ func NewItem(s Subject, r *engine.Result) Item {
 		PSSCapabilities: r.PSSCapabilities,
 		Findings:        make([]Finding, 0, r.Bounding.Len()),
 		Warnings:        make([]Warning, 0, len(r.Warnings)),
+		Notes:           []string{},
 	}
 	for _, n := range r.Notes {
 		// The non-root explanation already stands in Reachable.

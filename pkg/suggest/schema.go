@@ -59,7 +59,7 @@ func newItem(t *workload.Target, name string, typ engine.ContainerType, runtime 
 		Runtime:       runtime,
 		Drop:          s.Drop,
 		Keep:          s.Keep,
-		Notes:         s.Notes,
+		Notes:         append([]Note{}, s.Notes...), // [] when none, never null (docs/report.md)
 		Capabilities:  s.Capabilities,
 	}
 }

@@ -66,7 +66,7 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 		if o.PerPod {
 			row = append(row, cell{text: it.Pod})
 		}
-		row = append(row, cell{text: ContainerLabel(it.Container, it.ContainerType)})
+		row = append(row, cell{text: ContainerLabel(it.Container, it.ContainerType, it.Sidecar)})
 		if o.ShowPods && !o.PerPod {
 			row = append(row, cell{text: strconv.Itoa(it.Pods)})
 		}
@@ -113,13 +113,17 @@ func WorkloadLabel(kind, name string) string {
 	return kind + "/" + name
 }
 
-// ContainerLabel names a container in a table, marking init and ephemeral
-// containers so they are not mistaken for the workload's main ones.
-func ContainerLabel(name string, typ engine.ContainerType) string {
-	switch typ {
-	case engine.TypeInitContainer:
+// ContainerLabel names a container in a table, marking init containers,
+// native sidecars (init containers with restartPolicy: Always, which run
+// beside the main ones for the pod's life) and ephemeral containers so they
+// are not mistaken for the workload's main ones.
+func ContainerLabel(name string, typ engine.ContainerType, sidecar bool) string {
+	switch {
+	case sidecar:
+		return name + " (sidecar)"
+	case typ == engine.TypeInitContainer:
 		return name + " (init)"
-	case engine.TypeEphemeralContainer:
+	case typ == engine.TypeEphemeralContainer:
 		return name + " (ephemeral)"
 	}
 	return name

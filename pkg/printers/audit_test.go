@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
@@ -121,6 +122,27 @@ func TestPerPodShowsThePod(t *testing.T) {
 			if got := strings.Fields(lines[i+1]); got[2] != pod {
 				t.Errorf("wide=%v: row %d = %q, want the pod %s third", wide, i, got, pod)
 			}
+		}
+	}
+}
+
+// TestContainerLabel: a native sidecar (an init container with
+// restartPolicy: Always) runs beside the main containers, so it is not
+// labelled "(init)".
+func TestContainerLabel(t *testing.T) {
+	tests := []struct {
+		typ     engine.ContainerType
+		sidecar bool
+		want    string
+	}{
+		{engine.TypeContainer, false, "c"},
+		{engine.TypeInitContainer, false, "c (init)"},
+		{engine.TypeInitContainer, true, "c (sidecar)"},
+		{engine.TypeEphemeralContainer, false, "c (ephemeral)"},
+	}
+	for _, tt := range tests {
+		if got := ContainerLabel("c", tt.typ, tt.sidecar); got != tt.want {
+			t.Errorf("ContainerLabel(c, %s, %v) = %q, want %q", tt.typ, tt.sidecar, got, tt.want)
 		}
 	}
 }

@@ -39,8 +39,11 @@ type Item struct {
 	Pod           string               `json:"pod,omitempty"`
 	Container     string               `json:"container"`
 	ContainerType engine.ContainerType `json:"containerType"`
-	Runtime       string               `json:"runtime"`
-	Privileged    bool                 `json:"privileged"`
+	// Sidecar: a native sidecar, an init container with restartPolicy:
+	// Always (containerType stays initContainer: that is its field).
+	Sidecar    bool   `json:"sidecar,omitempty"`
+	Runtime    string `json:"runtime"`
+	Privileged bool   `json:"privileged"`
 	// User is root, nonroot or unknown (unknown is audited as root).
 	User       string `json:"user"`
 	UID        *int64 `json:"uid,omitempty"`
@@ -149,6 +152,7 @@ type Subject struct {
 	Pod       string
 	Container string
 	Type      engine.ContainerType
+	Sidecar   bool
 }
 
 // NewItem annotates one engine result with the catalog.
@@ -161,6 +165,7 @@ func NewItem(s Subject, r *engine.Result) Item {
 		Pod:             s.Pod,
 		Container:       s.Container,
 		ContainerType:   s.Type,
+		Sidecar:         s.Sidecar,
 		Runtime:         r.Runtime,
 		Privileged:      r.Privileged,
 		User:            string(r.User.Kind),

@@ -200,9 +200,7 @@ func startLookups(ctx context.Context, c Clients, q Query) *lookups {
 				return
 			}
 			for _, d := range o.Degraded {
-				ownerWarnings = append(ownerWarnings, fmt.Sprintf(
-					"you may not list %s%s, so pods are attributed to their owners by name where that is certain (ReplicaSet names end in the pod-template-hash) and to the %s otherwise",
-					d, inNamespace(s.Namespace), map[string]string{"replicasets": "ReplicaSet", "jobs": "Job"}[d]))
+				ownerWarnings = append(ownerWarnings, degradedWarning(d, s.Namespace))
 			}
 			l.owners[s.Namespace] = o
 		}
@@ -215,6 +213,19 @@ func startLookups(ctx context.Context, c Clients, q Query) *lookups {
 		close(l.done)
 	}()
 	return l
+}
+
+// degradedWarning says what a forbidden owner lookup (Owners.Degraded)
+// changes, in the terms of its own kind (Owners.Of's fallbacks).
+func degradedWarning(resource, ns string) string {
+	switch resource {
+	case "replicasets":
+		return fmt.Sprintf("you may not list replicasets%s, so pods are attributed to their Deployment by name where that is certain "+
+			"(ReplicaSet names end in the pod-template-hash) and to the ReplicaSet otherwise", inNamespace(ns))
+	case "jobs":
+		return fmt.Sprintf("you may not list jobs%s, so the pods of a Job that a CronJob created are shown under the Job, not the CronJob", inNamespace(ns))
+	}
+	return fmt.Sprintf("you may not list %s%s, so pods are attributed to their direct owner", resource, inNamespace(ns))
 }
 
 func (l *lookups) wait() error {

@@ -29,8 +29,8 @@ import (
 // ReplicaSet) and a bare pod, both on a CRI-O node, plus hooks that make a
 // list fail.
 type fakeCluster struct {
-	failNodes, failReplicaSets, failPods error
-	noPods                               bool
+	failNodes, failReplicaSets, failJobs, failPods error
+	noPods                                         bool
 }
 
 func (f fakeCluster) clients(t *testing.T) Clients {
@@ -64,6 +64,9 @@ func (f fakeCluster) clients(t *testing.T) Clients {
 	md := metafake.NewSimpleMetadataClient(metafake.NewTestScheme())
 	md.PrependReactor("list", "*", func(a clienttesting.Action) (bool, runtime.Object, error) {
 		list := &metav1.List{}
+		if a.GetResource().Resource == "jobs" && f.failJobs != nil {
+			return true, nil, f.failJobs
+		}
 		if a.GetResource().Resource == "replicasets" {
 			if f.failReplicaSets != nil {
 				return true, nil, f.failReplicaSets
@@ -117,6 +120,13 @@ func TestCollect(t *testing.T) {
 		cluster:      fakeCluster{failReplicaSets: forbidden("replicasets")},
 		want:         []string{"shop Deployment/web pods=1 cri-o", "shop Pod/debug pods=1 cri-o"},
 		wantWarnings: []string{"you may not list replicasets in all namespaces"},
+	}, {
+		// Job pods fall back to the Job: the warning says so, not how
+		// ReplicaSets are named.
+		name:         "jobs forbidden: a warning about Jobs and CronJobs",
+		cluster:      fakeCluster{failJobs: forbidden("jobs")},
+		want:         []string{"shop Deployment/web pods=1 cri-o", "shop Pod/debug pods=1 cri-o"},
+		wantWarnings: []string{"you may not list jobs in all namespaces, so the pods of a Job that a CronJob created are shown under the Job, not the CronJob"},
 	}, {
 		name:    "a broken node list wins over a failed pod list",
 		cluster: fakeCluster{failNodes: broken, failPods: forbidden("pods")},

@@ -139,7 +139,7 @@ the rows: workloads, containers, containers by MAX-RISK and by PSS.
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
 	f.StringVar(&o.MinRisk, "min-risk", "", "Show only containers whose MAX-RISK is at least this: low, medium, high or critical")
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container's MAX-RISK is at least this: low, medium, high or critical")
-	f.StringVar(&o.Color, "color", o.Color, "Colour risky capabilities in the table: auto (when stdout is a terminal and NO_COLOR is unset or empty), always (even with NO_COLOR) or never")
+	f.StringVar(&o.Color, "color", o.Color, "Colour risky capabilities in the table: auto (when stdout is a terminal, NO_COLOR is unset or empty and TERM is not dumb), always (even with NO_COLOR) or never")
 	for _, name := range []string{"min-risk", "fail-on"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, fixedCompletion("low", "medium", "high", "critical"))
 	}
@@ -167,7 +167,7 @@ func (o *AuditOptions) Complete(c *cobra.Command, args []string) error {
 	case "always":
 		o.color = true
 	case "auto":
-		o.color = printers.UseColor(o.Color, isTerminal(o.Out), os.Getenv("NO_COLOR"))
+		o.color = printers.UseColor(o.Color, isTerminal(o.Out), os.Getenv("NO_COLOR"), os.Getenv("TERM"))
 	}
 	return nil
 }

@@ -302,6 +302,11 @@ func TestVersion(t *testing.T) {
 	if !strings.HasPrefix(out, "kubectl-caps dev (") {
 		t.Errorf("--version: %q", out)
 	}
+	// -v is kubectl's verbosity, not a version shorthand.
+	out, errOut, code := run(t, "", "-v")
+	if code != ExitUsage || strings.Contains(out, "kubectl-caps dev") || !strings.Contains(errOut, "-v") {
+		t.Errorf("-v: exit %d, stdout %q, stderr %q; want a usage error", code, out, errOut)
+	}
 	out, _, _ = run(t, "", "version", "-o", "json")
 	if !strings.Contains(out, `"version": "dev"`) {
 		t.Errorf("version -o json: %q", out)

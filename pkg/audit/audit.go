@@ -62,6 +62,7 @@ func (c *Container) Item() report.Item {
 		Pod:       t.Pod,
 		Container: c.Ref.Container.Name,
 		Type:      c.Ref.Type,
+		Sidecar:   c.Ref.Sidecar,
 	}, &c.Result)
 	if len(t.UnknownFields) > 0 {
 		item.Warnings = append(item.Warnings, unknownFieldWarnings(t, c.Ref)...)

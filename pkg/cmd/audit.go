@@ -70,8 +70,11 @@ kubectl: the current namespace, -n NAMESPACE, or -A for all; -l and
 deploy/NAME, ds/NAME, sts/NAME, job/NAME, cronjob/NAME, ns/NAME, or a type
 such as deployments): a workload audits its pods. Each pod is judged with the
 runtime of the node it runs on (status.nodeInfo.containerRuntimeVersion);
-pending pods and unknown runtimes use --runtime. The pods of one workload
-with the same spec are one row with a PODS count (--per-pod shows each pod).
+pending pods and unknown runtimes use containerd, or --runtime. An explicit
+--runtime overrides every pod's node runtime, to ask "what if these pods ran
+on CRI-O"; a warning names the node runtimes it contradicts. The pods of one workload
+with the same spec are one row with a PODS count (--per-pod shows each pod
+on its own row, named in a POD column).
 Only get and list are used; nodes, replicasets and jobs are optional and the
 audit degrades with a warning when they are forbidden.
 
@@ -79,23 +82,27 @@ audit degrades with a warning when they are forbidden.
 
 Columns: NAMESPACE, WORKLOAD (as kubectl takes it: deploy/NAME, sts/NAME,
 ds/NAME, rs/NAME, rc/NAME, pod/NAME, job/NAME, cronjob/NAME; other kinds by
-their kind), CONTAINER, EFFECTIVE (what the first process holds: how many,
-riskiest first, e.g. "14 (NET_RAW, DAC_OVERRIDE, MKNOD +11)"; ALL, or "ALL
-except ..." where that is shorter; "(not started)" when the runtime or the
-kubelet refuses the container), MAX-RISK (the highest risk among what the
-container holds or can regain without an exploit: a non-root container gets
-its bounding set back through any setuid-root binary unless
+their kind), CONTAINER, MAX-RISK (the highest risk among what the container
+holds or can regain without an exploit: a non-root container gets its
+bounding set back through any setuid-root binary unless
 allowPrivilegeEscalation is false; raised by hostPID, hostNetwork, hostIPC
-or a mounted hostPath where that matters).
+or a mounted hostPath where that matters), with its reason: the capability
+that gives it, how a non-root container gets it, and what raised it, e.g.
+"high (NET_ADMIN via file caps)", "high (NET_RAW via setuid)", "critical
+(NET_RAW with hostNetwork)"), EFFECTIVE (what the first process holds: how
+many, riskiest first, e.g. "14 (NET_RAW, DAC_OVERRIDE, MKNOD +11)"; ALL, or
+"ALL except ..." where that is shorter; "(not started)" when the runtime or
+the kubelet refuses the container).
 
 The table fits the terminal's width, or 120 columns when stdout is not a
-terminal, by naming fewer capabilities before "+N" (at most 3). Names of
-namespaces, workloads and containers are never cut: when they alone are
-wider, the lines are too. -o wide adds USER (root, nonroot or unknown, with
-the UID; an unknown user is audited as root), lists EFFECTIVE in full, and
-adds BOUNDING, RUNTIME, PSS (the highest Pod Security Standard whose
-capability rules the container meets), ADDED, DROPPED and the number of
-WARNINGS. Warnings about the spec go to stderr, then one line that counts
+terminal, by naming fewer capabilities before "+N" (at most 3), then by
+shortening MAX-RISK's reason to the capability, then to the risk alone.
+Names of namespaces, workloads and containers are never cut: when they alone
+are wider, the lines are too. -o wide adds USER (root, nonroot or unknown,
+with the UID; an unknown user is audited as root), shows MAX-RISK's reason
+in full, lists EFFECTIVE in full, and adds BOUNDING, RUNTIME, PSS (the
+highest Pod Security Standard whose capability rules the container meets),
+ADDED, DROPPED and the number of WARNINGS. Warnings about the spec go to stderr, then one line that counts
 the rows: workloads, containers, containers by MAX-RISK and by PSS.
 
 ` + exitCodesHelp,
@@ -132,7 +139,7 @@ the rows: workloads, containers, containers by MAX-RISK and by PSS.
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
 	f.StringVar(&o.MinRisk, "min-risk", "", "Show only containers whose MAX-RISK is at least this: low, medium, high or critical")
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container's MAX-RISK is at least this: low, medium, high or critical")
-	f.StringVar(&o.Color, "color", o.Color, "Colour risky capabilities in the table: auto (when stdout is a terminal and NO_COLOR is unset or empty), always (even with NO_COLOR) or never")
+	f.StringVar(&o.Color, "color", o.Color, "Colour risky capabilities in the table: auto (when stdout is a terminal, NO_COLOR is unset or empty and TERM is not dumb), always (even with NO_COLOR) or never")
 	for _, name := range []string{"min-risk", "fail-on"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, fixedCompletion("low", "medium", "high", "critical"))
 	}
@@ -160,7 +167,7 @@ func (o *AuditOptions) Complete(c *cobra.Command, args []string) error {
 	case "always":
 		o.color = true
 	case "auto":
-		o.color = printers.UseColor(o.Color, isTerminal(o.Out), os.Getenv("NO_COLOR"))
+		o.color = printers.UseColor(o.Color, isTerminal(o.Out), os.Getenv("NO_COLOR"), os.Getenv("TERM"))
 	}
 	return nil
 }
@@ -270,7 +277,7 @@ func (o *AuditOptions) print(rep *report.Report) error {
 		if len(rep.Items) > 0 {
 			if err := printers.WriteAuditTable(o.Out, rep.Items, printers.AuditTableOptions{
 				Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Color: o.color,
-				ShowPods: o.live(), Width: o.width,
+				ShowPods: o.live(), PerPod: o.PerPod, Width: o.width,
 			}); err != nil {
 				return err
 			}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -220,5 +222,107 @@ func TestWriteFailureExitsInternal(t *testing.T) {
 		if got := ExitCode(err); got != ExitInternal {
 			t.Errorf("%v: exit %d (%v), want %d", args, got, err, ExitInternal)
 		}
+	}
+}
+
+// TestNotesAreAlwaysAnArray: audit's and suggest-drop's items carry
+// `notes` as an array, [] when there are none, never null or absent, so
+// that `jq '.items[].notes[]'` works on every item (docs/report.md).
+func TestNotesAreAlwaysAnArray(t *testing.T) {
+	for _, verb := range []string{"audit", "suggest-drop"} {
+		t.Run(verb, func(t *testing.T) {
+			out, errOut, code := run(t, "", verb, "-f", examples, "-R", "-o", "json")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var doc struct {
+				Items []map[string]json.RawMessage `json:"items"`
+			}
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatal(err)
+			}
+			empty := 0
+			for i, it := range doc.Items {
+				n, ok := it["notes"]
+				if !ok || !bytes.HasPrefix(n, []byte("[")) {
+					t.Errorf("item %d (%s): notes = %q, want an array", i, it["container"], n)
+				}
+				if string(n) == "[]" {
+					empty++
+				}
+			}
+			if empty == 0 {
+				t.Errorf("no item without notes: the test checks nothing")
+			}
+		})
+	}
+}
+
+// TestCompleteNamespacesAndContexts: -n completes the cluster's namespaces
+// (one LIST), --context the kubeconfig's contexts, on audit and
+// suggest-drop; an unreachable cluster offers nothing, without an error.
+func TestCompleteNamespacesAndContexts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/namespaces" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"kind":"NamespaceList","apiVersion":"v1","metadata":{},"items":[` +
+			`{"metadata":{"name":"default"}},{"metadata":{"name":"shop"}},{"metadata":{"name":"shop-staging"}}]}`))
+	}))
+	defer srv.Close()
+	kubeconfig := func(server string) string {
+		p := filepath.Join(t.TempDir(), "config")
+		cfg := `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "` + server + `"}
+users:
+- name: u
+contexts:
+- name: prod
+  context: {cluster: c, user: u}
+- name: dev
+  context: {cluster: c, user: u}
+current-context: dev
+`
+		if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	up, down := kubeconfig(srv.URL), kubeconfig("http://127.0.0.1:1")
+	names := func(out string) string {
+		var got []string
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			if !strings.HasPrefix(l, ":") {
+				got = append(got, l)
+			}
+		}
+		return strings.Join(got, " ")
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"audit", "--kubeconfig", up, "-n", ""}, "default shop shop-staging"},
+		{[]string{"audit", "--kubeconfig", up, "-n", "sh"}, "shop shop-staging"},
+		{[]string{"suggest-drop", "--kubeconfig", up, "--namespace", "shop-"}, "shop-staging"},
+		{[]string{"audit", "--kubeconfig", down, "-n", ""}, ""},
+		{[]string{"audit", "--kubeconfig", up, "--context", ""}, "dev prod"},
+		{[]string{"suggest-drop", "--kubeconfig", down, "--context", "p"}, "prod"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			out, errOut, code := run(t, "", append([]string{"__complete"}, tt.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if got := names(out); got != tt.want {
+				t.Errorf("completion = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

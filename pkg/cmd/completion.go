@@ -4,8 +4,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/resource"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/source/cluster"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
@@ -37,25 +37,16 @@ func (s *sourceOptions) completeResources(_ *cobra.Command, _ []string, toComple
 		}
 		return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
 	}
-	ns, _, err := s.ConfigFlags.ToRawKubeConfigLoader().Namespace()
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	infos, err := resource.NewBuilder(s.ConfigFlags).
-		Unstructured().
-		NamespaceParam(ns).DefaultNamespace().
-		ResourceTypeOrNameArgs(true, typ).
-		ContinueOnError().
-		Flatten().
-		Do().Infos()
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
 	var out []string
-	for _, info := range infos {
-		if strings.HasPrefix(info.Name, prefix) {
-			out = append(out, typ+"/"+info.Name)
-		}
+	for _, n := range cluster.CompleteNames(s.ConfigFlags, typ, prefix) {
+		out = append(out, typ+"/"+n)
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeWith makes a flag's completion of names that fail silently.
+func completeWith(names func(prefix string) []string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
+		return names(prefix), cobra.ShellCompDirectiveNoFileComp
+	}
 }

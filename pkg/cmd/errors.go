@@ -33,6 +33,15 @@ const exitCodesHelp = `Exit codes:
   5  the output could not be written (a closed pipe, a full disk), or an
      internal error (a bug: please report it)`
 
+// explainExitCodesHelp is explain's: it reads only the embedded catalog,
+// has no --fail-on, no manifests and no cluster, so 1, 3 and 4 cannot
+// occur.
+const explainExitCodesHelp = `Exit codes:
+  0  success
+  2  usage error: bad flag or argument, unknown capability name
+  5  the output could not be written (a closed pipe, a full disk), or an
+     internal error (a bug: please report it)`
+
 // ExitError carries the process exit code for an error; main maps it.
 type ExitError struct {
 	Code int

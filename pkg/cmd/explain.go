@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -46,7 +47,7 @@ A capability may be named in any case, with or without the CAP_ prefix, or by
 its number: NET_RAW, net_raw, CAP_NET_RAW and 13 are the same. With no
 argument, print a table of all 41 capabilities (0..40).
 
-` + exitCodesHelp,
+` + explainExitCodesHelp,
 		Example: `  # The catalog page of NET_RAW
   kubectl caps explain NET_RAW
 
@@ -75,6 +76,13 @@ func (o *ExplainOptions) Complete(c *cobra.Command, args []string) error {
 	var msgs []string
 	o.caps = o.caps[:0]
 	for _, n := range o.names {
+		if strings.EqualFold(n, "ALL") {
+			// Not a misspelled KILL: the keyword of the add and drop lists.
+			msgs = append(msgs, fmt.Sprintf("%q is not a capability: in capabilities.add and capabilities.drop, ALL (in any case) is a keyword "+
+				"meaning every capability (how each runtime reads it: docs/engine.md, \"What ALL means on each runtime\"); "+
+				"run 'kubectl caps explain' without arguments for the table of all 41", n))
+			continue
+		}
 		c, err := capability.Parse(n)
 		if err != nil {
 			var ue *capability.UnknownError

@@ -262,6 +262,9 @@ func TestExplainErrors(t *testing.T) {
 		{"one good one bad", []string{"explain", "NET_RAW", "SYS_ADMN", "FOO_BAR_BAZ_QUX"}, ExitUsage,
 			[]string{`did you mean SYS_ADMIN?`, `unknown capability "FOO_BAR_BAZ_QUX"`}},
 		{"number out of range", []string{"explain", "41"}, ExitUsage, []string{`unknown capability "41"`}},
+		// ALL is the lists' keyword, not a misspelled KILL.
+		{"ALL", []string{"explain", "ALL"}, ExitUsage, []string{`"ALL" is not a capability`, "keyword meaning every capability", "kubectl caps explain' without arguments"}},
+		{"all, with a capability", []string{"explain", "NET_RAW", "all"}, ExitUsage, []string{`"all" is not a capability`}},
 		{"bad output", []string{"explain", "-o", "xml"}, ExitUsage, []string{`unknown output format "xml"`, "See 'kubectl caps explain -h'"}},
 		{"bad sort", []string{"explain", "--sort-by", "colour"}, ExitUsage, []string{`unknown --sort-by "colour"`}},
 		{"unknown flag", []string{"explain", "--colour"}, ExitUsage, []string{"unknown flag: --colour", "See 'kubectl caps explain -h'"}},
@@ -299,6 +302,11 @@ func TestVersion(t *testing.T) {
 	if !strings.HasPrefix(out, "kubectl-caps dev (") {
 		t.Errorf("--version: %q", out)
 	}
+	// -v is kubectl's verbosity, not a version shorthand.
+	out, errOut, code := run(t, "", "-v")
+	if code != ExitUsage || strings.Contains(out, "kubectl-caps dev") || !strings.Contains(errOut, "-v") {
+		t.Errorf("-v: exit %d, stdout %q, stderr %q; want a usage error", code, out, errOut)
+	}
 	out, _, _ = run(t, "", "version", "-o", "json")
 	if !strings.Contains(out, `"version": "dev"`) {
 		t.Errorf("version -o json: %q", out)
@@ -314,5 +322,29 @@ func TestRootHelpListsCommands(t *testing.T) {
 		if !strings.Contains(out, w) {
 			t.Errorf("help lacks %q", w)
 		}
+	}
+}
+
+// TestExplainHelpListsOnlyItsExitCodes: explain reads only the catalog, so
+// its help lists 0, 2 and 5, not --fail-on's 1, manifests' 3 or the
+// cluster's 4.
+func TestExplainHelpListsOnlyItsExitCodes(t *testing.T) {
+	out, _, code := run(t, "", "explain", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	_, codes, ok := strings.Cut(out, "Exit codes:")
+	if !ok {
+		t.Fatalf("no exit codes in explain --help:\n%s", out)
+	}
+	codes, _, _ = strings.Cut(codes, "\n\n")
+	var got []string
+	for _, l := range strings.Split(codes, "\n") {
+		if f := strings.Fields(l); len(f) > 0 && len(f[0]) == 1 && f[0] >= "0" && f[0] <= "9" {
+			got = append(got, f[0])
+		}
+	}
+	if strings.Join(got, " ") != "0 2 5" {
+		t.Errorf("explain --help lists exit codes %v, want 0 2 5:\n%s", got, codes)
 	}
 }

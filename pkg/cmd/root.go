@@ -31,6 +31,10 @@ Each capability is annotated with its risk from the built-in catalog.
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.SetVersionTemplate("{{.Version}}\n")
+	// --version without cobra's -v shorthand: kubectl's -v is the log
+	// verbosity (-v=6), and a plugin should not give it another meaning.
+	// cobra adds its own flag only when none is defined.
+	root.Flags().Bool("version", false, "Print the version of kubectl-caps")
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf(c.CommandPath(), "%v", err)

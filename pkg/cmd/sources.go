@@ -93,11 +93,13 @@ func (s *sourceOptions) addFlags(cmd *cobra.Command, verb string, perPod bool) {
 	f.Int64Var(&s.ChunkSize, "chunk-size", s.ChunkSize, "Pods per page when listing (0 is not allowed: "+verb+"s always paginate)")
 	if perPod {
 		s.hasPerPod = true
-		f.BoolVar(&s.PerPod, "per-pod", false, "Show every pod on its own row instead of one row per workload container")
+		f.BoolVar(&s.PerPod, "per-pod", false, "Show every pod on its own row, named in a POD column, instead of one row per workload container")
 	}
-	f.StringVar(&s.Runtime, "runtime", s.Runtime, "Container runtime to "+verb+" for: containerd, cri-o or docker (also a node's runtime string such as cri-o://1.17.3 or docker://20.10.24, which selects that release's behaviour)")
+	f.StringVar(&s.Runtime, "runtime", s.Runtime, "Container runtime to "+verb+" for: containerd, cri-o or docker (also a node's runtime string such as cri-o://1.17.3 or docker://20.10.24, which selects that release's behaviour). Manifests are judged with it. Live, each pod is judged with its node's runtime and this is the fallback for pods whose node's is unknown; given explicitly, it overrides every pod's node (a \"what if\"), with a warning naming the node runtimes it contradicts")
 	addConfigFlags(s.ConfigFlags, f)
 	_ = cmd.RegisterFlagCompletionFunc("runtime", fixedCompletion("containerd", "cri-o", "docker"))
+	_ = cmd.RegisterFlagCompletionFunc("namespace", completeWith(func(p string) []string { return cluster.CompleteNamespaces(s.ConfigFlags, p) }))
+	_ = cmd.RegisterFlagCompletionFunc("context", completeWith(func(p string) []string { return cluster.CompleteContexts(s.ConfigFlags, p) }))
 	cmd.ValidArgsFunction = s.completeResources
 }
 

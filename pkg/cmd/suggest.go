@@ -120,7 +120,8 @@ the new bounding set fails with EPERM at exec.
 
 Sources are those of audit: without -f or -k the cluster of the current
 kubeconfig context (-n, -A, -l, --field-selector, resource arguments; each pod
-judged with its node's runtime), or manifests with -f or -k. Live, the patch is
+judged with its node's runtime unless --runtime is given, which overrides every
+pod's), or manifests with -f or -k. Live, the patch is
 computed from the pod template of the workload's controller, which suggest-drop
 lists (deployments, statefulsets, daemonsets, replicasets,
 replicationcontrollers, cronjobs: list verb) besides what audit reads; bare

@@ -157,6 +157,7 @@ type suggestItem struct {
 	Pods          int    `json:"pods"`
 	Container     string `json:"container"`
 	ContainerType string `json:"containerType"`
+	Sidecar       bool   `json:"sidecar"`
 	Runtime       string `json:"runtime"`
 	Drop          []struct {
 		Capability, Risk, Reason string
@@ -230,6 +231,13 @@ func TestSuggestJSONContract(t *testing.T) {
 		if d.Risk == "" || d.Reason == "" {
 			t.Errorf("drop entry without risk or reason: %+v", d)
 		}
+	}
+	// A native sidecar says so; its field is still initContainers.
+	if ls := find("CronJob", "backup", "log-shipper"); !ls.Sidecar || ls.ContainerType != "initContainer" {
+		t.Errorf("log-shipper: sidecar %v, containerType %q; want a sidecar among initContainers", ls.Sidecar, ls.ContainerType)
+	}
+	if fp := find("CronJob", "backup", "fix-perms"); fp.Sidecar {
+		t.Errorf("fix-perms, a plain init container, is marked a sidecar")
 	}
 	// The hardened example holds only what it should: empty drop, no patch.
 	api := find("Deployment", "api", "api")

@@ -60,6 +60,13 @@ type Ref struct {
 	Sidecar bool
 }
 
+// IsSidecar reports whether an init container is a native sidecar
+// (restartPolicy: Always, KEP-753): it starts before the main containers and
+// runs beside them, rather than running to completion first.
+func IsSidecar(c *corev1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+}
+
 // Containers lists every container of spec: init containers, containers,
 // then ephemeral containers (the order Pod Security Admission visits them).
 // Ephemeral containers are returned as *corev1.Container pointing into the
@@ -71,8 +78,7 @@ func Containers(spec *corev1.PodSpec) []Ref {
 	refs := make([]Ref, 0, len(spec.InitContainers)+len(spec.Containers)+len(spec.EphemeralContainers))
 	for i := range spec.InitContainers {
 		c := &spec.InitContainers[i]
-		refs = append(refs, Ref{Container: c, Type: TypeInitContainer, Index: i,
-			Sidecar: c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways})
+		refs = append(refs, Ref{Container: c, Type: TypeInitContainer, Index: i, Sidecar: IsSidecar(c)})
 	}
 	for i := range spec.Containers {
 		refs = append(refs, Ref{Container: &spec.Containers[i], Type: TypeContainer, Index: i})

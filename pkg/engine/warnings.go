@@ -258,7 +258,7 @@ func (w *warner) dropAllLegacy(e *runtimes.EntryOutcome, r *Result, p runtimes.P
 // Notes are fixed sentences where possible, so they cost one small slice.
 const (
 	noteWindows               = "Windows pod (spec.os.name: windows): Linux capabilities do not apply."
-	noteUserNS                = "hostUsers: false: capabilities act only inside the pod's user namespace; those the kernel checks in the initial namespace are inert (see Inert)."
+	noteUserNS                = "hostUsers: false: capabilities act only inside the pod's user namespace; those the kernel checks in the initial namespace are inert (listed in inert)."
 	noteNonRoot               = "Runs as non-root: after exec its processes hold no capabilities, but a setuid-root binary would regain the whole bounding set (allowPrivilegeEscalation is not false) and a binary with file capabilities gains those inside the bounding set."
 	noteNonRootNNP            = "Runs as non-root with no_new_privs (allowPrivilegeEscalation: false): after exec its processes hold no capabilities and setuid bits are ignored; only an entrypoint binary carrying file capabilities gains them, and only inside the bounding set."
 	noteNonRootNNPNoPermitted = "Runs as non-root with no_new_privs (allowPrivilegeEscalation: false) on Docker 18.04 to 24.0.5 (to 23.0.6 on the 23.0 line): the daemon gives a non-root process an empty permitted set, and no_new_privs caps every exec at that empty set, so its processes hold no capabilities and cannot gain any, not even through the entrypoint's file capabilities (moby oci/oci.go SetCapabilities; fixed by moby commit 3aef732e61)."

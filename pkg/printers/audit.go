@@ -3,6 +3,7 @@ package printers
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,9 @@ type AuditTableOptions struct {
 	Color bool
 	// ShowPods adds the PODS column of a live audit.
 	ShowPods bool
+	// PerPod (--per-pod) adds the POD column, each row's pod, in place of
+	// PODS, which is then always 1.
+	PerPod bool
 	// Width is the width the default table is fitted to (see fit), 0 for
 	// unbounded; -o wide is never fitted. TerminalWidth gives the value for
 	// stdout.
@@ -39,22 +43,31 @@ const (
 // is short: EFFECTIVE as a count with the riskiest names, fitted to
 // o.Width; -o wide adds USER, the full lists and the rest.
 func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) error {
-	header := []string{"NAMESPACE", "WORKLOAD", "CONTAINER"}
-	if o.ShowPods {
+	header := []string{"NAMESPACE", "WORKLOAD"}
+	if o.PerPod {
+		header = append(header, "POD")
+	}
+	header = append(header, "CONTAINER")
+	if o.ShowPods && !o.PerPod {
 		header = append(header, "PODS")
 	}
 	if o.Wide {
 		header = append(header, "USER")
 	}
-	header = append(header, "EFFECTIVE", "MAX-RISK")
+	// The verdict first: MAX-RISK with its reason, then what gives it.
+	header = append(header, "MAX-RISK", "EFFECTIVE")
 	if o.Wide {
 		header = append(header, "BOUNDING", "RUNTIME", "PSS", "ADDED", "DROPPED", "WARNINGS")
 	}
 	rows := make([][]cell, 0, len(items))
 	for i := range items {
 		it := &items[i]
-		row := []cell{{text: it.Namespace}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}, {text: ContainerLabel(it.Container, it.ContainerType)}}
-		if o.ShowPods {
+		row := []cell{{text: it.Namespace}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}}
+		if o.PerPod {
+			row = append(row, cell{text: it.Pod})
+		}
+		row = append(row, cell{text: ContainerLabel(it.Container, it.ContainerType, it.Sidecar)})
+		if o.ShowPods && !o.PerPod {
 			row = append(row, cell{text: strconv.Itoa(it.Pods)})
 		}
 		if o.Wide {
@@ -68,7 +81,11 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 		case o.Wide:
 			eff = cell{text: eff.caps.full(o.Color)}
 		}
-		row = append(row, eff, cell{text: riskLabel(it.MaxRisk, o.Color)})
+		risk := cell{forms: maxRiskForms(it, o.Color)}
+		if o.Wide {
+			risk = cell{text: risk.forms[len(risk.forms)-1]}
+		}
+		row = append(row, risk, eff)
 		if o.Wide {
 			row = append(row, cell{text: heldCell(it, it.Bounding).full(o.Color)}, cell{text: it.Runtime}, cell{text: it.PSSCapabilities},
 				cell{text: listOrDash(it.Added)}, cell{text: listOrDash(it.Dropped)}, cell{text: strconv.Itoa(len(it.Warnings))})
@@ -96,13 +113,17 @@ func WorkloadLabel(kind, name string) string {
 	return kind + "/" + name
 }
 
-// ContainerLabel names a container in a table, marking init and ephemeral
-// containers so they are not mistaken for the workload's main ones.
-func ContainerLabel(name string, typ engine.ContainerType) string {
-	switch typ {
-	case engine.TypeInitContainer:
+// ContainerLabel names a container in a table, marking init containers,
+// native sidecars (init containers with restartPolicy: Always, which run
+// beside the main ones for the pod's life) and ephemeral containers so they
+// are not mistaken for the workload's main ones.
+func ContainerLabel(name string, typ engine.ContainerType, sidecar bool) string {
+	switch {
+	case sidecar:
+		return name + " (sidecar)"
+	case typ == engine.TypeInitContainer:
 		return name + " (init)"
-	case engine.TypeEphemeralContainer:
+	case typ == engine.TypeEphemeralContainer:
 		return name + " (ephemeral)"
 	}
 	return name
@@ -136,6 +157,55 @@ func heldCell(it *report.Item, names []string) *capCell {
 		}
 	}
 	return &capCell{set: s, except: capability.All.Minus(s), risk: risk}
+}
+
+// maxRiskForms are the forms of the MAX-RISK cell, shortest first: the
+// risk; the risk and the capability that gives it; the risk and why, in
+// full. The reason is the finding that gives the risk
+// (report.Item.MaxRiskFinding): the capability, how a non-root container
+// gets it when it does not hold it after exec ("via setuid", "via file
+// caps"), and the amplifier that raised it to this risk in pkg/risk's words
+// (catalog.Amplifier.Label): "high (NET_RAW)", "high (NET_ADMIN via file
+// caps)", "critical (NET_RAW with hostNetwork)". Only the risk is coloured,
+// as before the reason.
+func maxRiskForms(it *report.Item, color bool) []string {
+	r := riskLabel(it.MaxRisk, color)
+	f := it.MaxRiskFinding()
+	if f == nil {
+		return []string{r}
+	}
+	full := f.Capability
+	switch f.Exposure {
+	case report.ExposureSetuid:
+		full += " via setuid"
+	case report.ExposureFileCaps:
+		full += " via file caps"
+	}
+	if amp := raisedBy(f); amp != nil {
+		full += " " + amp.Label()
+	}
+	if full == f.Capability {
+		return []string{r, r + " (" + f.Capability + ")"}
+	}
+	return []string{r, r + " (" + f.Capability + ")", r + " (" + full + ")"}
+}
+
+// raisedBy is the first amplifier, in catalog order, that raises f to its
+// risk. Each such amplifier alone explains the risk (pkg/risk), so one is
+// named; one that raises the capability less says nothing about it.
+func raisedBy(f *report.Finding) *catalog.Amplifier {
+	c, ok := capability.Lookup(f.Capability)
+	if !ok || len(f.Amplified) == 0 {
+		return nil
+	}
+	e := catalog.Default().Get(c)
+	for i := range e.Amplifiers {
+		amp := &e.Amplifiers[i]
+		if string(amp.Risk) == f.Risk && slices.Contains(f.Amplified, amp.When) {
+			return amp
+		}
+	}
+	return nil
 }
 
 func riskLabel(r string, color bool) string {

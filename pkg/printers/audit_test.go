@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
@@ -18,10 +19,10 @@ func TestAuditTableColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAMESPACE WORKLOAD CONTAINER PODS USER EFFECTIVE MAX-RISK BOUNDING RUNTIME PSS ADDED DROPPED WARNINGS" {
+	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAMESPACE WORKLOAD CONTAINER PODS USER MAX-RISK EFFECTIVE BOUNDING RUNTIME PSS ADDED DROPPED WARNINGS" {
 		t.Errorf("header = %v", got)
 	}
-	if got := strings.Join(strings.Fields(lines[1]), " "); got != "ns deploy/web init (init) 3 nonroot(1000) - none - cri-o restricted - - 0" {
+	if got := strings.Join(strings.Fields(lines[1]), " "); got != "ns deploy/web init (init) 3 nonroot(1000) none - - cri-o restricted - - 0" {
 		t.Errorf("row = %q", got)
 	}
 	for _, l := range lines {
@@ -46,5 +47,102 @@ func TestColouredTableHasNoTrailingBlanks(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), ansiRed+"NET_RAW"+ansiReset) {
 		t.Errorf("NET_RAW is not red: %q", b.String())
+	}
+}
+
+// TestMaxRiskReason: MAX-RISK says which capability gives the risk and how
+// the container holds it, in pkg/risk's words, and gives way to the width
+// before the names do not fit: full reason, then the capability, then the
+// risk alone.
+func TestMaxRiskReason(t *testing.T) {
+	item := func(maxRisk string, f ...report.Finding) *report.Item {
+		return &report.Item{MaxRisk: maxRisk, Findings: f}
+	}
+	tests := []struct {
+		name string
+		it   *report.Item
+		want []string
+	}{
+		{"none", item("none", report.Finding{Capability: "CHOWN", Risk: "low", Exposure: "file-caps"}), []string{"none"}},
+		{"effective", item("high",
+			report.Finding{Capability: "CHOWN", Risk: "low", Exposure: "effective", Counted: true},
+			report.Finding{Capability: "NET_RAW", Risk: "high", Exposure: "effective", Counted: true}),
+			[]string{"high", "high (NET_RAW)"}},
+		{"file caps", item("high", report.Finding{Capability: "NET_ADMIN", Risk: "high", Exposure: "file-caps", Counted: true}),
+			[]string{"high", "high (NET_ADMIN)", "high (NET_ADMIN via file caps)"}},
+		{"setuid", item("high", report.Finding{Capability: "NET_RAW", Risk: "high", Exposure: "setuid", Counted: true}),
+			[]string{"high", "high (NET_RAW)", "high (NET_RAW via setuid)"}},
+		{"the most direct of equals", item("high",
+			report.Finding{Capability: "NET_ADMIN", Risk: "high", Exposure: "file-caps", Counted: true},
+			report.Finding{Capability: "NET_RAW", Risk: "high", Exposure: "setuid", Counted: true}),
+			[]string{"high", "high (NET_RAW)", "high (NET_RAW via setuid)"}},
+		{"not counted: not the reason", item("low",
+			report.Finding{Capability: "SYS_ADMIN", Risk: "critical", Exposure: "file-caps"},
+			report.Finding{Capability: "CHOWN", Risk: "low", Exposure: "effective", Counted: true}),
+			[]string{"low", "low (CHOWN)"}},
+		{"inert: not counted", item("none", report.Finding{Capability: "SYS_TIME", Risk: "high", Exposure: "effective", Inert: true}), []string{"none"}},
+		{"amplified", item("critical", report.Finding{Capability: "NET_RAW", Risk: "critical", Exposure: "effective", Counted: true, Amplified: []string{"hostNetwork"}}),
+			[]string{"critical", "critical (NET_RAW)", "critical (NET_RAW with hostNetwork)"}},
+		{"in any pod before amplified", item("critical",
+			report.Finding{Capability: "BPF", Risk: "critical", Exposure: "effective", Counted: true, Amplified: []string{"with:PERFMON"}},
+			report.Finding{Capability: "SYS_ADMIN", Risk: "critical", Exposure: "effective", Counted: true}),
+			[]string{"critical", "critical (SYS_ADMIN)"}},
+		{"held with", item("critical", report.Finding{Capability: "BPF", Risk: "critical", Exposure: "effective", Counted: true, Amplified: []string{"with:PERFMON"}}),
+			[]string{"critical", "critical (BPF)", "critical (BPF held with PERFMON)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := maxRiskForms(tt.it, false); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("maxRiskForms = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPerPodShowsThePod: --per-pod names each row's pod (POD, after
+// WORKLOAD) instead of counting pods that are always one.
+func TestPerPodShowsThePod(t *testing.T) {
+	items := []report.Item{
+		{Namespace: "ns", Workload: workload.Ref{Kind: "Deployment", Name: "web"}, Pod: "web-7d9f-abcde", Pods: 1, Container: "nginx", MaxRisk: "none"},
+		{Namespace: "ns", Workload: workload.Ref{Kind: "Deployment", Name: "web"}, Pod: "web-7d9f-fghij", Pods: 1, Container: "nginx", MaxRisk: "none"},
+	}
+	for _, wide := range []bool{false, true} {
+		var b bytes.Buffer
+		if err := WriteAuditTable(&b, items, AuditTableOptions{ShowPods: true, PerPod: true, Wide: wide}); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+		if got := strings.Join(strings.Fields(lines[0])[:4], " "); got != "NAMESPACE WORKLOAD POD CONTAINER" {
+			t.Errorf("wide=%v: header starts %q", wide, got)
+		}
+		if strings.Contains(lines[0], "PODS") {
+			t.Errorf("wide=%v: PODS with --per-pod: %q", wide, lines[0])
+		}
+		for i, pod := range []string{"web-7d9f-abcde", "web-7d9f-fghij"} {
+			if got := strings.Fields(lines[i+1]); got[2] != pod {
+				t.Errorf("wide=%v: row %d = %q, want the pod %s third", wide, i, got, pod)
+			}
+		}
+	}
+}
+
+// TestContainerLabel: a native sidecar (an init container with
+// restartPolicy: Always) runs beside the main containers, so it is not
+// labelled "(init)".
+func TestContainerLabel(t *testing.T) {
+	tests := []struct {
+		typ     engine.ContainerType
+		sidecar bool
+		want    string
+	}{
+		{engine.TypeContainer, false, "c"},
+		{engine.TypeInitContainer, false, "c (init)"},
+		{engine.TypeInitContainer, true, "c (sidecar)"},
+		{engine.TypeEphemeralContainer, false, "c (ephemeral)"},
+	}
+	for _, tt := range tests {
+		if got := ContainerLabel("c", tt.typ, tt.sidecar); got != tt.want {
+			t.Errorf("ContainerLabel(c, %s, %v) = %q, want %q", tt.typ, tt.sidecar, got, tt.want)
+		}
 	}
 }

@@ -101,19 +101,23 @@ func TestUseColor(t *testing.T) {
 		flag     string
 		terminal bool
 		noColor  string
+		term     string
 		want     bool
 	}{
-		{"auto", true, "", true},
-		{"auto", false, "", false},
+		{"auto", true, "", "xterm-256color", true},
+		{"auto", true, "", "", true},
+		{"auto", false, "", "xterm", false},
 		// https://no-color.org: any non-empty value turns colour off.
-		{"auto", true, "1", false},
-		{"auto", true, "0", false},
-		{"always", false, "1", true},
-		{"never", true, "", false},
+		{"auto", true, "1", "xterm", false},
+		{"auto", true, "0", "xterm", false},
+		// A terminal that says it takes no escape sequences.
+		{"auto", true, "", "dumb", false},
+		{"always", false, "1", "dumb", true},
+		{"never", true, "", "xterm", false},
 	}
 	for _, tt := range tests {
-		if got := UseColor(tt.flag, tt.terminal, tt.noColor); got != tt.want {
-			t.Errorf("UseColor(%q, terminal %v, NO_COLOR=%q) = %v, want %v", tt.flag, tt.terminal, tt.noColor, got, tt.want)
+		if got := UseColor(tt.flag, tt.terminal, tt.noColor, tt.term); got != tt.want {
+			t.Errorf("UseColor(%q, terminal %v, NO_COLOR=%q, TERM=%q) = %v, want %v", tt.flag, tt.terminal, tt.noColor, tt.term, got, tt.want)
 		}
 	}
 }

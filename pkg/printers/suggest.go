@@ -175,7 +175,7 @@ func WriteSecurityContexts(out io.Writer, ws []*suggest.Workload) error {
 			}
 			first = false
 			it := &c.Item
-			fmt.Fprintf(out, "# %s, %s\n", w.Label(), strings.Replace(ContainerLabel(it.Container, it.ContainerType), it.Container, fmt.Sprintf("container %q", it.Container), 1))
+			fmt.Fprintf(out, "# %s, %s\n", w.Label(), strings.Replace(ContainerLabel(it.Container, it.ContainerType, it.Sidecar), it.Container, fmt.Sprintf("container %q", it.Container), 1))
 			if it.ContainerType == engine.TypeEphemeralContainer {
 				fmt.Fprintln(out, "# ephemeral: cannot be changed; use kubectl debug --profile=restricted next time")
 				continue

@@ -37,7 +37,7 @@ func WriteSuggestTable(w io.Writer, items []suggest.Item, o SuggestTableOptions)
 		// DROP "ALL except X" is exact only when X is what it keeps, and
 		// the other way round (see allExcept).
 		drop.except, keep.except = keep.set, drop.set
-		row := []cell{{text: it.Namespace}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}, {text: ContainerLabel(it.Container, it.ContainerType)}}
+		row := []cell{{text: it.Namespace}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}, {text: ContainerLabel(it.Container, it.ContainerType, it.Sidecar)}}
 		if o.Wide {
 			row = append(row, cell{text: drop.full(false)}, cell{text: keep.full(false)}, cell{text: noteCodes(it.Notes)})
 		} else {

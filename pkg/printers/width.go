@@ -34,11 +34,14 @@ func TerminalWidth(w io.Writer) int {
 	return DefaultWidth
 }
 
-// cell is one cell of a table that is fitted to a width: fixed text, or a
-// capability list whose short form has a name budget.
+// cell is one cell of a table that is fitted to a width: fixed text, a
+// capability list whose short form has a name budget, or text with shorter
+// forms (forms[k] at budget k, the longest last: audit's MAX-RISK with its
+// reason).
 type cell struct {
-	text string
-	caps *capCell
+	text  string
+	caps  *capCell
+	forms []string
 }
 
 // fit renders rows so that every line is at most width columns (0:
@@ -49,7 +52,7 @@ type cell struct {
 func fit(header []string, rows [][]cell, width int, noHeaders, color bool) [][]string {
 	budget := make([]int, len(header))
 	for i := range budget {
-		budget[i] = maxNames
+		budget[i] = maxBudget(rows, i)
 	}
 	for {
 		out := render(rows, budget, color)
@@ -66,11 +69,19 @@ func fit(header []string, rows [][]cell, width int, noHeaders, color bool) [][]s
 		}
 		// Take one name from the capability column that shows the most,
 		// the rightmost of equals: columns are ordered by importance, so
-		// suggest-drop's KEEP gives way before DROP, evenly.
+		// suggest-drop's KEEP gives way before DROP, evenly. Columns with
+		// shorter forms (audit's MAX-RISK reason) give way only when the
+		// capability columns are down to their counts: the reason is the
+		// verdict, the names are in -o wide.
 		shrink := -1
-		for i := range header {
-			if budget[i] > 0 && hasCaps(rows, i) && (shrink < 0 || budget[i] >= budget[shrink]) {
-				shrink = i
+		for _, caps := range []bool{true, false} {
+			for i := range header {
+				if budget[i] > 0 && hasCaps(rows, i) == caps && (shrink < 0 || budget[i] >= budget[shrink]) {
+					shrink = i
+				}
+			}
+			if shrink >= 0 {
+				break
 			}
 		}
 		if shrink < 0 {
@@ -85,9 +96,12 @@ func render(rows [][]cell, budget []int, color bool) [][]string {
 	for r, row := range rows {
 		out[r] = make([]string, len(row))
 		for i, c := range row {
-			if c.caps != nil {
+			switch {
+			case c.caps != nil:
 				out[r][i] = c.caps.short(budget[i], color)
-			} else {
+			case len(c.forms) > 0:
+				out[r][i] = c.forms[min(budget[i], len(c.forms)-1)]
+			default:
 				out[r][i] = c.text
 			}
 		}
@@ -102,6 +116,25 @@ func hasCaps(rows [][]cell, col int) bool {
 		}
 	}
 	return false
+}
+
+// maxBudget is where a column's budget starts: maxNames for a capability
+// column, the longest form for a column with forms, 0 for fixed text
+// (nothing to take).
+func maxBudget(rows [][]cell, col int) int {
+	b := 0
+	for _, row := range rows {
+		if col >= len(row) {
+			continue
+		}
+		switch c := row[col]; {
+		case c.caps != nil:
+			b = max(b, maxNames)
+		case len(c.forms) > 0:
+			b = max(b, len(c.forms)-1)
+		}
+	}
+	return b
 }
 
 // columnWidths is the display width of each column as Table lays it out,

@@ -94,7 +94,7 @@ func TestFitNeverCutsNames(t *testing.T) {
 	if err := WriteAuditTable(&b, items, AuditTableOptions{Width: 80, NoHeaders: true}); err != nil {
 		t.Fatal(err)
 	}
-	want := "ns   deploy/" + long + "   " + long + "   14   high\n"
+	want := "ns   deploy/" + long + "   " + long + "   high   14\n"
 	if got := b.String(); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}

@@ -39,8 +39,11 @@ type Item struct {
 	Pod           string               `json:"pod,omitempty"`
 	Container     string               `json:"container"`
 	ContainerType engine.ContainerType `json:"containerType"`
-	Runtime       string               `json:"runtime"`
-	Privileged    bool                 `json:"privileged"`
+	// Sidecar: a native sidecar, an init container with restartPolicy:
+	// Always (containerType stays initContainer: that is its field).
+	Sidecar    bool   `json:"sidecar,omitempty"`
+	Runtime    string `json:"runtime"`
+	Privileged bool   `json:"privileged"`
 	// User is root, nonroot or unknown (unknown is audited as root).
 	User       string `json:"user"`
 	UID        *int64 `json:"uid,omitempty"`
@@ -76,7 +79,9 @@ type Item struct {
 	MaxRisk  string    `json:"maxRisk"`
 	Findings []Finding `json:"findings"`
 	Warnings []Warning `json:"warnings"`
-	Notes    []string  `json:"notes,omitempty"`
+	// Notes is [] when there are none, like Warnings (and suggest-drop's
+	// notes), so that `.notes[]` works on every item.
+	Notes []string `json:"notes"`
 }
 
 // Reachable is what a non-root container can still gain after exec.
@@ -147,6 +152,7 @@ type Subject struct {
 	Pod       string
 	Container string
 	Type      engine.ContainerType
+	Sidecar   bool
 }
 
 // NewItem annotates one engine result with the catalog.
@@ -159,6 +165,7 @@ func NewItem(s Subject, r *engine.Result) Item {
 		Pod:             s.Pod,
 		Container:       s.Container,
 		ContainerType:   s.Type,
+		Sidecar:         s.Sidecar,
 		Runtime:         r.Runtime,
 		Privileged:      r.Privileged,
 		User:            string(r.User.Kind),
@@ -172,6 +179,7 @@ func NewItem(s Subject, r *engine.Result) Item {
 		PSSCapabilities: r.PSSCapabilities,
 		Findings:        make([]Finding, 0, r.Bounding.Len()),
 		Warnings:        make([]Warning, 0, len(r.Warnings)),
+		Notes:           []string{},
 	}
 	for _, n := range r.Notes {
 		// The non-root explanation already stands in Reachable.
@@ -238,6 +246,44 @@ func NewItem(s Subject, r *engine.Result) Item {
 		it.Warnings = append(it.Warnings, Warning{Code: w.Code, Field: w.Field, Message: w.Message})
 	}
 	return it
+}
+
+// MaxRiskFinding is the counted finding that gives MaxRisk, the one a
+// reader needs to see why: of the counted findings with the highest risk,
+// the most directly held (effective, then setuid, then file-caps), then one
+// that is that risky in any pod (no amplifier: "critical (SYS_ADMIN)"
+// rather than "critical (BPF held with PERFMON)"), the first in name order
+// among equals. Nil when MaxRisk is none.
+func (it *Item) MaxRiskFinding() *Finding {
+	var best *Finding
+	for i := range it.Findings {
+		f := &it.Findings[i]
+		if !f.Counted || catalog.Risk(f.Risk).Level() <= catalog.RiskNone.Level() {
+			continue
+		}
+		if best == nil || reasonRank(f) < reasonRank(best) {
+			best = f
+		}
+	}
+	return best
+}
+
+// reasonRank orders findings as MaxRiskFinding prefers them, lowest first.
+func reasonRank(f *Finding) int {
+	r := (catalog.RiskCritical.Level() - catalog.Risk(f.Risk).Level()) * 10
+	switch f.Exposure {
+	case ExposureEffective:
+	case ExposureSetuid:
+		r += 2
+	case ExposureFileCaps:
+		r += 4
+	default:
+		r += 6
+	}
+	if len(f.Amplified) > 0 {
+		r++
+	}
+	return r
 }
 
 // RiskAtLeast reports whether an item's max risk reaches min.

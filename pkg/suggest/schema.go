@@ -1,6 +1,10 @@
 package suggest
 
 import (
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/kubectl-caps/kubectl-caps/pkg/api"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
@@ -33,10 +37,12 @@ type Item struct {
 	Pods          int                  `json:"pods,omitempty"`
 	Container     string               `json:"container"`
 	ContainerType engine.ContainerType `json:"containerType"`
-	Runtime       string               `json:"runtime"`
-	Drop          []Entry              `json:"drop"`
-	Keep          []Entry              `json:"keep"`
-	Notes         []Note               `json:"notes"`
+	// Sidecar: a native sidecar (restartPolicy: Always), as in the report.
+	Sidecar bool    `json:"sidecar,omitempty"`
+	Runtime string  `json:"runtime"`
+	Drop    []Entry `json:"drop"`
+	Keep    []Entry `json:"keep"`
+	Notes   []Note  `json:"notes"`
 	// Capabilities is the new securityContext.capabilities that implements
 	// the suggestion; absent when the lists need no change or the
 	// container cannot be changed.
@@ -56,10 +62,13 @@ func newItem(t *workload.Target, name string, typ engine.ContainerType, runtime 
 		Pods:          t.Pods,
 		Container:     name,
 		ContainerType: typ,
-		Runtime:       runtime,
-		Drop:          s.Drop,
-		Keep:          s.Keep,
-		Notes:         s.Notes,
-		Capabilities:  s.Capabilities,
+		Sidecar: typ == engine.TypeInitContainer && slices.ContainsFunc(t.Spec.InitContainers, func(c corev1.Container) bool {
+			return c.Name == name && engine.IsSidecar(&c)
+		}),
+		Runtime:      runtime,
+		Drop:         s.Drop,
+		Keep:         s.Keep,
+		Notes:        append([]Note{}, s.Notes...), // [] when none, never null (docs/report.md)
+		Capabilities: s.Capabilities,
 	}
 }

@@ -238,6 +238,20 @@ func TestWorkloadRollup(t *testing.T) {
 				t.Errorf("per-pod row of web names pod %q", it.Pod)
 			}
 		}
+		// The table names each row's pod in a POD column, third.
+		r := runPlugin(t, kc, "audit", "-n", ns, "--per-pod", "deploy/web")
+		lines := strings.Split(strings.TrimSpace(r.Out), "\n")
+		if r.Code != 0 || len(lines) < 2 || strings.Join(strings.Fields(lines[0])[:4], " ") != "NAMESPACE WORKLOAD POD CONTAINER" {
+			t.Fatalf("exit %d; want a table with a POD column:\n%s%s", r.Code, r.Out, r.ErrOut)
+		}
+		var shown []string
+		for _, l := range lines[1:] {
+			shown = append(shown, strings.Fields(l)[2])
+		}
+		sort.Strings(shown)
+		if diff := cmp.Diff(sorted(w.webPods), shown); diff != "" {
+			t.Errorf("POD column of web (-want +got):\n%s\n%s", diff, r.Out)
+		}
 	})
 
 	t.Run("resource arguments", func(t *testing.T) {

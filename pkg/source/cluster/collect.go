@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,7 +41,9 @@ type Query struct {
 	Scopes    []Scope
 	ChunkSize int64
 	// Runtime is the profile for pods whose node runtime is unknown, or for
-	// every pod when RuntimeExplicit.
+	// every pod when RuntimeExplicit (--runtime given: a "what if" that
+	// overrides the nodes; Collect warns once when it contradicts a node
+	// runtime it could read).
 	Runtime         runtimes.Profile
 	RuntimeExplicit bool
 	PerPod          bool
@@ -84,7 +88,8 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 		ready = true
 		out.Warnings = append(out.Warnings, look.warnings...)
 		owners = look.owners
-		resolver = runtimeResolver{nodes: look.runtimes, fallback: q.Runtime, explicit: q.RuntimeExplicit, parsed: map[string]resolved{}}
+		resolver = runtimeResolver{nodes: look.runtimes, fallback: q.Runtime, explicit: q.RuntimeExplicit, parsed: map[string]resolved{},
+			overridden: map[types.UID]string{}}
 		return nil
 	}
 
@@ -138,6 +143,9 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 		}()
 		if err == nil {
 			out.Rollup = roll
+			if w := resolver.overrideWarning(); w != "" {
+				out.Warnings = append(out.Warnings, w)
+			}
 			return out, nil
 		}
 		if !IsExpired(err) || attempt == maxRestarts {
@@ -163,21 +171,24 @@ func startLookups(ctx context.Context, c Clients, q Query) *lookups {
 	var nodeErr, ownerErr error
 	var nodeWarnings, ownerWarnings []string
 	var wg sync.WaitGroup
-	if !q.RuntimeExplicit {
-		wg.Go(func() {
-			var err error
-			l.runtimes, err = NodeRuntimes(ctx, c.Typed, q.ChunkSize)
-			if err == nil {
-				return
-			}
-			if !IsForbidden(err) {
-				nodeErr = fmt.Errorf("listing nodes to learn their container runtimes: %w", err)
-				return
-			}
+	// With --runtime the nodes are still listed (one paginated LIST beside
+	// the pods'), only to warn when the override contradicts what a node
+	// reports; the audit does not need them, so it neither fails nor warns
+	// when they cannot be read.
+	wg.Go(func() {
+		var err error
+		l.runtimes, err = NodeRuntimes(ctx, c.Typed, q.ChunkSize)
+		switch {
+		case err == nil:
+		case q.RuntimeExplicit:
+			l.runtimes = nil
+		case !IsForbidden(err):
+			nodeErr = fmt.Errorf("listing nodes to learn their container runtimes: %w", err)
+		default:
 			nodeWarnings = append(nodeWarnings, fmt.Sprintf(
 				"you may not list nodes, so each node's container runtime is unknown; auditing every pod as %s (choose with --runtime)", q.Runtime.Name()))
-		})
-	}
+		}
+	})
 	wg.Go(func() {
 		for _, s := range q.Scopes {
 			if _, ok := l.owners[s.Namespace]; ok {
@@ -189,9 +200,7 @@ func startLookups(ctx context.Context, c Clients, q Query) *lookups {
 				return
 			}
 			for _, d := range o.Degraded {
-				ownerWarnings = append(ownerWarnings, fmt.Sprintf(
-					"you may not list %s%s, so pods are attributed to their owners by name where that is certain (ReplicaSet names end in the pod-template-hash) and to the %s otherwise",
-					d, inNamespace(s.Namespace), map[string]string{"replicasets": "ReplicaSet", "jobs": "Job"}[d]))
+				ownerWarnings = append(ownerWarnings, degradedWarning(d, s.Namespace))
 			}
 			l.owners[s.Namespace] = o
 		}
@@ -204,6 +213,19 @@ func startLookups(ctx context.Context, c Clients, q Query) *lookups {
 		close(l.done)
 	}()
 	return l
+}
+
+// degradedWarning says what a forbidden owner lookup (Owners.Degraded)
+// changes, in the terms of its own kind (Owners.Of's fallbacks).
+func degradedWarning(resource, ns string) string {
+	switch resource {
+	case "replicasets":
+		return fmt.Sprintf("you may not list replicasets%s, so pods are attributed to their Deployment by name where that is certain "+
+			"(ReplicaSet names end in the pod-template-hash) and to the ReplicaSet otherwise", inNamespace(ns))
+	case "jobs":
+		return fmt.Sprintf("you may not list jobs%s, so the pods of a Job that a CronJob created are shown under the Job, not the CronJob", inNamespace(ns))
+	}
+	return fmt.Sprintf("you may not list %s%s, so pods are attributed to their direct owner", resource, inNamespace(ns))
 }
 
 func (l *lookups) wait() error {
@@ -272,10 +294,19 @@ type runtimeResolver struct {
 	fallback runtimes.Profile
 	explicit bool
 	parsed   map[string]resolved // by runtime string; a cluster has few
+	// overridden holds, with --runtime, the node runtime of each pod whose
+	// node reports another runtime (by pod, so a restarted listing counts
+	// each pod once).
+	overridden map[types.UID]string
 }
 
 func (r runtimeResolver) of(pod *corev1.Pod) resolved {
 	if r.explicit {
+		if rv, ok := r.nodes[pod.Spec.NodeName]; ok && pod.Spec.NodeName != "" {
+			if p, err := runtimes.Parse(rv); err == nil && p.Name() != r.fallback.Name() {
+				r.overridden[pod.UID] = rv
+			}
+		}
 		return resolved{profile: r.fallback}
 	}
 	if pod.Spec.NodeName == "" {
@@ -304,4 +335,36 @@ func (r runtimeResolver) of(pod *corev1.Pod) resolved {
 	}
 	r.parsed[rv] = res
 	return res
+}
+
+// overrideWarning is the one warning for the pods --runtime judged against
+// their node's runtime, "" when there are none (no --runtime, the nodes
+// agree, or they could not be read).
+func (r runtimeResolver) overrideWarning() string {
+	if len(r.overridden) == 0 {
+		return ""
+	}
+	seen := map[string]bool{}
+	var reported []string
+	for _, rv := range r.overridden {
+		if !seen[rv] {
+			seen[rv] = true
+			reported = append(reported, rv)
+		}
+	}
+	slices.Sort(reported)
+	pods := "1 pod whose node reports"
+	if n := len(r.overridden); n > 1 {
+		pods = fmt.Sprintf("%d pods whose nodes report", n)
+	}
+	return fmt.Sprintf("--runtime %s overrides the runtime of %s %s: they are judged as %s, not as they run; omit --runtime to judge each pod with its node's runtime",
+		flagValue(r.fallback), pods, strings.Join(reported, ", "), r.fallback.Name())
+}
+
+// flagValue is a profile as --runtime takes it: "cri-o", "cri-o://1.17.3".
+func flagValue(p runtimes.Profile) string {
+	if p.Version == "" {
+		return p.Name()
+	}
+	return string(p.Kind) + "://" + p.Version
 }

@@ -29,8 +29,8 @@ import (
 // ReplicaSet) and a bare pod, both on a CRI-O node, plus hooks that make a
 // list fail.
 type fakeCluster struct {
-	failNodes, failReplicaSets, failPods error
-	noPods                               bool
+	failNodes, failReplicaSets, failJobs, failPods error
+	noPods                                         bool
 }
 
 func (f fakeCluster) clients(t *testing.T) Clients {
@@ -64,6 +64,9 @@ func (f fakeCluster) clients(t *testing.T) Clients {
 	md := metafake.NewSimpleMetadataClient(metafake.NewTestScheme())
 	md.PrependReactor("list", "*", func(a clienttesting.Action) (bool, runtime.Object, error) {
 		list := &metav1.List{}
+		if a.GetResource().Resource == "jobs" && f.failJobs != nil {
+			return true, nil, f.failJobs
+		}
 		if a.GetResource().Resource == "replicasets" {
 			if f.failReplicaSets != nil {
 				return true, nil, f.failReplicaSets
@@ -98,6 +101,9 @@ func TestCollect(t *testing.T) {
 		wantWarnings []string
 		wantErr      string
 		scopeErr     bool
+		// runtime is --runtime when given (RuntimeExplicit), else containerd
+		// as the fallback.
+		runtime string
 	}{{
 		name:    "owners and node runtimes resolved",
 		cluster: fakeCluster{},
@@ -114,6 +120,13 @@ func TestCollect(t *testing.T) {
 		cluster:      fakeCluster{failReplicaSets: forbidden("replicasets")},
 		want:         []string{"shop Deployment/web pods=1 cri-o", "shop Pod/debug pods=1 cri-o"},
 		wantWarnings: []string{"you may not list replicasets in all namespaces"},
+	}, {
+		// Job pods fall back to the Job: the warning says so, not how
+		// ReplicaSets are named.
+		name:         "jobs forbidden: a warning about Jobs and CronJobs",
+		cluster:      fakeCluster{failJobs: forbidden("jobs")},
+		want:         []string{"shop Deployment/web pods=1 cri-o", "shop Pod/debug pods=1 cri-o"},
+		wantWarnings: []string{"you may not list jobs in all namespaces, so the pods of a Job that a CronJob created are shown under the Job, not the CronJob"},
 	}, {
 		name:    "a broken node list wins over a failed pod list",
 		cluster: fakeCluster{failNodes: broken, failPods: forbidden("pods")},
@@ -134,13 +147,49 @@ func TestCollect(t *testing.T) {
 	}, {
 		name:    "no pods, lookups fine",
 		cluster: fakeCluster{noPods: true},
+	}, {
+		// A "what if": --runtime overrides every pod, and says once that it
+		// contradicts what the node reports.
+		name:         "--runtime overrides the node's runtime, with one warning",
+		cluster:      fakeCluster{},
+		runtime:      "containerd",
+		want:         []string{"shop Deployment/web pods=1 containerd", "shop Pod/debug pods=1 containerd"},
+		wantWarnings: []string{"--runtime containerd overrides the runtime of 2 pods whose nodes report cri-o://1.33.2: they are judged as containerd"},
+	}, {
+		name:    "--runtime that agrees with the node: no warning",
+		cluster: fakeCluster{},
+		runtime: "cri-o",
+		want:    []string{"shop Deployment/web pods=1 cri-o", "shop Pod/debug pods=1 cri-o"},
+	}, {
+		name:         "--runtime of another CRI-O release contradicts the node",
+		cluster:      fakeCluster{},
+		runtime:      "cri-o://1.17.3",
+		want:         []string{"shop Deployment/web pods=1 cri-o<1.18", "shop Pod/debug pods=1 cri-o<1.18"},
+		wantWarnings: []string{"--runtime cri-o://1.17.3 overrides the runtime of 2 pods whose nodes report cri-o://1.33.2: they are judged as cri-o<1.18"},
+	}, {
+		// The nodes are read only for the warning: not being allowed to
+		// is no reason to warn or fail.
+		name:    "--runtime with nodes forbidden: no warning",
+		cluster: fakeCluster{failNodes: forbidden("nodes")},
+		runtime: "containerd",
+		want:    []string{"shop Deployment/web pods=1 containerd", "shop Pod/debug pods=1 containerd"},
+	}, {
+		name:    "--runtime with a broken node list: no error",
+		cluster: fakeCluster{failNodes: broken},
+		runtime: "containerd",
+		want:    []string{"shop Deployment/web pods=1 containerd", "shop Pod/debug pods=1 containerd"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			col, err := Collect(context.Background(), tt.cluster.clients(t), Query{
-				Scopes:  []Scope{{What: "all namespaces"}},
-				Runtime: containerd,
-			})
+			q := Query{Scopes: []Scope{{What: "all namespaces"}}, Runtime: containerd}
+			if tt.runtime != "" {
+				p, err := runtimes.Parse(tt.runtime)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q.Runtime, q.RuntimeExplicit = p, true
+			}
+			col, err := Collect(context.Background(), tt.cluster.clients(t), q)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)

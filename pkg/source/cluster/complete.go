@@ -1,0 +1,95 @@
+package cluster
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/resource"
+)
+
+// Shell completion reads the cluster and the kubeconfig the flags select.
+// Every function here fails silently (nil): a completion that cannot be had
+// offers nothing rather than an error in the middle of a command line.
+
+// completionTimeout bounds a completion's API calls: a shell waiting on an
+// unreachable cluster is worse than no suggestion.
+const completionTimeout = 5 * time.Second
+
+// CompleteNamespaces is the cluster's namespaces that start with prefix,
+// for -n (one paginated LIST).
+func CompleteNamespaces(flags *genericclioptions.ConfigFlags, prefix string) []string {
+	c, err := Connect(flags, true)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
+	defer cancel()
+	var names []string
+	opts := metav1.ListOptions{Limit: DefaultChunkSize}
+	for {
+		l, err := c.Typed.CoreV1().Namespaces().List(ctx, opts)
+		if err != nil {
+			return nil
+		}
+		for i := range l.Items {
+			names = append(names, l.Items[i].Name)
+		}
+		if opts.Continue = l.Continue; opts.Continue == "" {
+			return withPrefix(names, prefix)
+		}
+	}
+}
+
+// CompleteContexts is the kubeconfig's contexts that start with prefix,
+// sorted, for --context.
+func CompleteContexts(flags *genericclioptions.ConfigFlags, prefix string) []string {
+	raw, err := flags.ToRawKubeConfigLoader().RawConfig()
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for n := range raw.Contexts {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return withPrefix(names, prefix)
+}
+
+// CompleteNames is the names of the objects of type typ ("deployments")
+// that start with prefix, in the namespace the flags select, the way
+// kubectl completes TYPE/NAME.
+func CompleteNames(flags *genericclioptions.ConfigFlags, typ, prefix string) []string {
+	ns, _, err := flags.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return nil
+	}
+	infos, err := resource.NewBuilder(flags).
+		Unstructured().
+		NamespaceParam(ns).DefaultNamespace().
+		ResourceTypeOrNameArgs(true, typ).
+		ContinueOnError().
+		Flatten().
+		Do().Infos()
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(infos))
+	for _, info := range infos {
+		names = append(names, info.Name)
+	}
+	return withPrefix(names, prefix)
+}
+
+func withPrefix(names []string, prefix string) []string {
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			out = append(out, n)
+		}
+	}
+	return out
+}

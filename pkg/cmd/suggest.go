@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -280,33 +279,10 @@ func (o *SuggestOptions) collectLive(ctx context.Context) ([]*suggest.Workload, 
 	if err != nil {
 		return nil, err
 	}
-	groups := suggest.GroupPods(col.Rollup)
 	templates := cluster.NewTemplates(lc.Typed, o.ChunkSize, o.AllNamespaces)
-	for _, g := range groups {
-		if suggest.TargetOf(g.Kind).Patchable {
-			templates.Want(g.Kind, g.Namespace, g.Name)
-		}
-	}
-	var ws []*suggest.Workload
-	for _, g := range groups {
-		tgt := suggest.TargetOf(g.Kind)
-		if tgt.Patchable {
-			tmpl, err := templates.Get(ctx, g.Kind, g.Namespace, g.Name)
-			switch {
-			case err != nil && cluster.IsForbidden(err):
-				tgt = suggest.PatchTarget{Code: suggest.NoteNoTemplate, Why: fmt.Sprintf(
-					"You may not list %ss in namespace %q, so the pod template is unknown and this suggestion comes from the pods; grant list on them for a patch",
-					strings.ToLower(g.Kind), g.Namespace)}
-			case err != nil:
-				return nil, o.clusterError(err, lc.Host)
-			case tmpl == nil:
-				tgt = suggest.PatchTarget{Code: suggest.NoteNoTemplate, Why: fmt.Sprintf("%s %s/%s was not found (deleted since its pods were listed?)", g.Kind, g.Namespace, g.Name)}
-			default:
-				ws = append(ws, o.options().ForTemplate(g, tmpl.Spec, tmpl.Meta, tmpl.Managed, tgt))
-				continue
-			}
-		}
-		ws = append(ws, o.options().ForPods(g, tgt))
+	ws, err := o.options().ForLive(ctx, suggest.GroupPods(col.Rollup), templates, cluster.IsForbidden)
+	if err != nil {
+		return nil, o.clusterError(err, lc.Host)
 	}
 	for _, w := range templates.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)

@@ -1,7 +1,9 @@
 package suggest
 
 import (
+	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -146,6 +148,49 @@ func GroupPods(r *workload.Rollup) []*Pods {
 		audit.Each(t, func(c *audit.Container) { g.Containers = append(g.Containers, *c) })
 	})
 	return groups
+}
+
+// TemplateSource reads controllers' pod templates for ForLive (the cluster
+// source's Templates): Want declares each before the first Get, so that a
+// kind is listed once per namespace.
+type TemplateSource interface {
+	Want(kind, namespace, name string)
+	// Get returns nil, nil when the workload is gone.
+	Get(ctx context.Context, kind, namespace, name string) (*workload.Template, error)
+}
+
+// ForLive suggests for the workloads of a live cluster: from the
+// controller's pod template where it can be patched and read, else from
+// the pods, with a note saying why there is no patch. forbidden tells a
+// refused LIST (which degrades) from a failure (which is returned).
+func (o Options) ForLive(ctx context.Context, groups []*Pods, templates TemplateSource, forbidden func(error) bool) ([]*Workload, error) {
+	for _, g := range groups {
+		if TargetOf(g.Kind).Patchable {
+			templates.Want(g.Kind, g.Namespace, g.Name)
+		}
+	}
+	var ws []*Workload
+	for _, g := range groups {
+		tgt := TargetOf(g.Kind)
+		if tgt.Patchable {
+			tmpl, err := templates.Get(ctx, g.Kind, g.Namespace, g.Name)
+			switch {
+			case err != nil && forbidden(err):
+				tgt = PatchTarget{Code: NoteNoTemplate, Why: fmt.Sprintf(
+					"You may not list %ss in namespace %q, so the pod template is unknown and this suggestion comes from the pods; grant list on them for a patch",
+					strings.ToLower(g.Kind), g.Namespace)}
+			case err != nil:
+				return nil, err
+			case tmpl == nil:
+				tgt = PatchTarget{Code: NoteNoTemplate, Why: fmt.Sprintf("%s %s/%s was not found (deleted since its pods were listed?)", g.Kind, g.Namespace, g.Name)}
+			default:
+				ws = append(ws, o.ForTemplate(g, tmpl.Spec, tmpl.Meta, tmpl.Managed, tgt))
+				continue
+			}
+		}
+		ws = append(ws, o.ForPods(g, tgt))
+	}
+	return ws, nil
 }
 
 // ForPods suggests from the pods themselves: bare pods, Jobs, kinds

@@ -46,6 +46,16 @@ type Target struct {
 	Notes []string
 }
 
+// Template is a controller's pod template as a live source read it,
+// reduced to what a verdict reads (Relevant).
+type Template struct {
+	Spec *corev1.PodSpec
+	Meta *metav1.ObjectMeta
+	// Managed is "Kind/name" of the controller's own controller (an
+	// operator's resource), whose reconciliation would undo a patch.
+	Managed string
+}
+
 // Pod spec paths of the built-in kinds.
 const (
 	PrefixPod         = "spec"

@@ -16,16 +16,6 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
-// Template is a controller's pod template, reduced to what a suggestion
-// reads (workload.Relevant).
-type Template struct {
-	Spec *corev1.PodSpec
-	Meta *metav1.ObjectMeta
-	// Managed is "Kind/name" of the controller's own controller (an
-	// operator's resource), whose reconciliation would undo a patch.
-	Managed string
-}
-
 // Templates lists each workload kind once per namespace (once in all
 // namespaces with AllNamespaces) and keeps the templates it was asked
 // for: one paginated LIST per kind and namespace instead of one GET per
@@ -35,7 +25,7 @@ type Templates struct {
 	chunk         int64
 	allNamespaces bool
 	want          map[string]bool // kind/ns/name
-	found         map[string]*Template
+	found         map[string]*workload.Template
 	done          map[string]error // kind/ns listed, and how it went
 	// Warnings are for stderr: kinds that may not be listed.
 	Warnings []string
@@ -44,7 +34,7 @@ type Templates struct {
 // NewTemplates returns a lister over client.
 func NewTemplates(client kubernetes.Interface, chunk int64, allNamespaces bool) *Templates {
 	return &Templates{client: client, chunk: max(chunk, 1), allNamespaces: allNamespaces,
-		want: map[string]bool{}, found: map[string]*Template{}, done: map[string]error{}}
+		want: map[string]bool{}, found: map[string]*workload.Template{}, done: map[string]error{}}
 }
 
 // Want declares a workload whose template Get will be asked for; Get lists
@@ -54,7 +44,7 @@ func (t *Templates) Want(kind, ns, name string) { t.want[kind+"/"+ns+"/"+name] =
 // Get returns the template of a wanted workload: nil when it is gone; a
 // Forbidden error (IsForbidden) when its kind may not be listed there,
 // which also adds a warning once.
-func (t *Templates) Get(ctx context.Context, kind, ns, name string) (*Template, error) {
+func (t *Templates) Get(ctx context.Context, kind, ns, name string) (*workload.Template, error) {
 	scope := ns
 	if t.allNamespaces {
 		scope = ""
@@ -95,7 +85,7 @@ func (t *Templates) list(ctx context.Context, kind, ns string) error {
 		if tmpl == nil {
 			tmpl = &corev1.PodTemplateSpec{}
 		}
-		lt := &Template{Spec: workload.Relevant(&tmpl.Spec), Meta: tmpl.ObjectMeta.DeepCopy()}
+		lt := &workload.Template{Spec: workload.Relevant(&tmpl.Spec), Meta: tmpl.ObjectMeta.DeepCopy()}
 		if ref := metav1.GetControllerOfNoCopy(m); ref != nil {
 			lt.Managed = ref.Kind + "/" + ref.Name
 		}

@@ -100,10 +100,13 @@ shortening MAX-RISK's reason to the capability, then to the risk alone.
 Names of namespaces, workloads and containers are never cut: when they alone
 are wider, the lines are too. -o wide adds USER (root, nonroot or unknown,
 with the UID; an unknown user is audited as root), shows MAX-RISK's reason
-in full, lists EFFECTIVE in full, and adds BOUNDING, RUNTIME, PSS (the
-highest Pod Security Standard whose capability rules the container meets),
-ADDED, DROPPED and the number of WARNINGS. Warnings about the spec go to stderr, then one line that counts
-the rows: workloads, containers, containers by MAX-RISK and by PSS.
+in full, lists EFFECTIVE in full, and adds BOUNDING, RUNTIME, PSS-CAPS (the highest
+Pod Security Standard whose capability rules the container meets: only the
+capability rules, so a privileged or hostPID pod may still be restricted
+here; kubectl label --dry-run=server ns pod-security.kubernetes.io/enforce=...
+judges the whole pod), ADDED, DROPPED and the number of WARNINGS. Warnings
+about the spec go to stderr, then one line that counts the rows: workloads,
+containers, containers by MAX-RISK and by PSS capability rules.
 
 ` + exitCodesHelp,
 		Example: `  # Every pod in the cluster, one row per workload container

@@ -57,7 +57,7 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 	// The verdict first: MAX-RISK with its reason, then what gives it.
 	header = append(header, "MAX-RISK", "EFFECTIVE")
 	if o.Wide {
-		header = append(header, "BOUNDING", "RUNTIME", "PSS", "ADDED", "DROPPED", "WARNINGS")
+		header = append(header, "BOUNDING", "RUNTIME", "PSS-CAPS", "ADDED", "DROPPED", "WARNINGS")
 	}
 	rows := make([][]cell, 0, len(items))
 	for i := range items {

@@ -19,7 +19,7 @@ func TestAuditTableColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAMESPACE WORKLOAD CONTAINER PODS USER MAX-RISK EFFECTIVE BOUNDING RUNTIME PSS ADDED DROPPED WARNINGS" {
+	if got := strings.Fields(lines[0]); strings.Join(got, " ") != "NAMESPACE WORKLOAD CONTAINER PODS USER MAX-RISK EFFECTIVE BOUNDING RUNTIME PSS-CAPS ADDED DROPPED WARNINGS" {
 		t.Errorf("header = %v", got)
 	}
 	if got := strings.Join(strings.Fields(lines[1]), " "); got != "ns deploy/web init (init) 3 nonroot(1000) none - - cri-o restricted - - 0" {

@@ -21,7 +21,7 @@ import (
 	"k8s.io/pod-security-admission/policy"
 	"sigs.k8s.io/yaml"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
+	"github.com/kubectl-caps/kubectl-caps/internal/captest"
 )
 
 func TestSuggestGolden(t *testing.T) {
@@ -384,7 +384,8 @@ func TestSuggestPatchRoundTrip(t *testing.T) {
 					result = bytes.ReplaceAll(result, []byte(`"privileged":true`), []byte(`"privileged":false`))
 					named := map[string]bool{}
 					if strategy == "catalog" {
-						named = addedByName(podSpecOf(t, meta.Kind, obj).Spec)
+						spec := podSpecOf(t, meta.Kind, obj).Spec
+						named = captest.AddedByName(&spec)
 					}
 					rep := auditJSON(t, result)
 					for _, it := range rep.Items {
@@ -503,26 +504,6 @@ func podSpecOf(t *testing.T, kind string, obj []byte) templated {
 	}
 	t.Fatalf("%s without a pod template", kind)
 	return templated{}
-}
-
-// addedByName maps "container CAP" to true for each capability a
-// container's add list names (any spelling capability.Parse reads; ALL
-// names none).
-func addedByName(spec corev1.PodSpec) map[string]bool {
-	out := map[string]bool{}
-	for _, l := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
-		for _, c := range l {
-			if c.SecurityContext == nil || c.SecurityContext.Capabilities == nil {
-				continue
-			}
-			for _, a := range c.SecurityContext.Capabilities.Add {
-				if cp, err := capability.Parse(string(a)); err == nil {
-					out[c.Name+" "+cp.String()] = true
-				}
-			}
-		}
-	}
-	return out
 }
 
 func isWindows(obj []byte) bool { return bytes.Contains(obj, []byte(`"os":{"name":"windows"}`)) }

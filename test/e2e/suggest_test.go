@@ -22,8 +22,8 @@ import (
 	"k8s.io/pod-security-admission/policy"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-caps/kubectl-caps/internal/captest"
 	"github.com/kubectl-caps/kubectl-caps/internal/testserver"
-	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 )
 
 // suggestObject is one object of an example file, written to a file of its
@@ -209,7 +209,7 @@ func TestSuggestDropLocalRoundTrip(t *testing.T) {
 							t.Fatal(err)
 						}
 						_, spec := suggestTemplate(t, o.kind, orig)
-						byName = suggestAddedByName(spec)
+						byName = captest.AddedByName(spec)
 					}
 					for _, it := range rep.Items {
 						for _, c := range it.Bounding {
@@ -335,25 +335,6 @@ func suggestCatalogDrops(t *testing.T, srv *testserver.Server) map[string]bool {
 }
 
 // suggestTemplate reads the pod template of a (patched) workload.
-// suggestAddedByName maps "container CAP" to true for each capability a
-// container's add list names, in any spelling capability.Parse reads.
-func suggestAddedByName(spec *corev1.PodSpec) map[string]bool {
-	out := map[string]bool{}
-	for _, l := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
-		for _, c := range l {
-			if c.SecurityContext == nil || c.SecurityContext.Capabilities == nil {
-				continue
-			}
-			for _, a := range c.SecurityContext.Capabilities.Add {
-				if cp, err := capability.Parse(string(a)); err == nil {
-					out[c.Name+" "+cp.String()] = true
-				}
-			}
-		}
-	}
-	return out
-}
-
 func suggestTemplate(t *testing.T, kind string, y []byte) (*metav1.ObjectMeta, *corev1.PodSpec) {
 	t.Helper()
 	var x struct {

@@ -326,3 +326,11 @@ current-context: dev
 		})
 	}
 }
+
+// -v takes kubectl's verbosity levels: 0 and up.
+func TestVerbosityFlag(t *testing.T) {
+	out, errOut, code := run(t, "", "audit", "-f", examples, "-v", "-1")
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, "-v must be 0 or more") {
+		t.Errorf("-v -1: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}

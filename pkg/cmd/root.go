@@ -5,6 +5,8 @@ package cmd
 import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/source/cluster"
 )
 
 // NewCmdRoot builds `kubectl caps` and its subcommands. Nothing here is
@@ -35,6 +37,14 @@ Each capability is annotated with its risk from the built-in catalog.
 	// verbosity (-v=6), and a plugin should not give it another meaning.
 	// cobra adds its own flag only when none is defined.
 	root.Flags().Bool("version", false, "Print the version of kubectl-caps")
+	verbosity := root.PersistentFlags().IntP("v", "v", 0,
+		"Log verbosity, as kubectl's -v: 6 logs each API request with its status and time, 8 also the bodies; 0 logs nothing")
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		if err := cluster.LogRequests(*verbosity, streams.ErrOut); err != nil {
+			return usageErrorf(c.CommandPath(), "%v", err)
+		}
+		return nil
+	}
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf(c.CommandPath(), "%v", err)

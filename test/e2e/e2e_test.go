@@ -413,6 +413,24 @@ func TestAuditLive(t *testing.T) {
 			t.Fatal("no request with a kubectl-caps user agent in the audit log")
 		}
 	})
+
+	// -v 6 logs each API request as kubectl -v=6 does (klog's
+	// "Response" line: verb, URL, status, time); without -v none is logged.
+	t.Run("-v 6 logs the requests", func(t *testing.T) {
+		quiet := kubectl(t, srv, kubectlOpts{}, "caps", "audit", "-A").ok(t)
+		if strings.Contains(quiet.stderr, "round_trippers") {
+			t.Errorf("without -v the requests are logged:\n%s", quiet.stderr)
+		}
+		loud := kubectl(t, srv, kubectlOpts{}, "caps", "audit", "-A", "-v", "6").ok(t)
+		for _, want := range []string{`verb="GET"`, "/api/v1/pods?", `status="200 OK"`} {
+			if !strings.Contains(loud.stderr, want) {
+				t.Errorf("-v 6: stderr lacks %q:\n%s", want, loud.stderr)
+			}
+		}
+		if loud.stdout != quiet.stdout {
+			t.Errorf("-v changed stdout:\n%s\nwant:\n%s", loud.stdout, quiet.stdout)
+		}
+	})
 }
 
 // TestClusterErrorIsOneLine: an unreachable cluster is one line on stderr

@@ -303,7 +303,7 @@ type runtimeResolver struct {
 func (r runtimeResolver) of(pod *corev1.Pod) resolved {
 	if r.explicit {
 		if rv, ok := r.nodes[pod.Spec.NodeName]; ok && pod.Spec.NodeName != "" {
-			if p, err := runtimes.Parse(rv); err == nil && p.Name() != r.fallback.Name() {
+			if r.node(rv).profile.Name() != r.fallback.Name() {
 				r.overridden[pod.UID] = rv
 			}
 		}
@@ -321,6 +321,12 @@ func (r runtimeResolver) of(pod *corev1.Pod) resolved {
 		return resolved{profile: r.fallback, note: fmt.Sprintf(
 			"the pod's node is not in the node list, so its runtime is unknown; audited as %s (--runtime)", r.fallback.Name())}
 	}
+	return r.node(rv)
+}
+
+// node is the profile of a node's runtime string, parsed once per string
+// (a cluster has few): the fallback, with a note, when it cannot be read.
+func (r runtimeResolver) node(rv string) resolved {
 	if res, ok := r.parsed[rv]; ok {
 		return res
 	}

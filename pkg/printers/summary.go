@@ -68,13 +68,7 @@ func WriteSuggestSummary(w io.Writer, items []suggest.Item) error {
 			continue
 		}
 		toDrop++
-		max := catalog.RiskNone
-		for _, d := range it.Drop {
-			if r := catalog.Risk(d.Risk); r.Level() > max.Level() {
-				max = r
-			}
-		}
-		byRisk[riskBucket(max)]++
+		byRisk[riskBucket(it.MaxDropRisk())]++
 	}
 	_, err := fmt.Fprintf(w, "%s, %s: %d with something to drop (by highest risk: %s), %d with nothing to drop; the patches change %d\n",
 		plural(len(workloads), "workload"), plural(len(items), "container"), toDrop, riskCounts(byRisk), len(items)-toDrop, patched)

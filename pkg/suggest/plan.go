@@ -80,11 +80,8 @@ func CountDropsAtLeast(ws []*Workload, min catalog.Risk) int {
 	n := 0
 	for _, w := range ws {
 		for _, c := range w.Containers {
-			for _, d := range c.Item.Drop {
-				if catalog.Risk(d.Risk).Level() >= min.Level() {
-					n++
-					break
-				}
+			if c.Item.MaxDropRisk().Level() >= min.Level() {
+				n++
 			}
 		}
 	}

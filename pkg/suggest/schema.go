@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/api"
+	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
@@ -71,4 +72,17 @@ func newItem(t *workload.Target, name string, typ engine.ContainerType, runtime 
 		Notes:        append([]Note{}, s.Notes...), // [] when none, never null (docs/report.md)
 		Capabilities: s.Capabilities,
 	}
+}
+
+// MaxDropRisk is the highest risk among what the container should drop, ""
+// (below every risk) when it should drop nothing: what --fail-on and the
+// table's summary judge a suggestion by.
+func (it *Item) MaxDropRisk() catalog.Risk {
+	var max catalog.Risk
+	for _, d := range it.Drop {
+		if r := catalog.Risk(d.Risk); r.Level() > max.Level() {
+			max = r
+		}
+	}
+	return max
 }

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/resource"
+	"k8s.io/client-go/tools/pager"
 )
 
 // Shell completion reads the cluster and the kubeconfig the flags select.
@@ -29,19 +31,20 @@ func CompleteNamespaces(flags *genericclioptions.ConfigFlags, prefix string) []s
 	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
 	defer cancel()
 	var names []string
-	opts := metav1.ListOptions{Limit: DefaultChunkSize}
-	for {
-		l, err := c.Typed.CoreV1().Namespaces().List(ctx, opts)
-		if err != nil {
-			return nil
+	p := pager.New(pager.SimplePageFunc(func(opts metav1.ListOptions) (runtime.Object, error) {
+		return c.Typed.CoreV1().Namespaces().List(ctx, opts)
+	}))
+	p.PageSize = DefaultChunkSize
+	err = p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
+		if m, ok := obj.(metav1.Object); ok {
+			names = append(names, m.GetName())
 		}
-		for i := range l.Items {
-			names = append(names, l.Items[i].Name)
-		}
-		if opts.Continue = l.Continue; opts.Continue == "" {
-			return withPrefix(names, prefix)
-		}
+		return nil
+	})
+	if err != nil {
+		return nil
 	}
+	return withPrefix(names, prefix)
 }
 
 // CompleteContexts is the kubeconfig's contexts that start with prefix,

@@ -75,8 +75,16 @@ pending pods and unknown runtimes use containerd, or --runtime. An explicit
 on CRI-O"; a warning names the node runtimes it contradicts. The pods of one workload
 with the same spec are one row with a PODS count (--per-pod shows each pod
 on its own row, named in a POD column).
-Only get and list are used; nodes, replicasets and jobs are optional and the
-audit degrades with a warning when they are forbidden.
+A controller none of whose pods exists (a Deployment scaled to zero, a CronJob
+between runs, a DaemonSet whose nodes are gone) is audited from its pod
+template, on each runtime the nodes report, with PODS 0 (POD "(no pods)" with
+--per-pod; "fromTemplate": true in JSON); -l selects templates by their labels;
+--field-selector selects pods only, so no template is read with it.
+Only get and list are used. Pods are required; the rest is optional and the
+audit degrades with a warning when it is forbidden: nodes (runtimes),
+replicasets and jobs (owners), and deployments, statefulsets, daemonsets,
+replicasets, replicationcontrollers, jobs and cronjobs (controllers without
+pods).
 
 ` + manifestsHelp + `
 

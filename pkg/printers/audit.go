@@ -64,7 +64,11 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 		it := &items[i]
 		row := []cell{{text: it.Namespace}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}}
 		if o.PerPod {
-			row = append(row, cell{text: it.Pod})
+			pod := it.Pod
+			if it.FromTemplate {
+				pod = "(no pods)"
+			}
+			row = append(row, cell{text: pod})
 		}
 		row = append(row, cell{text: ContainerLabel(it.Container, it.ContainerType, it.Sidecar)})
 		if o.ShowPods && !o.PerPod {

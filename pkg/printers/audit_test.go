@@ -100,11 +100,14 @@ func TestMaxRiskReason(t *testing.T) {
 }
 
 // TestPerPodShowsThePod: --per-pod names each row's pod (POD, after
-// WORKLOAD) instead of counting pods that are always one.
+// WORKLOAD) instead of counting pods that are always one, and marks a
+// controller without pods.
 func TestPerPodShowsThePod(t *testing.T) {
 	items := []report.Item{
 		{Namespace: "ns", Workload: workload.Ref{Kind: "Deployment", Name: "web"}, Pod: "web-7d9f-abcde", Pods: 1, Container: "nginx", MaxRisk: "none"},
 		{Namespace: "ns", Workload: workload.Ref{Kind: "Deployment", Name: "web"}, Pod: "web-7d9f-fghij", Pods: 1, Container: "nginx", MaxRisk: "none"},
+		// A controller without pods, judged from its template: marked.
+		{Namespace: "ns", Workload: workload.Ref{Kind: "Deployment", Name: "idle"}, FromTemplate: true, Container: "nginx", MaxRisk: "none"},
 	}
 	for _, wide := range []bool{false, true} {
 		var b bytes.Buffer
@@ -122,6 +125,9 @@ func TestPerPodShowsThePod(t *testing.T) {
 			if got := strings.Fields(lines[i+1]); got[2] != pod {
 				t.Errorf("wide=%v: row %d = %q, want the pod %s third", wide, i, got, pod)
 			}
+		}
+		if got := lines[3]; !strings.Contains(got, "deploy/idle   (no pods)") {
+			t.Errorf("wide=%v: the template's row is %q, want POD (no pods)", wide, got)
 		}
 	}
 }

@@ -20,7 +20,8 @@ import (
 // Standard whose capability rules they meet (the PSS column). A live
 // audit's row stands for the same container in several pods: it counts
 // once, as in the table (pods are not summed, since the rows of one pod's
-// containers each carry the pod count).
+// containers each carry the pod count). Controllers without pods, judged
+// from their templates, are counted too.
 //
 //	12 workloads, 17 containers: 2 critical, 5 high, 3 medium, 7 low/none; PSS capability rules: restricted 4, baseline 9, privileged 4
 func WriteAuditSummary(w io.Writer, items []report.Item) error {
@@ -28,9 +29,13 @@ func WriteAuditSummary(w io.Writer, items []report.Item) error {
 	byRisk := map[catalog.Risk]int{}
 	byPSS := map[string]int{}
 	notStarted := 0
+	idle := map[string]bool{}
 	for i := range items {
 		it := &items[i]
 		workloads[workloadKey(it.Namespace, it.Workload)] = true
+		if it.FromTemplate {
+			idle[workloadKey(it.Namespace, it.Workload)] = true
+		}
 		byRisk[riskBucket(catalog.Risk(it.MaxRisk))]++
 		byPSS[it.PSSCapabilities]++
 		if it.CannotStart != "" {
@@ -43,6 +48,9 @@ func WriteAuditSummary(w io.Writer, items []report.Item) error {
 		riskCounts(byRisk), byPSS["restricted"], byPSS["baseline"], byPSS["privileged"])
 	if notStarted > 0 {
 		fmt.Fprintf(&b, "; %d not started", notStarted)
+	}
+	if len(idle) > 0 {
+		fmt.Fprintf(&b, "; %s without running pods (PODS 0), judged from the pod template", plural(len(idle), "workload"))
 	}
 	_, err := fmt.Fprintln(w, b.String())
 	return err

@@ -19,12 +19,16 @@ func TestSummaries(t *testing.T) {
 			// The same name in another namespace is another workload.
 			{Namespace: "b", Workload: web, MaxRisk: "low", PSSCapabilities: "baseline"},
 			{Namespace: "b", Workload: db, MaxRisk: "none", PSSCapabilities: "restricted", CannotStart: report.CannotStartRuntime},
+			// A controller without pods, on two runtimes: one workload.
+			{Namespace: "c", Workload: db, MaxRisk: "low", PSSCapabilities: "baseline", FromTemplate: true, Runtime: "containerd"},
+			{Namespace: "c", Workload: db, MaxRisk: "low", PSSCapabilities: "baseline", FromTemplate: true, Runtime: "cri-o"},
 		}
 		var b bytes.Buffer
 		if err := WriteAuditSummary(&b, items); err != nil {
 			t.Fatal(err)
 		}
-		want := "3 workloads, 4 containers: 1 critical, 0 high, 0 medium, 3 low/none; PSS capability rules: restricted 2, baseline 1, privileged 1; 1 not started\n"
+		want := "4 workloads, 6 containers: 1 critical, 0 high, 0 medium, 5 low/none; PSS capability rules: restricted 2, baseline 3, privileged 1; 1 not started; " +
+			"1 workload without running pods (PODS 0), judged from the pod template\n"
 		if b.String() != want {
 			t.Errorf("got  %q\nwant %q", b.String(), want)
 		}

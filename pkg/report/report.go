@@ -36,7 +36,11 @@ type Item struct {
 	Pods int `json:"pods,omitempty"`
 	// Pod names the first pod of the group in a live audit (the only one
 	// with --per-pod).
-	Pod           string               `json:"pod,omitempty"`
+	Pod string `json:"pod,omitempty"`
+	// FromTemplate: a live controller with no pods now (scaled to zero, a
+	// CronJob between runs, a DaemonSet whose nodes are gone), judged from
+	// its pod template; pods is then absent (0).
+	FromTemplate  bool                 `json:"fromTemplate,omitempty"`
 	Container     string               `json:"container"`
 	ContainerType engine.ContainerType `json:"containerType"`
 	// Sidecar: a native sidecar, an init container with restartPolicy:
@@ -145,14 +149,15 @@ type Warning struct {
 
 // Subject identifies the container an engine result belongs to.
 type Subject struct {
-	Namespace string
-	Workload  workload.Ref
-	Source    string
-	Pods      int
-	Pod       string
-	Container string
-	Type      engine.ContainerType
-	Sidecar   bool
+	Namespace    string
+	Workload     workload.Ref
+	Source       string
+	Pods         int
+	Pod          string
+	FromTemplate bool
+	Container    string
+	Type         engine.ContainerType
+	Sidecar      bool
 }
 
 // NewItem annotates one engine result with the catalog.
@@ -163,6 +168,7 @@ func NewItem(s Subject, r *engine.Result) Item {
 		Source:          s.Source,
 		Pods:            s.Pods,
 		Pod:             s.Pod,
+		FromTemplate:    s.FromTemplate,
 		Container:       s.Container,
 		ContainerType:   s.Type,
 		Sidecar:         s.Sidecar,

@@ -58,6 +58,21 @@ func (r *Rollup) Add(t Target, podName string) error {
 	return nil
 }
 
+// AddTemplate records a controller none of whose pods exists: a group of
+// its own with no pods (t.FromTemplate must be set; t.Spec must already be
+// Relevant).
+func (r *Rollup) AddTemplate(t Target) error {
+	if !t.FromTemplate {
+		return fmt.Errorf("AddTemplate: %s/%s/%s is not marked FromTemplate", t.Namespace, t.Workload.Kind, t.Workload.Name)
+	}
+	if err := r.Add(t, ""); err != nil {
+		return err
+	}
+	key, _, _ := r.key(&t, "")
+	r.groups[key].pods = 0
+	return nil
+}
+
 // Len is the number of groups.
 func (r *Rollup) Len() int { return len(r.order) }
 
@@ -108,6 +123,11 @@ func (r *Rollup) key(t *Target, podName string) (key [sha256.Size]byte, spec []b
 	str(t.Profile.Name())
 	str(t.Profile.Version)
 	str(t.FieldPrefix)
+	if t.FromTemplate {
+		b = append(b, 1) // never one group with pods
+	} else {
+		b = append(b, 0)
+	}
 	if r.PerPod {
 		str(podName)
 	}

@@ -44,6 +44,10 @@ type Target struct {
 	UnknownFields []string
 	// Notes apply to every container, e.g. how the runtime was chosen.
 	Notes []string
+	// FromTemplate: a live controller none of whose pods exists now (scaled
+	// to zero, a CronJob between runs); Spec is its pod template and Pods
+	// is 0.
+	FromTemplate bool
 }
 
 // Template is a controller's pod template as a live source read it,

@@ -109,6 +109,7 @@ type Item struct {
 	} `json:"workload"`
 	Pods          int       `json:"pods"`
 	Pod           string    `json:"pod"`
+	FromTemplate  bool      `json:"fromTemplate"`
 	Container     string    `json:"container"`
 	ContainerType string    `json:"containerType"`
 	Runtime       string    `json:"runtime"`
@@ -413,12 +414,13 @@ func (e *env) reportUID(ns, pod string, uids map[string]int64) {
 }
 
 // auditorRules are the permissions the plugin needs for everything it
-// does: pods and nodes, the owner links (replicasets, jobs), and the
-// objects resource arguments name. Only get and list: a watch or a write
+// does: pods and nodes, the owner links (replicasets, jobs), the
+// controllers' templates (for those without pods), and the objects
+// resource arguments name. Only get and list: a watch or a write
 // would be denied, not just logged. Discovery is allowed to every
 // authenticated user by the bootstrap system:discovery role.
 var auditorRules = []rbacv1.PolicyRule{
-	{APIGroups: []string{""}, Resources: []string{"pods", "nodes", "namespaces"}, Verbs: []string{"get", "list"}},
+	{APIGroups: []string{""}, Resources: []string{"pods", "nodes", "namespaces", "replicationcontrollers"}, Verbs: []string{"get", "list"}},
 	{APIGroups: []string{"apps"}, Resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}, Verbs: []string{"get", "list"}},
 	{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: []string{"get", "list"}},
 }

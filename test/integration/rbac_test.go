@@ -69,7 +69,8 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 		}
 		t.Logf("stderr:\n%s", r.ErrOut)
-		for _, w := range [][]string{{"nodes", "--runtime"}, {"replicasets"}, {"jobs"}} {
+		for _, w := range [][]string{{"nodes", "--runtime"}, {"replicasets"}, {"jobs"},
+			{"deployments, statefulsets, daemonsets, replicasets, replicationcontrollers, jobs and cronjobs", "without running pods"}} {
 			if !lineWithAll(r.ErrOut, append([]string{"Warning:"}, w...)...) {
 				t.Errorf("stderr has no warning line mentioning %q:\n%s", w, r.ErrOut)
 			}

@@ -34,6 +34,15 @@ type Scope struct {
 	Match func(pod *corev1.Pod, owner workload.Ref) bool
 	// What describes the scope in errors, e.g. `namespace "shop"`.
 	What string
+	// Templates: also audit the pod templates of the scope's controllers
+	// that have no pods (a namespace scope without a field selector, which
+	// selects pods only).
+	Templates bool
+	// Controller is the controller a resource argument named, with its
+	// pod template at Prefix, audited when none of its pods exists.
+	Controller *workload.Ref
+	Prefix     string
+	Template   *corev1.PodTemplateSpec
 }
 
 // Query says what to collect and how.
@@ -96,14 +105,19 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 	for attempt := 1; ; attempt++ {
 		roll := &workload.Rollup{PerPod: q.PerPod}
 		seen := 0
+		var idleWarnings []string
 		// Resource arguments may name the same pods twice (deploy/web
 		// ns/shop): each pod is counted once.
 		var counted map[types.UID]struct{}
 		if len(q.Scopes) > 1 {
 			counted = map[types.UID]struct{}{}
 		}
+		// The workloads that have pods, and the scopes that matched one:
+		// controllers without pods are audited from their templates.
+		seenWorkloads := map[seenKey]bool{}
+		matched := make([]bool, len(q.Scopes))
 		err := func() error {
-			for _, s := range q.Scopes {
+			for i, s := range q.Scopes {
 				own := owners[s.Namespace]
 				err := ListPods(ctx, c.Typed, PodQuery{
 					Namespace: s.Namespace, LabelSelector: s.LabelSelector, FieldSelector: s.FieldSelector, ChunkSize: q.ChunkSize,
@@ -125,6 +139,8 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 						counted[pod.UID] = struct{}{}
 					}
 					seen++
+					matched[i] = true
+					seenWorkloads[seenKey{pod.Namespace, owner.Kind, owner.Name}] = true
 					if q.Progress != nil && seen%int(max(q.ChunkSize, 1)) == 0 {
 						q.Progress(seen)
 					}
@@ -139,10 +155,22 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 			}
 			// Without a single pod the lookups were never awaited; their
 			// errors and warnings still count.
-			return await()
+			if err := await(); err != nil {
+				return err
+			}
+			profiles := resolver.templateProfiles()
+			for i, s := range q.Scopes {
+				warnings, err := idleTemplates(ctx, c.Typed, s, q.ChunkSize, seenWorkloads, matched[i], profiles, roll)
+				idleWarnings = append(idleWarnings, warnings...)
+				if err != nil {
+					return err
+				}
+			}
+			return nil
 		}()
 		if err == nil {
 			out.Rollup = roll
+			out.Warnings = append(out.Warnings, idleWarnings...)
 			if w := resolver.overrideWarning(); w != "" {
 				out.Warnings = append(out.Warnings, w)
 			}

@@ -48,7 +48,8 @@ func Scopes(getter genericclioptions.RESTClientGetter, sel Selection) ([]Scope, 
 		what = "all namespaces"
 	}
 	if len(sel.Args) == 0 {
-		return []Scope{{Namespace: sel.Namespace, LabelSelector: sel.LabelSelector, FieldSelector: sel.FieldSelector, What: what}}, nil
+		return []Scope{{Namespace: sel.Namespace, LabelSelector: sel.LabelSelector, FieldSelector: sel.FieldSelector, What: what,
+			Templates: sel.FieldSelector == ""}}, nil
 	}
 	r := resource.NewBuilder(getter).
 		Unstructured().
@@ -81,6 +82,7 @@ func Scopes(getter genericclioptions.RESTClientGetter, sel Selection) ([]Scope, 
 		case kind == "Namespace":
 			s.Namespace = info.Name
 			s.LabelSelector = sel.LabelSelector
+			s.Templates = sel.FieldSelector == ""
 		case kind == "Pod":
 			s.FieldSelector = joinSelectors(sel.FieldSelector, "metadata.name="+info.Name)
 		case known && k.Controller:
@@ -90,6 +92,13 @@ func Scopes(getter genericclioptions.RESTClientGetter, sel Selection) ([]Scope, 
 			}
 			s.LabelSelector = ls
 			want := workload.Ref{Kind: kind, Name: info.Name}
+			if sel.FieldSelector == "" {
+				tmpl, err := podTemplate(k, u)
+				if err != nil {
+					return nil, &ArgumentError{fmt.Errorf("%s %s/%s: %v", kind, info.Namespace, info.Name, err)}
+				}
+				s.Controller, s.Prefix, s.Template = &want, k.Prefix, tmpl
+			}
 			s.Match = func(pod *corev1.Pod, owner workload.Ref) bool {
 				if owner == want {
 					return true
@@ -135,6 +144,25 @@ func podSelector(kind string, u *unstructured.Unstructured) (string, error) {
 		return "", err
 	}
 	return s.String(), nil
+}
+
+// podTemplate reads a controller's pod template from the object the
+// builder fetched, at the kind's own path (spec.template, or
+// spec.jobTemplate.spec.template for a CronJob).
+func podTemplate(k workload.Kind, u *unstructured.Unstructured) (*corev1.PodTemplateSpec, error) {
+	tmpl := &corev1.PodTemplateSpec{}
+	if u == nil {
+		return tmpl, nil
+	}
+	path := strings.Split(strings.TrimSuffix(k.Prefix, ".spec"), ".")
+	raw, found, err := unstructured.NestedMap(u.Object, path...)
+	if err != nil || !found {
+		return tmpl, err
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, tmpl); err != nil {
+		return nil, fmt.Errorf("reading its pod template (%s): %w", strings.TrimSuffix(k.Prefix, ".spec"), err)
+	}
+	return tmpl, nil
 }
 
 func joinSelectors(a, b string) string {

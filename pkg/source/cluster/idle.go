@@ -1,0 +1,181 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/pager"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
+)
+
+// Pods exist only while a controller runs some: a Deployment scaled to
+// zero, a CronJob between runs or a DaemonSet whose nodes are gone has
+// none, and an audit of pods alone would call it clean. These are the
+// kinds whose pod templates are read to audit such controllers, in the
+// order their rows appear (TestIdleKindsAreTheControllers holds them to
+// workload.Kinds).
+var idleKinds = []string{"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob"}
+
+// seenKey identifies a workload that has pods in the rollup.
+type seenKey struct{ namespace, kind, name string }
+
+// idleTemplates adds to roll, for every controller of scope s that no
+// listed pod belongs to, its pod template judged on each runtime in use
+// (profiles). A namespace scope lists every controller kind (list verb
+// only; a forbidden kind is a warning); a controller named on the command
+// line brings its own template, used when no pod matched the scope. It
+// returns the warnings.
+func idleTemplates(ctx context.Context, client kubernetes.Interface, s Scope, chunk int64, seen map[seenKey]bool,
+	matched bool, profiles []resolved, roll *workload.Rollup) ([]string, error) {
+	add := func(ns string, ref workload.Ref, prefix string, tmpl *corev1.PodTemplateSpec) error {
+		if seen[seenKey{ns, ref.Kind, ref.Name}] {
+			return nil
+		}
+		// Two scopes may name one controller (deploy/web ns/shop).
+		seen[seenKey{ns, ref.Kind, ref.Name}] = true
+		for _, p := range profiles {
+			t := workload.Target{Namespace: ns, Workload: ref, Spec: workload.Relevant(&tmpl.Spec), FieldPrefix: prefix,
+				Profile: p.profile, FromTemplate: true, Notes: []string{p.note}}
+			if err := roll.AddTemplate(t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if s.Controller != nil {
+		if !matched {
+			return nil, add(s.Namespace, *s.Controller, s.Prefix, s.Template)
+		}
+		return nil, nil
+	}
+	if !s.Templates {
+		return nil, nil
+	}
+	sel, err := labels.Parse(s.LabelSelector)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the label selector %q: %w", s.LabelSelector, err)
+	}
+	forbidden := map[string]bool{}
+	var reason string
+	for _, kind := range idleKinds {
+		k, _ := workload.Lookup(kind)
+		p := pager.New(pager.SimplePageFunc(idleListFunc(ctx, client, kind, s.Namespace)))
+		p.PageSize = max(chunk, 1)
+		err := p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
+			m, ok := obj.(metav1.Object)
+			if !ok {
+				return fmt.Errorf("unexpected object %T in a %s list", obj, strings.ToLower(kind))
+			}
+			if !idle(obj, m) {
+				return nil
+			}
+			tmpl := idleTemplateOf(obj)
+			if tmpl == nil || !sel.Matches(labels.Set(tmpl.Labels)) {
+				return nil
+			}
+			return add(m.GetNamespace(), workload.Ref{Kind: kind, Name: m.GetName()}, k.Prefix, tmpl)
+		})
+		switch {
+		case err == nil:
+		case IsForbidden(err) || apierrors.IsNotFound(err):
+			forbidden[kind] = true
+			if reason == "" {
+				reason = APIMessage(err)
+			}
+		default:
+			return nil, fmt.Errorf("listing %s to find those without running pods: %w", k.Plural(), err)
+		}
+	}
+	if len(forbidden) == 0 {
+		return nil, nil
+	}
+	// One warning for the scope: a user who may read only pods would
+	// otherwise get seven.
+	return []string{fmt.Sprintf("you may not list %s%s (%s), so those without running pods (scaled to zero, between runs) are not shown",
+		workload.Names(func(k workload.Kind) bool { return forbidden[k.Name] }), inNamespace(s.Namespace), reason)}, nil
+}
+
+// idle reports whether a listed controller is audited on its own when it
+// has no pods. A ReplicaSet or Job that a controller owns is its owner's
+// (a Deployment's old revision, a CronJob's run): the owner is the
+// workload, as Owners.Of reports their pods. A Job that has finished
+// (Complete or Failed) runs nothing again.
+func idle(obj runtime.Object, m metav1.Object) bool {
+	switch o := obj.(type) {
+	case *appsv1.ReplicaSet:
+		return metav1.GetControllerOfNoCopy(m) == nil
+	case *batchv1.Job:
+		if metav1.GetControllerOfNoCopy(m) != nil {
+			return false
+		}
+		return !slices.ContainsFunc(o.Status.Conditions, func(c batchv1.JobCondition) bool {
+			return (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) && c.Status == corev1.ConditionTrue
+		})
+	}
+	return true
+}
+
+// idleListFunc lists the objects of one of idleKinds.
+func idleListFunc(ctx context.Context, c kubernetes.Interface, kind, ns string) func(metav1.ListOptions) (runtime.Object, error) {
+	if kind == "Job" {
+		return func(o metav1.ListOptions) (runtime.Object, error) { return c.BatchV1().Jobs(ns).List(ctx, o) }
+	}
+	return listFunc(ctx, c, kind, ns)
+}
+
+// idleTemplateOf is templateOf with Jobs.
+func idleTemplateOf(obj runtime.Object) *corev1.PodTemplateSpec {
+	if j, ok := obj.(*batchv1.Job); ok {
+		return &j.Spec.Template
+	}
+	return templateOf(obj)
+}
+
+// templateProfiles are the runtimes a template without pods is judged
+// on, each with the note that says so: --runtime when given; otherwise
+// every runtime the nodes report (a template would run on any of them),
+// or the fallback when the nodes cannot be read or report none.
+func (r runtimeResolver) templateProfiles() []resolved {
+	const what = "no running pods: judged from the pod template"
+	if r.explicit || len(r.nodes) == 0 {
+		why := "(--runtime)"
+		if !r.explicit {
+			why = "(the nodes' runtimes are unknown; choose with --runtime)"
+		}
+		return []resolved{{profile: r.fallback, note: fmt.Sprintf("%s as %s would run it %s", what, flagValue(r.fallback), why)}}
+	}
+	count := map[string]int{}
+	byKey := map[string]runtimes.Profile{}
+	for _, rv := range r.nodes {
+		p := r.node(rv).profile
+		key := flagValue(p)
+		count[key]++
+		byKey[key] = p
+	}
+	keys := make([]string, 0, len(count))
+	for k := range count {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]resolved, 0, len(keys))
+	for _, k := range keys {
+		where := "the runtime of every node"
+		if len(keys) > 1 {
+			where = fmt.Sprintf("the runtime of %d of the %d nodes; a row for each runtime in the cluster", count[k], len(r.nodes))
+		}
+		out = append(out, resolved{profile: byKey[k], note: fmt.Sprintf("%s as %s would run it (%s)", what, k, where)})
+	}
+	return out
+}

@@ -55,15 +55,16 @@ func Items(t *workload.Target, visit func(report.Item)) {
 func (c *Container) Item() report.Item {
 	t := c.Target
 	item := report.NewItem(report.Subject{
-		Namespace:    t.Namespace,
-		Workload:     t.Workload,
-		Source:       t.Source,
-		Pods:         t.Pods,
-		Pod:          t.Pod,
-		FromTemplate: t.FromTemplate,
-		Container:    c.Ref.Container.Name,
-		Type:         c.Ref.Type,
-		Sidecar:      c.Ref.Sidecar,
+		Namespace:      t.Namespace,
+		Workload:       t.Workload,
+		Source:         t.Source,
+		Pods:           t.Pods,
+		Pod:            t.Pod,
+		FromTemplate:   t.FromTemplate,
+		RuntimeVersion: t.Profile.Version,
+		Container:      c.Ref.Container.Name,
+		Type:           c.Ref.Type,
+		Sidecar:        c.Ref.Sidecar,
 	}, &c.Result)
 	if len(t.UnknownFields) > 0 {
 		item.Warnings = append(item.Warnings, unknownFieldWarnings(t, c.Ref)...)

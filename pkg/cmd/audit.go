@@ -90,7 +90,10 @@ pods).
 
 Columns: NAMESPACE, WORKLOAD (as kubectl takes it: deploy/NAME, sts/NAME,
 ds/NAME, rs/NAME, rc/NAME, pod/NAME, job/NAME, cronjob/NAME; other kinds by
-their kind), CONTAINER, MAX-RISK (the highest risk among what the container
+their kind), CONTAINER, PODS in a live audit (how many pods the row stands
+for; "(with ephemeral)" marks pods whose ephemeral container, e.g. from
+kubectl debug, splits them from their siblings), RUNTIME when some workload's
+pods run on several runtimes or releases (a row for each), MAX-RISK (the highest risk among what the container
 holds or can regain without an exploit: a non-root container gets its
 bounding set back through any setuid-root binary unless
 allowPrivilegeEscalation is false; raised by hostPID, hostNetwork, hostIPC
@@ -297,7 +300,7 @@ func (o *AuditOptions) print(rep *report.Report) error {
 		} else if !o.live() {
 			// readManifests has said why: no workloads in the input.
 		} else {
-			fmt.Fprintln(o.ErrOut, "No pods found.")
+			fmt.Fprintln(o.ErrOut, "No pods or controllers found.")
 		}
 		printers.WriteWarnings(o.ErrOut, rep.Items)
 		if len(rep.Items) > 0 {

@@ -134,7 +134,8 @@ strategic merge patch to them.
 
 Output (-o):
   (table)          NAMESPACE, WORKLOAD (deploy/NAME, sts/NAME, ... as kubectl
-                   takes it), CONTAINER, DROP, KEEP: how many, riskiest
+                   takes it), CONTAINER, RUNTIME (when a workload's pods
+                   run on several runtimes: a row for each), DROP, KEEP: how many, riskiest
                    first, e.g. "3 (NET_RAW, MKNOD +1)", or ALL, or "ALL
                    except ..." when that is exact and shorter; fitted to the
                    terminal's width (120 columns when stdout is not a

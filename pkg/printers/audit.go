@@ -51,6 +51,18 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 	if o.ShowPods && !o.PerPod {
 		header = append(header, "PODS")
 	}
+	// RUNTIME stands in the default table when a workload's rows differ
+	// by runtime alone; -o wide always has it, further right.
+	runtimeCol := !o.Wide && spansRuntimes(len(items), func(i int) (string, string) {
+		return workloadKey(items[i].Namespace, items[i].Workload), RuntimeLabel(&items[i])
+	})
+	if runtimeCol {
+		header = append(header, "RUNTIME")
+	}
+	var ephemeral map[string]bool
+	if o.ShowPods && !o.PerPod {
+		ephemeral = withEphemeral(items)
+	}
 	if o.Wide {
 		header = append(header, "USER")
 	}
@@ -72,7 +84,16 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 		}
 		row = append(row, cell{text: ContainerLabel(it.Container, it.ContainerType, it.Sidecar)})
 		if o.ShowPods && !o.PerPod {
-			row = append(row, cell{text: strconv.Itoa(it.Pods)})
+			pods := strconv.Itoa(it.Pods)
+			if ephemeral[groupKey(it)] {
+				// These pods' rows are split from their siblings'
+				// by the ephemeral container.
+				pods += " (with ephemeral)"
+			}
+			row = append(row, cell{text: pods})
+		}
+		if runtimeCol {
+			row = append(row, cell{text: RuntimeLabel(it)})
 		}
 		if o.Wide {
 			row = append(row, cell{text: userLabel(it)})
@@ -91,7 +112,7 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 		}
 		row = append(row, risk, eff)
 		if o.Wide {
-			row = append(row, cell{text: heldCell(it, it.Bounding).full(o.Color)}, cell{text: it.Runtime}, cell{text: it.PSSCapabilities},
+			row = append(row, cell{text: heldCell(it, it.Bounding).full(o.Color)}, cell{text: RuntimeLabel(it)}, cell{text: it.PSSCapabilities},
 				cell{text: listOrDash(it.Added)}, cell{text: listOrDash(it.Dropped)}, cell{text: strconv.Itoa(len(it.Warnings))})
 		}
 		rows = append(rows, row)

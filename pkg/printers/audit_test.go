@@ -152,3 +152,70 @@ func TestContainerLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitRowsShowWhatDiffers: the pods of one workload on two runtimes,
+// or with and without an ephemeral container, are separate rows; the
+// default table shows what tells them apart (issue 16 item 6), and adds
+// nothing when no workload is split.
+func TestSplitRowsShowWhatDiffers(t *testing.T) {
+	web := workload.Ref{Kind: "Deployment", Name: "web"}
+	db := workload.Ref{Kind: "StatefulSet", Name: "db"}
+	row := func(ref workload.Ref, pod, container string, typ engine.ContainerType, runtime, version string) report.Item {
+		return report.Item{Namespace: "ns", Workload: ref, Pod: pod, Pods: 1, Container: container, ContainerType: typ,
+			Runtime: runtime, RuntimeVersion: version, MaxRisk: "none"}
+	}
+	for _, tc := range []struct {
+		name        string
+		items       []report.Item
+		wantRuntime []string // the RUNTIME cells, nil for no column
+		wantPods    []string
+	}{{
+		name: "one runtime per workload: no RUNTIME",
+		items: []report.Item{
+			row(web, "web-1", "nginx", engine.TypeContainer, "containerd", "2.1.4"),
+			row(db, "db-0", "postgres", engine.TypeContainer, "cri-o", "1.33.2"),
+		},
+		wantPods: []string{"1", "1"},
+	}, {
+		name: "two releases of one runtime",
+		items: []report.Item{
+			row(web, "web-1", "nginx", engine.TypeContainer, "containerd", "2.1.4"),
+			row(web, "web-2", "nginx", engine.TypeContainer, "containerd", "1.7.27"),
+			row(db, "db-0", "postgres", engine.TypeContainer, "cri-o<1.18", "1.17.3"),
+		},
+		wantRuntime: []string{"containerd 2.1.4", "containerd 1.7.27", "cri-o 1.17.3"},
+		wantPods:    []string{"1", "1", "1"},
+	}, {
+		name: "an ephemeral container splits its pod's rows",
+		items: []report.Item{
+			row(web, "web-1", "nginx", engine.TypeContainer, "containerd", ""),
+			row(web, "web-2", "nginx", engine.TypeContainer, "containerd", ""),
+			row(web, "web-2", "debugger", engine.TypeEphemeralContainer, "containerd", ""),
+		},
+		wantPods: []string{"1", "1 (with ephemeral)", "1 (with ephemeral)"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := WriteAuditTable(&b, tc.items, AuditTableOptions{ShowPods: true}); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+			header := lines[0]
+			podsAt := strings.Index(header, "PODS")
+			rtAt := strings.Index(header, "RUNTIME")
+			if (rtAt >= 0) != (tc.wantRuntime != nil) {
+				t.Fatalf("RUNTIME column: %v, want %v\n%s", rtAt >= 0, tc.wantRuntime != nil, b.String())
+			}
+			for i, l := range lines[1:] {
+				if got := strings.TrimSpace(strings.SplitN(l[podsAt:], "  ", 2)[0]); got != tc.wantPods[i] {
+					t.Errorf("row %d PODS %q, want %q\n%s", i, got, tc.wantPods[i], b.String())
+				}
+				if rtAt >= 0 {
+					if got := strings.TrimSpace(strings.SplitN(l[rtAt:], "  ", 2)[0]); got != tc.wantRuntime[i] {
+						t.Errorf("row %d RUNTIME %q, want %q\n%s", i, got, tc.wantRuntime[i], b.String())
+					}
+				}
+			}
+		})
+	}
+}

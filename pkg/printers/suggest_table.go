@@ -26,7 +26,16 @@ type SuggestTableOptions struct {
 // o.Width; -o wide gives the full lists and the note codes (the notes
 // themselves are for stderr).
 func WriteSuggestTable(w io.Writer, items []suggest.Item, o SuggestTableOptions) error {
-	header := []string{"NAMESPACE", "WORKLOAD", "CONTAINER", "DROP", "KEEP"}
+	header := []string{"NAMESPACE", "WORKLOAD", "CONTAINER"}
+	// A workload whose pods run on several runtimes has a row for each:
+	// RUNTIME tells them apart.
+	runtimeCol := spansRuntimes(len(items), func(i int) (string, string) {
+		return workloadKey(items[i].Namespace, items[i].Workload), items[i].Runtime
+	})
+	if runtimeCol {
+		header = append(header, "RUNTIME")
+	}
+	header = append(header, "DROP", "KEEP")
 	if o.Wide {
 		header = append(header, "NOTES")
 	}
@@ -38,6 +47,9 @@ func WriteSuggestTable(w io.Writer, items []suggest.Item, o SuggestTableOptions)
 		// the other way round (see allExcept).
 		drop.except, keep.except = keep.set, drop.set
 		row := []cell{{text: it.Namespace}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}, {text: ContainerLabel(it.Container, it.ContainerType, it.Sidecar)}}
+		if runtimeCol {
+			row = append(row, cell{text: it.Runtime})
+		}
 		if o.Wide {
 			row = append(row, cell{text: drop.full(false)}, cell{text: keep.full(false)}, cell{text: noteCodes(it.Notes)})
 		} else {

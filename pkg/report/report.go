@@ -45,9 +45,12 @@ type Item struct {
 	ContainerType engine.ContainerType `json:"containerType"`
 	// Sidecar: a native sidecar, an init container with restartPolicy:
 	// Always (containerType stays initContainer: that is its field).
-	Sidecar    bool   `json:"sidecar,omitempty"`
-	Runtime    string `json:"runtime"`
-	Privileged bool   `json:"privileged"`
+	Sidecar bool   `json:"sidecar,omitempty"`
+	Runtime string `json:"runtime"`
+	// RuntimeVersion is the release of the runtime it was judged on, when
+	// known (the node's, or --runtime NAME://VERSION).
+	RuntimeVersion string `json:"runtimeVersion,omitempty"`
+	Privileged     bool   `json:"privileged"`
 	// User is root, nonroot or unknown (unknown is audited as root).
 	User       string `json:"user"`
 	UID        *int64 `json:"uid,omitempty"`
@@ -155,9 +158,11 @@ type Subject struct {
 	Pods         int
 	Pod          string
 	FromTemplate bool
-	Container    string
-	Type         engine.ContainerType
-	Sidecar      bool
+	// RuntimeVersion is the release of the runtime profile, when known.
+	RuntimeVersion string
+	Container      string
+	Type           engine.ContainerType
+	Sidecar        bool
 }
 
 // NewItem annotates one engine result with the catalog.
@@ -173,6 +178,7 @@ func NewItem(s Subject, r *engine.Result) Item {
 		ContainerType:   s.Type,
 		Sidecar:         s.Sidecar,
 		Runtime:         r.Runtime,
+		RuntimeVersion:  s.RuntimeVersion,
 		Privileged:      r.Privileged,
 		User:            string(r.User.Kind),
 		UID:             r.User.UID,

@@ -87,6 +87,7 @@ func BenchmarkRead(b *testing.B) {
 			b.SetBytes(int64(len(block)) * int64(n/k))
 			b.ReportAllocs()
 			var heap uint64
+			cpu := cpuTime()
 			for b.Loop() {
 				a := New(Options{})
 				if err := a.Read("bench", &repeat{block: block, left: n / k}); err != nil {
@@ -100,7 +101,7 @@ func BenchmarkRead(b *testing.B) {
 				runtime.ReadMemStats(&ms)
 				heap = max(heap, ms.HeapInuse)
 			}
-			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			reportRates(b, n*b.N, cpuTime()-cpu)
 			b.ReportMetric(float64(heap)/(1<<20), "heap-MB")
 		})
 	}
@@ -139,6 +140,7 @@ func BenchmarkParse(b *testing.B) {
 		b.ReportAllocs()
 		var p parser
 		var c timeCache
+		cpu := cpuTime()
 		for b.Loop() {
 			if _, err := p.parse(line); err != nil {
 				b.Fatal(err)
@@ -147,17 +149,27 @@ func BenchmarkParse(b *testing.B) {
 				b.Fatal(why)
 			}
 		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		reportRates(b, b.N, cpuTime()-cpu)
 	})
 	b.Run("encoding-json", func(b *testing.B) {
 		b.SetBytes(int64(len(line)))
 		b.ReportAllocs()
+		cpu := cpuTime()
 		for b.Loop() {
 			var ev jsonEvent
 			if err := json.Unmarshal(line, &ev); err != nil {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		reportRates(b, b.N, cpuTime()-cpu)
 	})
+}
+
+// reportRates reports events per second of wall-clock time and, where the
+// CPU time is known, per second of CPU time (all threads).
+func reportRates(b *testing.B, events int, cpu time.Duration) {
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(events)/cpu.Seconds(), "events/cpu-s")
+	}
 }

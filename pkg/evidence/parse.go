@@ -176,20 +176,30 @@ func (p *parser) object(kind, depth int) error {
 		if err != nil {
 			return err
 		}
-		p.ws()
-		if p.i >= len(p.b) {
-			return errShort
-		}
-		if p.b[p.i] != ':' {
-			return p.errf("expected ':' after an object key")
-		}
-		p.i++
-		p.ws()
-		if p.i >= len(p.b) {
-			return errShort
+		// Compact JSON ("key":value,...) takes the first branch of each
+		// step; blanks take the second.
+		if p.i+1 < len(p.b) && p.b[p.i] == ':' && p.b[p.i+1] > ' ' {
+			p.i++
+		} else {
+			p.ws()
+			if p.i >= len(p.b) {
+				return errShort
+			}
+			if p.b[p.i] != ':' {
+				return p.errf("expected ':' after an object key")
+			}
+			p.i++
+			p.ws()
+			if p.i >= len(p.b) {
+				return errShort
+			}
 		}
 		if err := p.field(kind, key, depth); err != nil {
 			return err
+		}
+		if p.i+1 < len(p.b) && p.b[p.i] == ',' && p.b[p.i+1] == '"' {
+			p.i++
+			continue
 		}
 		p.ws()
 		if p.i >= len(p.b) {

@@ -10,7 +10,7 @@ import (
 // The parser reads one JSON object and keeps only the fields of a
 // trace_capabilities event; every other value is checked for syntax and
 // skipped. It is written by hand because encoding/json, decoding the same
-// fields into a struct, read about a tenth as many events per CPU second
+// fields into a struct, read a tenth as many events per CPU second or fewer
 // (BenchmarkParse in bench_test.go measures both; the figures are in
 // docs/evidence.md), and the reader must keep up with traces of millions of
 // events. FuzzParse holds it to encoding/json's answers.

@@ -38,6 +38,8 @@ var rules = []struct {
 	{"pkg/runtimes", []string{"pkg/catalog", "pkg/engine", "pkg/report", "pkg/printers", "pkg/cmd", "pkg/workload"}, "runtime models"},
 	{"pkg/explain", []string{"pkg/printers", "pkg/cmd", "pkg/source/"}, "explain is the catalog's view model; printers render it"},
 	{"pkg/printers", []string{"pkg/cmd", "k8s.io/client-go"}, "printers turn reports into text"},
+	{"pkg/evidence", []string{"pkg/engine", "pkg/report", "pkg/audit", "pkg/suggest", "pkg/printers", "pkg/source/", "pkg/cmd", "k8s.io/client-go"},
+		"the trace reader takes streams and returns sums; the command joins them with the engine's verdicts"},
 }
 
 type pkg struct {

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -93,10 +92,8 @@ func (o *Owners) Of(pod *corev1.Pod) workload.Ref {
 		}
 	}
 	if ref.Kind == "ReplicaSet" {
-		if hash := pod.Labels["pod-template-hash"]; hash != "" {
-			if name, ok := strings.CutSuffix(ref.Name, "-"+hash); ok && name != "" {
-				return workload.Ref{Kind: "Deployment", Name: name}
-			}
+		if d, ok := workload.DeploymentOf(ref.Name, pod.Labels[workload.PodTemplateHashLabel]); ok {
+			return d
 		}
 	}
 	return owner

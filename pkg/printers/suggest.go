@@ -34,7 +34,10 @@ func WriteNotes(w io.Writer, ws []*suggest.Workload) {
 					byMsg[n.Message] = x
 					order = append(order, x)
 				}
-				x.subj = append(x.subj, fmt.Sprintf("%s/%s/%s %s", wl.Namespace, wl.Kind, wl.Name, c.Item.Container))
+				// Named as the table names them (shop deploy/web nginx), so a
+				// note leads back to its rows.
+				x.subj = append(x.subj, fmt.Sprintf("%s %s %s", wl.Namespace, WorkloadLabel(wl.Kind, wl.Name),
+					ContainerLabel(c.Item.Container, c.Item.ContainerType, c.Item.Sidecar)))
 			}
 		}
 	}

@@ -19,11 +19,13 @@ type ExplainOptions struct {
 	Output    string
 	SortBy    string
 	NoHeaders bool
+	Color     string
 
 	names   []string
 	caps    []capability.Cap
 	cmdPath string
 	output  *outputFlag
+	color   bool
 
 	genericiooptions.IOStreams
 }
@@ -63,6 +65,7 @@ argument, print a table of all 41 capabilities (0..40).
 		printers.FormatWide, printers.FormatJSON, printers.FormatYAML)
 	cmd.Flags().StringVar(&o.SortBy, "sort-by", o.SortBy, "Order of the table: number, name or risk (highest first)")
 	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
+	addColorFlag(cmd, &o.Color, "RISK in the table and on the page")
 	_ = cmd.RegisterFlagCompletionFunc("sort-by", fixedCompletion("number", "name", "risk"))
 	return cmd
 }
@@ -73,6 +76,7 @@ argument, print a table of all 41 capabilities (0..40).
 func (o *ExplainOptions) Complete(c *cobra.Command, args []string) error {
 	o.names = args
 	o.cmdPath = c.CommandPath()
+	o.color = useColor(o.Color, o.Out)
 	var msgs []string
 	o.caps = o.caps[:0]
 	for _, n := range o.names {
@@ -110,6 +114,9 @@ func (o *ExplainOptions) Validate() error {
 	if err := o.output.check(o.cmdPath); err != nil {
 		return err
 	}
+	if err := oneOf(o.cmdPath, "--color", o.Color, colorValues...); err != nil {
+		return err
+	}
 	return oneOf(o.cmdPath, "--sort-by", o.SortBy, "number", "name", "risk")
 }
 
@@ -125,9 +132,9 @@ func (o *ExplainOptions) Run() error {
 	case o.Output == printers.FormatJSON || o.Output == printers.FormatYAML:
 		return printers.WriteObject(o.Out, o.Output, explain.Object(views, len(o.names) == 1))
 	case len(o.names) == 0 || o.Output == printers.FormatWide:
-		return printers.WriteExplainTable(o.Out, views, o.Output == printers.FormatWide, o.NoHeaders)
+		return printers.WriteExplainTable(o.Out, views, o.Output == printers.FormatWide, o.NoHeaders, o.color)
 	}
-	return printers.WriteExplainPages(o.Out, views)
+	return printers.WriteExplainPages(o.Out, views, o.color)
 }
 
 // completeCapabilities offers capability names for the words typed so far,

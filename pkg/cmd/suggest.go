@@ -34,12 +34,14 @@ type SuggestOptions struct {
 	Output    string
 	NoHeaders bool
 	FailOn    string
+	Color     string
 
 	strategy suggest.Strategy
 	keep     capability.Set
 	rules    []suggest.KeepRule
 	failOn   catalog.Risk
 	output   *outputFlag
+	color    bool
 	// width is what the default table is fitted to; 0 until writeTable
 	// asks the terminal (printers.TerminalWidth).
 	width int
@@ -192,6 +194,7 @@ ephemeral containers cannot change at all: they get a note and no patch.
 		suggest.KeepForm+" in one workload's containers, e.g. --keep=shop/deploy/web:nginx=NET_RAW; repeatable")
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container should drop a capability whose risk is at least this: low, medium, high or critical")
+	addColorFlag(cmd, &o.Color, "DROP and KEEP in the table")
 	_ = cmd.RegisterFlagCompletionFunc("strategy", fixedCompletion("catalog", "strict"))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("low", "medium", "high", "critical"))
 	_ = cmd.RegisterFlagCompletionFunc("keep", func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
@@ -217,12 +220,16 @@ func (o *SuggestOptions) Complete(c *cobra.Command, args []string) error {
 			return usageErrorf(o.cmdPath, "--fail-on: %v", err)
 		}
 	}
+	o.color = useColor(o.Color, o.Out)
 	return nil
 }
 
 // Validate checks the flags; no API calls, no files.
 func (o *SuggestOptions) Validate() error {
 	if err := o.validate(); err != nil {
+		return err
+	}
+	if err := oneOf(o.cmdPath, "--color", o.Color, colorValues...); err != nil {
 		return err
 	}
 	return o.output.check(o.cmdPath)

@@ -35,7 +35,7 @@ func (o *SuggestOptions) writeTable(ws []*suggest.Workload) error {
 		o.width = printers.TerminalWidth(o.Out)
 	}
 	if err := printers.WriteSuggestTable(o.Out, items, printers.SuggestTableOptions{
-		Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Width: o.width,
+		Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Width: o.width, Color: o.color,
 	}); err != nil {
 		return err
 	}

@@ -21,6 +21,8 @@ func (o *SuggestOptions) write(ws []*suggest.Workload) error {
 		return printers.WriteKubectl(o.Out, ws, o.kubectlFlags())
 	case formatSecurityContext:
 		return printers.WriteSecurityContexts(o.Out, ws)
+	case formatPatched:
+		return printers.WritePatched(o.Out, ws)
 	}
 	return o.writeTable(ws)
 }

@@ -144,6 +144,36 @@ func WritePatches(out io.Writer, ws []*suggest.Workload, jsonPatch bool) error {
 	return nil
 }
 
+// WritePatched prints, for manifests, every workload with its patch
+// applied (suggest.Workload.Patched: what kubectl patch --local prints for
+// a file holding that object alone), one YAML document each, separated by
+// "---", under the comment lines of -o patch; a workload without a patch
+// as read, with the comment saying why. Only the workloads: a Service or
+// ConfigMap of the same file is not printed, so the output goes to audit,
+// a diff or kubectl apply beside the rest, not over the original file.
+func WritePatched(out io.Writer, ws []*suggest.Workload) error {
+	for i, w := range ws {
+		obj, err := w.Patched()
+		if err != nil {
+			return err
+		}
+		b, err := yaml.Marshal(obj)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			fmt.Fprintln(out, "---")
+		}
+		for _, l := range header(w, w.Patch(), "") {
+			fmt.Fprintln(out, l)
+		}
+		if _, err := out.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // WriteKubectl prints a ready kubectl patch command per workload.
 func WriteKubectl(out io.Writer, ws []*suggest.Workload, flags []string) error {
 	for i, w := range ws {

@@ -75,6 +75,11 @@ type Workload struct {
 	Custom bool
 	Notes  []string
 
+	// Object is the whole object as read, e.g. for suggest-drop -o
+	// patched to print it with a patch applied. Shared, not copied: do
+	// not change it.
+	Object map[string]any
+
 	PodMeta metav1.ObjectMeta // the pod template's metadata, or the Pod's own
 	Spec    *corev1.PodSpec   // never nil
 	// FieldPrefix is the path of Spec in the object: "spec" (Pod),
@@ -606,6 +611,7 @@ func (r *reader) workload(at loc, u *unstructured.Unstructured, w *workloadKind)
 		Namespace:     u.GetNamespace(),
 		Name:          u.GetName(),
 		Labels:        u.GetLabels(),
+		Object:        u.Object,
 		PodMeta:       *meta,
 		Spec:          spec,
 		FieldPrefix:   w.prefix,

@@ -228,7 +228,7 @@ func (o *SuggestOptions) Complete(c *cobra.Command, args []string) error {
 			return usageErrorf(o.cmdPath, "--fail-on: %v", err)
 		}
 	}
-	o.color = useColor(o.Color, o.Out)
+	o.color = printers.ColorFor(o.Color, o.Out)
 	return nil
 }
 

@@ -69,6 +69,11 @@ func (c *Container) Item() report.Item {
 	if len(t.UnknownFields) > 0 {
 		item.Warnings = append(item.Warnings, unknownFieldWarnings(t, c.Ref)...)
 	}
+	if t.Locate != nil {
+		for i := range item.Warnings {
+			item.Warnings[i].Location = t.Locate(item.Warnings[i].Field)
+		}
+	}
 	if len(t.Notes) > 0 || t.Profile.Kind == runtimes.CRIO {
 		notes := append([]string(nil), t.Notes...)
 		if t.Profile.Kind == runtimes.CRIO {
@@ -93,8 +98,9 @@ func unknownFieldWarnings(t *workload.Target, ref engine.Ref) []report.Warning {
 			continue
 		}
 		out = append(out, report.Warning{
-			Code:  "unknown-field",
-			Field: f,
+			Code:    "unknown-field",
+			Field:   f,
+			Summary: "not a Kubernetes field: ignored, so it changes nothing; check its spelling",
 			Message: fmt.Sprintf("container %q: this is not a Kubernetes field, so it is ignored and changes nothing in the pod; "+
 				"check its spelling (securityContext.capabilities, runAsNonRoot, allowPrivilegeEscalation, ...)", ref.Container.Name),
 		})

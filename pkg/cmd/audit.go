@@ -115,9 +115,15 @@ in full, lists EFFECTIVE in full, and adds BOUNDING, RUNTIME, PSS-CAPS (the high
 Pod Security Standard whose capability rules the container meets: only the
 capability rules, so a privileged or hostPID pod may still be restricted
 here; kubectl label --dry-run=server ns pod-security.kubernetes.io/enforce=...
-judges the whole pod), ADDED, DROPPED and the number of WARNINGS. Warnings
-about the spec go to stderr, then one line that counts the rows: workloads,
-containers, containers by MAX-RISK and by PSS capability rules.
+judges the whole pod), ADDED, DROPPED and the number of WARNINGS.
+
+Warnings about the spec go to stderr, one line each: with -f, FILE:LINE of
+the field (or of the nearest part of it the manifest writes); the namespace,
+workload and container as the table names them; the field path; what is
+wrong, in short. A line that several rows of one workload share is printed
+once. -o wide adds the full explanation under each line; JSON and YAML carry
+both (summary, message) and the location. Then one line counts the rows:
+workloads, containers, containers by MAX-RISK and by PSS capability rules.
 
 ` + exitCodesHelp,
 		Example: `  # Every pod in the cluster, one row per workload container
@@ -302,7 +308,7 @@ func (o *AuditOptions) print(rep *report.Report) error {
 		} else {
 			fmt.Fprintln(o.ErrOut, "No pods or controllers found.")
 		}
-		printers.WriteWarnings(o.ErrOut, rep.Items)
+		printers.WriteWarnings(o.ErrOut, rep.Items, o.Output == printers.FormatWide)
 		if len(rep.Items) > 0 {
 			// Last, so it is the line a terminal shows under the warnings.
 			if err := printers.WriteAuditSummary(o.ErrOut, rep.Items); err != nil {

@@ -77,13 +77,38 @@ func TestAuditStdinAndWarningsOnStderr(t *testing.T) {
 		t.Errorf("with -o json, warnings belong in the report, not stderr: %q", errOut)
 	}
 
+	// One line per warning: where (the entry's own line), the object as
+	// the table names it, the container, the field, the short form.
 	_, errOut, _ = run(t, string(in), "audit", "-f", "-")
+	const line = `Warning: STDIN:18: tools pod/legacy-tool, container tool: spec.containers[0].securityContext.capabilities.drop[0]: ` +
+		`"CAP_NET_RAW" drops nothing on containerd: NET_RAW stays; write "NET_RAW"` + "\n"
+	if !strings.Contains(errOut, line) {
+		t.Errorf("stderr lacks %q:\n%s", line, errOut)
+	}
+	if strings.Contains(errOut, "CAP_CAP_NET_RAW") {
+		t.Errorf("the default table's warnings carry the long explanation:\n%s", errOut)
+	}
+	// -o wide: the same line, then the full message indented; with -f
+	// FILE the location is the file.
+	var full string
+	for _, w := range it.Warnings {
+		if strings.HasSuffix(w.Field, ".drop[0]") {
+			full = w.Message
+		}
+	}
+	file := filepath.Join(examples, "04-cap-prefix-pitfall.yaml")
+	_, errOut, _ = run(t, "", "audit", "-f", file, "-o", "wide")
 	for _, w := range []string{
-		`Warning: tools/Pod/legacy-tool: spec.containers[0].securityContext.capabilities.drop[0]:`,
-		`"CAP_NET_RAW" drops nothing on containerd`,
+		"Warning: " + file + ":18: tools pod/legacy-tool, container tool: spec.containers[0].securityContext.capabilities.drop[0]: ",
+		"\n  " + full + "\n",
 	} {
 		if !strings.Contains(errOut, w) {
-			t.Errorf("stderr lacks %q:\n%s", w, errOut)
+			t.Errorf("-o wide stderr lacks %q:\n%s", w, errOut)
+		}
+	}
+	for _, w := range it.Warnings {
+		if w.Summary == "" || w.Location == "" {
+			t.Errorf("JSON warning without summary or location: %+v", w)
 		}
 	}
 }

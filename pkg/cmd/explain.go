@@ -1,15 +1,12 @@
 package cmd
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
-	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/explain"
 	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
 )
@@ -19,11 +16,13 @@ type ExplainOptions struct {
 	Output    string
 	SortBy    string
 	NoHeaders bool
+	Color     string
 
 	names   []string
 	caps    []capability.Cap
 	cmdPath string
 	output  *outputFlag
+	color   bool
 
 	genericiooptions.IOStreams
 }
@@ -63,6 +62,7 @@ argument, print a table of all 41 capabilities (0..40).
 		printers.FormatWide, printers.FormatJSON, printers.FormatYAML)
 	cmd.Flags().StringVar(&o.SortBy, "sort-by", o.SortBy, "Order of the table: number, name or risk (highest first)")
 	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
+	addColorFlag(cmd, &o.Color, "RISK in the table and on the page")
 	_ = cmd.RegisterFlagCompletionFunc("sort-by", fixedCompletion("number", "name", "risk"))
 	return cmd
 }
@@ -73,34 +73,14 @@ argument, print a table of all 41 capabilities (0..40).
 func (o *ExplainOptions) Complete(c *cobra.Command, args []string) error {
 	o.names = args
 	o.cmdPath = c.CommandPath()
-	var msgs []string
-	o.caps = o.caps[:0]
-	for _, n := range o.names {
-		if strings.EqualFold(n, "ALL") {
-			// Not a misspelled KILL: the keyword of the add and drop lists.
-			msgs = append(msgs, fmt.Sprintf("%q is not a capability: in capabilities.add and capabilities.drop, ALL (in any case) is a keyword "+
-				"meaning every capability (how each runtime reads it: docs/engine.md, \"What ALL means on each runtime\"); "+
-				"run 'kubectl caps explain' without arguments for the table of all 41", n))
-			continue
-		}
-		c, err := capability.Parse(n)
-		if err != nil {
-			var ue *capability.UnknownError
-			if !errors.As(err, &ue) {
-				return err
-			}
-			msgs = append(msgs, err.Error())
-			continue
-		}
-		o.caps = append(o.caps, c)
+	o.color = printers.ColorFor(o.Color, o.Out)
+	var unknown []string
+	var err error
+	if o.caps, unknown, err = explain.Resolve(args); err != nil {
+		return err
 	}
-	if len(msgs) > 0 {
-		return usageErrorf(o.cmdPath, "%s", strings.Join(msgs, "\n"))
-	}
-	if len(o.names) == 0 {
-		for c := capability.Cap(0); c <= capability.Last; c++ {
-			o.caps = append(o.caps, c)
-		}
+	if len(unknown) > 0 {
+		return usageErrorf(o.cmdPath, "%s", strings.Join(unknown, "\n"))
 	}
 	return nil
 }
@@ -108,6 +88,9 @@ func (o *ExplainOptions) Complete(c *cobra.Command, args []string) error {
 // Validate checks the flags.
 func (o *ExplainOptions) Validate() error {
 	if err := o.output.check(o.cmdPath); err != nil {
+		return err
+	}
+	if err := oneOf(o.cmdPath, "--color", o.Color, colorValues...); err != nil {
 		return err
 	}
 	return oneOf(o.cmdPath, "--sort-by", o.SortBy, "number", "name", "risk")
@@ -125,30 +108,15 @@ func (o *ExplainOptions) Run() error {
 	case o.Output == printers.FormatJSON || o.Output == printers.FormatYAML:
 		return printers.WriteObject(o.Out, o.Output, explain.Object(views, len(o.names) == 1))
 	case len(o.names) == 0 || o.Output == printers.FormatWide:
-		return printers.WriteExplainTable(o.Out, views, o.Output == printers.FormatWide, o.NoHeaders)
+		return printers.WriteExplainTable(o.Out, views, o.Output == printers.FormatWide, o.NoHeaders, o.color)
 	}
-	return printers.WriteExplainPages(o.Out, views)
+	return printers.WriteExplainPages(o.Out, views, o.color)
 }
 
-// completeCapabilities offers capability names for the words typed so far,
-// matching case-insensitively and with or without CAP_.
+// completeCapabilities offers capability names for the words typed so far
+// (explain.Completions).
 func completeCapabilities(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	prefix := strings.ToUpper(strings.TrimPrefix(strings.TrimPrefix(toComplete, "CAP_"), "cap_"))
-	used := map[string]bool{}
-	for _, a := range args {
-		if c, err := capability.Parse(a); err == nil {
-			used[c.String()] = true
-		}
-	}
-	var out []string
-	cat := catalog.Default()
-	for _, n := range capability.Names() {
-		if strings.HasPrefix(n, prefix) && !used[n] {
-			e, _ := cat.Lookup(n)
-			out = append(out, n+"\t"+e.Summary)
-		}
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp
+	return explain.Completions(args, toComplete), cobra.ShellCompDirectiveNoFileComp
 }
 
 func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

@@ -23,6 +23,7 @@ const (
 	formatJSONPatch       = "json-patch"
 	formatKubectl         = "kubectl"
 	formatSecurityContext = "securitycontext"
+	formatPatched         = "patched"
 )
 
 // SuggestOptions holds the flags of `kubectl caps suggest-drop`.
@@ -34,12 +35,14 @@ type SuggestOptions struct {
 	Output    string
 	NoHeaders bool
 	FailOn    string
+	Color     string
 
 	strategy suggest.Strategy
 	keep     capability.Set
 	rules    []suggest.KeepRule
 	failOn   catalog.Risk
 	output   *outputFlag
+	color    bool
 	// width is what the default table is fitted to; 0 until writeTable
 	// asks the terminal (printers.TerminalWidth).
 	width int
@@ -156,8 +159,15 @@ Output (-o):
                    command per workload
   securitycontext  each container's securityContext with the new lists, to
                    paste into a manifest
+  patched          with -f or -k only: each workload of the manifests with
+                   its patch applied, as YAML documents separated by ---
+                   (what kubectl patch --local -o yaml prints for a file
+                   holding that workload alone), ready for audit -f, a diff
+                   or kubectl apply; other objects (a Service) are left out
 Bare Pods and bare Jobs cannot change their pod template after creation, and
 ephemeral containers cannot change at all: they get a note and no patch.
+kubectl patch --local -f FILE applies a patch to every object in FILE, a
+Service too; on a file holding more than the workload, use -o patched.
 
 ` + exitCodesHelp,
 		Example: `  # What every workload in the current namespace should drop
@@ -172,9 +182,9 @@ ephemeral containers cannot change at all: they get a note and no patch.
   # Keep SYS_PTRACE in one container only, strict for the rest
   kubectl caps suggest-drop -n shop --strategy=strict --keep=shop/deploy/web:debugger=SYS_PTRACE
 
-  # Patch a file holding one workload, without a cluster
-  kubectl caps suggest-drop -f deploy.yaml -o patch > caps.patch.yaml
-  kubectl patch --local -f deploy.yaml --type strategic --patch-file caps.patch.yaml -o yaml
+  # Harden a manifest without a cluster (a Deployment and a Service), then audit the result
+  kubectl caps suggest-drop -f examples/01-web-defaults.yaml -o patched > web.yaml
+  kubectl caps audit -f web.yaml
 
   # The securityContext to paste into each container of a Helm chart
   helm template ./chart | kubectl caps suggest-drop -f - -o securitycontext
@@ -184,7 +194,7 @@ ephemeral containers cannot change at all: they get a note and no patch.
 		RunE: runE(o),
 	}
 	o.addFlags(cmd, "check", false)
-	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext)
+	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext, formatPatched)
 	f := cmd.Flags()
 	f.StringVar(&o.Strategy, "strategy", o.Strategy, "How much to keep: catalog (drop the runtime defaults the catalog says to drop; keep what the manifest adds by name, flagged for review when risky) or strict (drop ALL, add back only what is needed)")
 	// An array, not a slice: a per-container value holds commas of its
@@ -193,6 +203,7 @@ ephemeral containers cannot change at all: they get a note and no patch.
 		suggest.KeepForm+" in one workload's containers, e.g. --keep=shop/deploy/web:nginx=NET_RAW; repeatable")
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container should drop a capability whose risk is at least this: low, medium, high or critical")
+	addColorFlag(cmd, &o.Color, "DROP and KEEP in the table")
 	_ = cmd.RegisterFlagCompletionFunc("strategy", fixedCompletion("catalog", "strict"))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("low", "medium", "high", "critical"))
 	_ = cmd.RegisterFlagCompletionFunc("keep", func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
@@ -218,6 +229,7 @@ func (o *SuggestOptions) Complete(c *cobra.Command, args []string) error {
 			return usageErrorf(o.cmdPath, "--fail-on: %v", err)
 		}
 	}
+	o.color = printers.ColorFor(o.Color, o.Out)
 	return nil
 }
 
@@ -226,7 +238,17 @@ func (o *SuggestOptions) Validate() error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	return o.output.check(o.cmdPath)
+	if err := oneOf(o.cmdPath, "--color", o.Color, colorValues...); err != nil {
+		return err
+	}
+	if err := o.output.check(o.cmdPath); err != nil {
+		return err
+	}
+	if o.Output == formatPatched && o.live() {
+		return usageErrorf(o.cmdPath, "-o patched prints the manifests given with -f or -k with their patches applied; "+
+			"for the cluster, print the patches (-o patch) or the kubectl patch commands (-o kubectl)")
+	}
+	return nil
 }
 
 func (o *SuggestOptions) options() suggest.Options {
@@ -253,7 +275,9 @@ func (o *SuggestOptions) Run() error {
 			tgt = suggest.CustomTarget(w.Kind)
 		}
 		tgt.Prefix = w.FieldPrefix
-		ws = append(ws, o.options().ForTarget(t, tgt, ""))
+		sw := o.options().ForTarget(t, tgt, "")
+		sw.Object = w.Object
+		ws = append(ws, sw)
 	})
 	var partial *partialError
 	if err != nil && !errors.As(err, &partial) {

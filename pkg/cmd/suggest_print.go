@@ -21,6 +21,8 @@ func (o *SuggestOptions) write(ws []*suggest.Workload) error {
 		return printers.WriteKubectl(o.Out, ws, o.kubectlFlags())
 	case formatSecurityContext:
 		return printers.WriteSecurityContexts(o.Out, ws)
+	case formatPatched:
+		return printers.WritePatched(o.Out, ws)
 	}
 	return o.writeTable(ws)
 }
@@ -35,7 +37,7 @@ func (o *SuggestOptions) writeTable(ws []*suggest.Workload) error {
 		o.width = printers.TerminalWidth(o.Out)
 	}
 	if err := printers.WriteSuggestTable(o.Out, items, printers.SuggestTableOptions{
-		Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Width: o.width,
+		Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Width: o.width, Color: o.color,
 	}); err != nil {
 		return err
 	}

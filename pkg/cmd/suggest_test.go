@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -54,6 +55,7 @@ func TestSuggestGolden(t *testing.T) {
 		{"kubectl, strict, with kubeconfig flags to repeat", []string{"-f", examples, "-o", "kubectl", "--strategy", "strict",
 			"--context", "prod's", "--kubeconfig", "/tmp/my kube/config"}, "suggest/examples-strict.kubectl.sh"},
 		{"securitycontext, strict", []string{"-f", examples, "-o", "securitycontext", "--strategy", "strict"}, "suggest/examples-strict.securitycontext.yaml"},
+		{"patched", []string{"-f", examples, "-o", "patched"}, "suggest/examples.patched.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,6 +84,8 @@ func TestSuggestErrors(t *testing.T) {
 		{"bad strategy", []string{"-f", examples, "--strategy", "paranoid"}, ExitUsage, `--strategy: unknown strategy "paranoid"; use catalog or strict`},
 		{"bad output", []string{"-f", examples, "-o", "name"}, ExitUsage, `unknown output format "name"`},
 		{"bad --fail-on", []string{"-f", examples, "--fail-on", "severe"}, ExitUsage, `--fail-on: unknown risk "severe"`},
+		// -o patched prints manifests; live there is no file to print.
+		{"-o patched live", []string{"-o", "patched"}, ExitUsage, "-o patched prints the manifests given with -f or -k with their patches applied"},
 		{"-A with -f", []string{"-f", examples, "-A"}, ExitUsage, "apply to the live cluster, not to -f or -k manifests"},
 		{"no --per-pod here", []string{"-f", examples, "--per-pod"}, ExitUsage, "unknown flag: --per-pod"},
 		{"unknown runtime", []string{"-f", examples, "--runtime", "podman"}, ExitUsage, `unknown container runtime "podman"`},
@@ -379,6 +383,26 @@ func TestSuggestPatchRoundTrip(t *testing.T) {
 						if result, err = strategicpatch.StrategicMergePatch(obj, pj, typed(meta.Kind)); err != nil {
 							t.Fatalf("applying %s: %v", pj, err)
 						}
+					}
+					// -o patched prints what this test applies (or the object
+					// as read): the same strategic merge as kubectl's.
+					pout, errOut, code := run(t, string(obj), "suggest-drop", "-f", "-", "-o", "patched", "--strategy", strategy)
+					if code != 0 {
+						t.Fatalf("suggest-drop -o patched: exit %d: %s", code, errOut)
+					}
+					var want, got map[string]any
+					pj, err := yaml.YAMLToJSON([]byte(pout))
+					if err != nil {
+						t.Fatalf("-o patched is not YAML: %v\n%s", err, pout)
+					}
+					if err := json.Unmarshal(result, &want); err != nil {
+						t.Fatal(err)
+					}
+					if err := json.Unmarshal(pj, &got); err != nil {
+						t.Fatalf("-o patched is not one object: %v\n%s", err, pout)
+					}
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Errorf("-o patched differs from the patch applied (-applied +patched):\n%s", diff)
 					}
 					// As the privileged note says: remove privileged first.
 					result = bytes.ReplaceAll(result, []byte(`"privileged":true`), []byte(`"privileged":false`))

@@ -188,7 +188,12 @@ type Warning struct {
 	Code string
 	// Field is the full path, e.g.
 	// "spec.template.spec.containers[0].securityContext.capabilities.add[1]".
-	Field   string
+	Field string
+	// Summary is the warning in one short clause, without the container
+	// (the line that prints it names the container and the field): what
+	// goes wrong and what to write. Message is the full explanation, with
+	// the sources.
+	Summary string
 	Message string
 }
 
@@ -294,7 +299,7 @@ func Evaluate(in Input) Result {
 		r.User.Kind = UserUnknown
 		r.Notes = append(r.Notes, noteWindows)
 		if caps != nil && len(r.Added)+len(r.Dropped) > 0 || sc != nil && (sc.Privileged != nil || sc.AllowPrivilegeEscalation != nil) {
-			w.add("api-rejects", w.path(".securityContext"), w.who()+
+			w.add("api-rejects", w.path(".securityContext"), "capabilities, privileged or allowPrivilegeEscalation on a Windows pod: the API server rejects it", w.who()+
 				": spec.os.name is windows, and capabilities, privileged and allowPrivilegeEscalation cannot be set on a Windows pod; the API server rejects it. Remove them.")
 		}
 		r.Warnings = w.ws

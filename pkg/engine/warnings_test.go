@@ -151,7 +151,27 @@ func TestWarnings(t *testing.T) {
 					}
 				}
 			}
+			for _, w := range r.Warnings {
+				checkSummary(t, w)
+			}
 		})
+	}
+}
+
+// checkSummary holds a warning's short form to what the stderr line needs
+// (issue 16 item 14): present, one line, shorter than the message, and
+// without the container, which the line names itself.
+func checkSummary(t *testing.T, w Warning) {
+	t.Helper()
+	switch {
+	case w.Summary == "":
+		t.Errorf("%s at %s has no summary", w.Code, w.Field)
+	case strings.ContainsAny(w.Summary, "\n\r"):
+		t.Errorf("%s summary %q is not one line", w.Code, w.Summary)
+	case len(w.Summary) >= len(w.Message) || len(w.Summary) > 110:
+		t.Errorf("%s summary %q (%d bytes) is not short: the message has %d", w.Code, w.Summary, len(w.Summary), len(w.Message))
+	case strings.Contains(w.Summary, "container \""):
+		t.Errorf("%s summary %q names the container; the printed line does", w.Code, w.Summary)
 	}
 }
 

@@ -1,5 +1,12 @@
 package printers
 
+import (
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
 // UseColor decides whether a table is coloured, from the --color flag
 // ("auto", "always" or "never"), whether stdout is a terminal, and the
 // NO_COLOR and TERM environment variables. Following https://no-color.org, a
@@ -19,4 +26,11 @@ func UseColor(flag string, terminal bool, noColor, term string) bool {
 		return terminal && noColor == "" && term != "dumb"
 	}
 	return false
+}
+
+// ColorFor is UseColor for output written to w, from the environment:
+// whether w is a terminal, NO_COLOR and TERM.
+func ColorFor(flag string, w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return UseColor(flag, ok && term.IsTerminal(int(f.Fd())), os.Getenv("NO_COLOR"), os.Getenv("TERM"))
 }

@@ -15,15 +15,15 @@ import (
 const pageWidth = 80
 
 // WriteExplainPages prints the pages of several capabilities, separated by
-// "---" lines.
-func WriteExplainPages(w io.Writer, views []explain.Capability) error {
+// "---" lines; color paints each page's risk (WriteExplainPage).
+func WriteExplainPages(w io.Writer, views []explain.Capability, color bool) error {
 	for i, v := range views {
 		if i > 0 {
 			if _, err := fmt.Fprintln(w, "\n---"); err != nil {
 				return err
 			}
 		}
-		if err := WriteExplainPage(w, v); err != nil {
+		if err := WriteExplainPage(w, v, color); err != nil {
 			return err
 		}
 	}
@@ -31,12 +31,13 @@ func WriteExplainPages(w io.Writer, views []explain.Capability) error {
 }
 
 // WriteExplainPage prints the human page of one capability, in the style of
-// `kubectl explain`: upper-case headings, indented prose.
-func WriteExplainPage(w io.Writer, v explain.Capability) error {
+// `kubectl explain`: upper-case headings, indented prose. color paints the
+// RISK line's tier as audit's table paints risks.
+func WriteExplainPage(w io.Writer, v explain.Capability, color bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CAPABILITY: CAP_%s (%d)\n", v.Name, v.Number)
 	fmt.Fprintf(&b, "SUMMARY:    %s\n", v.Summary)
-	fmt.Fprintf(&b, "RISK:       %s%s\n", v.Risk, amplifierSuffix(v))
+	fmt.Fprintf(&b, "RISK:       %s%s\n", riskLabel(string(v.Risk), color), amplifierSuffix(v))
 	fmt.Fprintf(&b, "RECOMMEND:  %s\n", v.Recommendation)
 	fmt.Fprintf(&b, "SINCE:      Linux %s\n", v.Since)
 	fmt.Fprintf(&b, "DEFAULT IN: %s\n", defaultInSentence(v))

@@ -29,8 +29,9 @@ func DefaultInShort(v explain.Capability) string {
 }
 
 // WriteExplainTable prints the capabilities table; wide adds the kernel version,
-// PSS Baseline and user-namespace columns.
-func WriteExplainTable(w io.Writer, views []explain.Capability, wide, noHeaders bool) error {
+// PSS Baseline and user-namespace columns. color paints RISK as audit's
+// table paints risks (critical bold red, high red, medium yellow).
+func WriteExplainTable(w io.Writer, views []explain.Capability, wide, noHeaders, color bool) error {
 	header := []string{"NUMBER", "NAME", "RISK", "RECOMMENDATION", "DEFAULT-IN"}
 	if wide {
 		header = append(header, "SINCE", "PSS-BASELINE", "USERNS-INERT")
@@ -38,7 +39,7 @@ func WriteExplainTable(w io.Writer, views []explain.Capability, wide, noHeaders 
 	header = append(header, "SUMMARY")
 	rows := make([][]string, 0, len(views))
 	for _, v := range views {
-		row := []string{fmt.Sprint(v.Number), v.Name, string(v.Risk), string(v.Recommendation), DefaultInShort(v)}
+		row := []string{fmt.Sprint(v.Number), v.Name, riskLabel(string(v.Risk), color), string(v.Recommendation), DefaultInShort(v)}
 		if wide {
 			row = append(row, v.Since, yesNo(v.PSSBaseline), yesNo(v.InertInUserNamespace))
 		}

@@ -34,7 +34,10 @@ func WriteNotes(w io.Writer, ws []*suggest.Workload) {
 					byMsg[n.Message] = x
 					order = append(order, x)
 				}
-				x.subj = append(x.subj, fmt.Sprintf("%s/%s/%s %s", wl.Namespace, wl.Kind, wl.Name, c.Item.Container))
+				// Named as the table names them (shop deploy/web nginx), so a
+				// note leads back to its rows.
+				x.subj = append(x.subj, fmt.Sprintf("%s %s %s", wl.Namespace, WorkloadLabel(wl.Kind, wl.Name),
+					ContainerLabel(c.Item.Container, c.Item.ContainerType, c.Item.Sidecar)))
 			}
 		}
 	}
@@ -133,6 +136,36 @@ func WritePatches(out io.Writer, ws []*suggest.Workload, jsonPatch bool) error {
 		}
 		if err != nil {
 			return err
+		}
+		if _, err := out.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WritePatched prints, for manifests, every workload with its patch
+// applied (suggest.Workload.Patched: what kubectl patch --local prints for
+// a file holding that object alone), one YAML document each, separated by
+// "---", under the comment lines of -o patch; a workload without a patch
+// as read, with the comment saying why. Only the workloads: a Service or
+// ConfigMap of the same file is not printed, so the output goes to audit,
+// a diff or kubectl apply beside the rest, not over the original file.
+func WritePatched(out io.Writer, ws []*suggest.Workload) error {
+	for i, w := range ws {
+		obj, err := w.Patched()
+		if err != nil {
+			return err
+		}
+		b, err := yaml.Marshal(obj)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			fmt.Fprintln(out, "---")
+		}
+		for _, l := range header(w, w.Patch(), "") {
+			fmt.Fprintln(out, l)
 		}
 		if _, err := out.Write(b); err != nil {
 			return err

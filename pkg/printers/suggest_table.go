@@ -19,6 +19,9 @@ type SuggestTableOptions struct {
 	// Width is the width the default table is fitted to (see fit), 0 for
 	// unbounded; -o wide is never fitted.
 	Width int
+	// Color paints each capability in DROP and KEEP by its risk, as
+	// audit's table does.
+	Color bool
 }
 
 // WriteSuggestTable prints one row per container: what it should drop and
@@ -51,7 +54,7 @@ func WriteSuggestTable(w io.Writer, items []suggest.Item, o SuggestTableOptions)
 			row = append(row, cell{text: it.Runtime})
 		}
 		if o.Wide {
-			row = append(row, cell{text: drop.full(false)}, cell{text: keep.full(false)}, cell{text: noteCodes(it.Notes)})
+			row = append(row, cell{text: drop.full(o.Color)}, cell{text: keep.full(o.Color)}, cell{text: noteCodes(it.Notes)})
 		} else {
 			row = append(row, cell{caps: drop}, cell{caps: keep})
 		}
@@ -61,7 +64,7 @@ func WriteSuggestTable(w io.Writer, items []suggest.Item, o SuggestTableOptions)
 	if o.Wide {
 		width = 0
 	}
-	return Table(w, header, fit(header, rows, width, o.NoHeaders, false), o.NoHeaders)
+	return Table(w, header, fit(header, rows, width, o.NoHeaders, o.Color), o.NoHeaders)
 }
 
 // entryCell is a DROP or KEEP list with each entry's risk in this pod.

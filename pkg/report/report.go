@@ -145,8 +145,15 @@ const (
 
 // Warning is a problem in the spec, naming the exact field.
 type Warning struct {
-	Code    string `json:"code"`
-	Field   string `json:"field"`
+	Code  string `json:"code"`
+	Field string `json:"field"`
+	// Location is where Field is written in a manifest: "FILE:LINE", or
+	// FILE alone when the line is not known (JSON, a URL, kustomize's
+	// output). Omitted for a live object. Added in v1alpha1 (additive).
+	Location string `json:"location,omitempty"`
+	// Summary is the warning in one short clause (what stderr prints);
+	// Message is the full explanation. Added in v1alpha1 (additive).
+	Summary string `json:"summary"`
 	Message string `json:"message"`
 }
 
@@ -255,7 +262,7 @@ func NewItem(s Subject, r *engine.Result) Item {
 	}
 	it.MaxRisk = string(max)
 	for _, w := range r.Warnings {
-		it.Warnings = append(it.Warnings, Warning{Code: w.Code, Field: w.Field, Message: w.Message})
+		it.Warnings = append(it.Warnings, Warning{Code: w.Code, Field: w.Field, Summary: w.Summary, Message: w.Message})
 	}
 	return it
 }

@@ -23,6 +23,9 @@ type Workload struct {
 	// resource), whose reconciliation would undo a patch.
 	Managed    string
 	Containers []Container
+	// Object is the manifest object as read (-f, -k), for Patched; nil
+	// for a live workload.
+	Object map[string]any
 }
 
 // Container is the suggestion for one container of a workload.

@@ -44,6 +44,12 @@ type Target struct {
 	UnknownFields []string
 	// Notes apply to every container, e.g. how the runtime was chosen.
 	Notes []string
+	// Locate, for a manifest, says where a field path of the object (as a
+	// warning names it, "spec.template.spec.containers[0]...") is written:
+	// "FILE:LINE", the line of the field or of its nearest ancestor the
+	// manifest writes, or FILE alone when lines are not known. Nil for a
+	// live object.
+	Locate func(field string) string
 	// FromTemplate: a live controller none of whose pods exists now (scaled
 	// to zero, a CronJob between runs); Spec is its pod template and Pods
 	// is 0.

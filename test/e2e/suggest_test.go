@@ -159,6 +159,32 @@ func TestSuggestDropLocalRoundTrip(t *testing.T) {
 					out := kubectl(t, srv, local, "caps", "suggest-drop", "-f", o.file, "--strategy", strategy, "-o", format).ok(t).stdout
 					body := suggestPatchBody(out)
 					patched := o.file
+					if typ == "strategic" {
+						// -o patched is kubectl patch --local on the object alone
+						// (or the object as read, without a patch).
+						want, err := os.ReadFile(o.file)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if body != "" {
+							pf := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.cmp.patch", strategy, o.kind, o.name))
+							if err := os.WriteFile(pf, []byte(body), 0o644); err != nil {
+								t.Fatal(err)
+							}
+							want = []byte(kubectl(t, srv, local, "patch", "--local", "-f", o.file, "--type", "strategic", "--patch-file", pf, "-o", "yaml").ok(t).stdout)
+						}
+						got := kubectl(t, srv, local, "caps", "suggest-drop", "-f", o.file, "--strategy", strategy, "-o", "patched").ok(t).stdout
+						var w, g map[string]any
+						if err := yaml.Unmarshal(want, &w); err != nil {
+							t.Fatal(err)
+						}
+						if err := yaml.Unmarshal([]byte(got), &g); err != nil {
+							t.Fatalf("-o patched is not one YAML object: %v\n%s", err, got)
+						}
+						if diff := cmp.Diff(w, g); diff != "" {
+							t.Errorf("-o patched differs from kubectl patch --local (-kubectl +patched):\n%s", diff)
+						}
+					}
 					switch {
 					case o.kind == "Pod":
 						// Capabilities live in the pod spec (docs/sources.md#where-capabilities-are-set), which

@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/text/encoding/unicode"
@@ -61,6 +62,9 @@ type Workload struct {
 	// Line is the 1-based line of the document's first content (usually
 	// its apiVersion or kind), or 0 if unknown (URLs, JSON).
 	Line int
+	// lines finds the line of a field (Locate); nil when lines are not
+	// known.
+	lines *fieldLines
 
 	APIVersion, Kind, Namespace, Name string // Namespace is "" when the manifest sets none
 	Labels                            map[string]string
@@ -70,6 +74,11 @@ type Workload struct {
 	// resource's controller. Notes says so in words.
 	Custom bool
 	Notes  []string
+
+	// Object is the whole object as read, e.g. for suggest-drop -o
+	// patched to print it with a patch applied. Shared, not copied: do
+	// not change it.
+	Object map[string]any
 
 	PodMeta metav1.ObjectMeta // the pod template's metadata, or the Pod's own
 	Spec    *corev1.PodSpec   // never nil
@@ -394,7 +403,7 @@ func (r *reader) readStream(v resource.Visitor, source string, pos *positions) {
 		ordinal++
 		at := pos.locate(source, ordinal)
 		if r.rendered {
-			at.line = 0
+			at.line, at.text = 0, nil
 		}
 		if err != nil {
 			msg := explainDecodeError(r.raw.data, source, err)
@@ -585,15 +594,24 @@ func (r *reader) workload(at loc, u *unstructured.Unstructured, w *workloadKind)
 			inTemplate = append(inTemplate, f)
 		}
 	}
+	var lines *fieldLines
+	if at.line > 0 && at.text != nil {
+		lines = &fieldLines{text: at.text, start: at.start, first: at.line}
+		if at.item > 0 {
+			lines.item = fmt.Sprintf("items[%d]", at.item-1)
+		}
+	}
 	err = r.visit(Workload{
 		Source:        at.source,
 		Document:      at.doc,
 		Line:          at.line,
+		lines:         lines,
 		APIVersion:    u.GetAPIVersion(),
 		Kind:          u.GetKind(),
 		Namespace:     u.GetNamespace(),
 		Name:          u.GetName(),
 		Labels:        u.GetLabels(),
+		Object:        u.Object,
 		PodMeta:       *meta,
 		Spec:          spec,
 		FieldPrefix:   w.prefix,
@@ -631,6 +649,9 @@ type loc struct {
 	item      int // 1-based index in a List, 0 if not in one
 	// secondKind: see docPos.
 	secondKind int
+	// text (see queued) and start (see docPos): for the lines of fields.
+	text  []byte
+	start int
 }
 
 func (l loc) inItem(i int) loc {
@@ -639,8 +660,8 @@ func (l loc) inItem(i int) loc {
 }
 
 func (p *positions) locate(source string, ordinal int) loc {
-	d := p.next(ordinal)
-	return loc{source: source, doc: d.doc, line: d.first, secondKind: d.secondKind}
+	d, text := p.nextText(ordinal)
+	return loc{source: source, doc: d.doc, line: d.first, secondKind: d.secondKind, text: text, start: d.start}
 }
 
 // Target is the workload as the engine's input: in its own namespace, or
@@ -668,5 +689,22 @@ func (w *Workload) Target(namespace string, p runtimes.Profile) workload.Target 
 		Profile:       p,
 		UnknownFields: w.UnknownFields,
 		Notes:         w.Notes,
+		Locate:        w.Locate,
 	}
+}
+
+// Locate says where a field path of the object is written: "FILE:LINE"
+// with the line of the field, or of its nearest ancestor the manifest
+// writes (a warning about a missing runAsUser points at the container);
+// "FILE:LINE" with the document's first line when the document cannot be
+// parsed again; FILE alone when lines are not known (JSON, a URL,
+// kustomize's output, whose lines are not the user's).
+func (w *Workload) Locate(field string) string {
+	switch {
+	case w.lines != nil:
+		return w.Source + ":" + strconv.Itoa(w.lines.line(field))
+	case w.Line > 0:
+		return w.Source + ":" + strconv.Itoa(w.Line)
+	}
+	return w.Source
 }

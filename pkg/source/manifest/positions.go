@@ -51,18 +51,26 @@ type docPos struct {
 	secondKind int
 }
 
+// queued is a document's position with its text as written, from line
+// start on, for the lines of its fields (fieldLines); nil for JSON.
+type queued struct {
+	docPos
+	text []byte
+}
+
 type positions struct {
 	mode      streamMode
 	seen      int    // bytes written so far
 	sniff     []byte // the first sniffLen bytes
 	line      []byte // current line, up to lineCap bytes
 	lineLen   int    // full length of the current line
+	full      []byte // current line in full, while the stream may be YAML
 	lines     int    // complete lines so far
 	seps      int    // separator lines so far
 	implicit  bool   // content before the first separator forms document 1
 	badSep    int    // line of the first separator kubectl rejects
 	cur       chunk
-	queue     []docPos
+	queue     []queued
 	ended     bool
 	exhausted bool  // a record was asked for and none was there: stop guessing
 	readErr   error // the first error reading the stream, which the decoder reports as a parse error
@@ -76,6 +84,7 @@ type chunk struct {
 	first      int    // first content line, 0 if none
 	content    int    // number of content lines
 	onlyLine   []byte // the content line while there is exactly one
+	text       []byte // the chunk's lines, each ending in "\n"
 }
 
 // observe returns r wrapped so that everything read through it is fed to p,
@@ -141,6 +150,9 @@ func (p *positions) guessMode(b []byte) {
 }
 
 func (p *positions) addToLine(b []byte) {
+	if p.mode != modeJSON {
+		p.full = append(p.full, b...)
+	}
 	p.lineLen += len(b)
 	if room := lineCap - len(p.line); room > 0 {
 		p.line = append(p.line, b[:min(room, len(b))]...)
@@ -163,6 +175,9 @@ func (p *positions) endLine() {
 		if p.cur.start == 0 {
 			p.cur.start = p.lines
 		}
+		if p.mode != modeJSON {
+			p.cur.text = append(append(p.cur.text, p.full...), '\n')
+		}
 		if bytes.HasPrefix(line, []byte("kind:")) {
 			p.cur.kinds++
 			if p.cur.kinds == 2 {
@@ -182,6 +197,7 @@ func (p *positions) endLine() {
 		}
 	}
 	p.line = p.line[:0]
+	p.full = p.full[:0]
 	p.lineLen = 0
 }
 
@@ -203,7 +219,7 @@ func (p *positions) endChunk() {
 	if p.implicit {
 		doc++
 	}
-	p.queue = append(p.queue, docPos{doc: doc, start: c.start, first: c.first, secondKind: c.secondKind})
+	p.queue = append(p.queue, queued{docPos{doc: doc, start: c.start, first: c.first, secondKind: c.secondKind}, c.text})
 }
 
 // isNull reports whether a document whose only content is line decodes to
@@ -243,22 +259,28 @@ func (p *positions) end() {
 // count, used as the document number of JSON streams, whose documents are
 // not separated by "---". The zero docPos means unknown.
 func (p *positions) next(ordinal int) docPos {
+	d, _ := p.nextText(ordinal)
+	return d
+}
+
+// nextText is next with the document's text (see queued).
+func (p *positions) nextText(ordinal int) (docPos, []byte) {
 	if p == nil {
-		return docPos{}
+		return docPos{}, nil
 	}
 	if p.mode == modeJSON {
-		return docPos{doc: ordinal}
+		return docPos{doc: ordinal}, nil
 	}
 	if p.exhausted || len(p.queue) == 0 {
 		p.exhausted = true
-		return docPos{}
+		return docPos{}, nil
 	}
 	d := p.queue[0]
 	p.queue = p.queue[1:]
 	if len(p.queue) == 0 {
 		p.queue = p.queue[:0:0] // let the backing array go; the queue is short-lived
 	}
-	return d
+	return d.docPos, d.text
 }
 
 // isBinary reports whether the start of the stream holds bytes no manifest

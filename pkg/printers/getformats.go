@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	cliprinters "k8s.io/cli-runtime/pkg/printers"
-	"k8s.io/client-go/util/jsonpath"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
@@ -147,15 +146,18 @@ func unstructuredReport(rep *report.Report) (*unstructured.Unstructured, error) 
 	return &unstructured.Unstructured{Object: m}, nil
 }
 
-// column is one of -o custom-columns' columns.
+// column is one of -o custom-columns' columns. Its path is evaluated
+// through cli-runtime's JSONPathPrinter, which embeds client-go's JSONPath
+// (FindResults), as kubectl's printers do; printers import no client-go
+// package directly (hack/archcheck).
 type column struct {
 	header string
-	path   *jsonpath.JSONPath
+	path   *cliprinters.JSONPathPrinter
 }
 
 // parseColumns reads a custom-columns spec (HEADER:PATH,...) or file (a
 // line of headers, then a line of paths, both split on blanks) as kubectl
-// does (k8s.io/kubectl/pkg/cmd/get/customcolumn.go,
+// does (k8s.io/kubectl/pkg/cmd/get/customcolumn.go, v0.37.2,
 // NewCustomColumnsPrinterFromSpec and NewCustomColumnsPrinterFromTemplate).
 // The paths are over one item: NS:.namespace,RISK:.maxRisk. kubectl's
 // printer itself is not imported: its package is kubectl's whole get
@@ -196,10 +198,11 @@ func parseColumns(format, arg string) ([]column, error) {
 		if err != nil {
 			return nil, err
 		}
-		jp := jsonpath.New(headers[i]).AllowMissingKeys(true)
-		if err := jp.Parse(expr); err != nil {
+		jp, err := cliprinters.NewJSONPathPrinter(expr)
+		if err != nil {
 			return nil, fmt.Errorf("column %s: %q: %v", headers[i], p, err)
 		}
+		jp.AllowMissingKeys(true)
 		cols[i] = column{header: headers[i], path: jp}
 	}
 	return cols, nil

@@ -80,12 +80,12 @@ func TestReportPrinters(t *testing.T) {
 		{"jsonpath-file", "jsonpath-file=" + template, false, "nginx\nsidecar\nbackup\nweb\x1b[31m\ncontainers[0]\n", ""},
 		{"jsonpath-as-json", `jsonpath-as-json={.items[2].container}`, false, "[\n    \"backup\"\n]\n", ""},
 		{"custom-columns: every path form, <none> and lists joined by commas", "custom-columns=NS:.namespace,WL:workload.name,RISK:{.maxRisk},EFF:{effective[*]},X:.nosuch", false,
-			"NS           WL       RISK       EFF              X\n" +
-				"shop         web      high       NET_RAW,CHOWN    <none>\n" +
-				"shop         web      none       <none>           <none>\n" +
-				"data         backup   critical   <none>           <none>\n" +
-				"data         web      low        <none>           <none>\n" +
-				"serverless   hello    none       <none>           <none>\n", ""},
+			"NS           WL       RISK       EFF             X\n" +
+				"shop         web      high       NET_RAW,CHOWN   <none>\n" +
+				"shop         web      none       <none>          <none>\n" +
+				"data         backup   critical   <none>          <none>\n" +
+				"data         web      low        <none>          <none>\n" +
+				"serverless   hello    none       <none>          <none>\n", ""},
 		{"custom-columns: terminal escapes removed, no headers", "custom-columns=C:.container", true,
 			"nginx\nsidecar\nbackup\nweb^[[31m\ncontainers[0]\n", ""},
 		{"custom-columns-file", "custom-columns-file=" + columns, false,
@@ -115,7 +115,7 @@ func TestReportPrinters(t *testing.T) {
 // JSONPath template still runs over the empty report.
 func TestReportPrintersWithoutItems(t *testing.T) {
 	for output, want := range map[string]string{
-		"name":                        "",
+		"name":                         "",
 		"custom-columns=NS:.namespace": "",
 		"jsonpath={.kind}:{.items}":    "CapabilityReport:[]",
 	} {

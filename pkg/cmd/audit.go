@@ -23,16 +23,19 @@ import (
 type AuditOptions struct {
 	sourceOptions
 
-	Output    string
-	NoHeaders bool
-	MinRisk   string
-	FailOn    string
-	Color     string
+	Output       string
+	NoHeaders    bool
+	MinRisk      string
+	FailOn       string
+	Color        string
+	SortBy       string
+	Capabilities []string
 
-	minRisk catalog.Risk
+	sel     report.Selection
 	failOn  catalog.Risk
 	color   bool
 	output  *outputFlag
+	printer printers.ReportPrinter
 	// width is what the default table is fitted to; 0 until print asks
 	// the terminal (printers.TerminalWidth).
 	width int
@@ -125,6 +128,29 @@ once. -o wide adds the full explanation under each line; JSON and YAML carry
 both (summary, message) and the location. Then one line counts the rows:
 workloads, containers, containers by MAX-RISK and by PSS capability rules.
 
+Rows come in the order read: manifests file by file and object by object; a
+live cluster in the order the API server lists the pods (by namespace, then
+name; argument by argument), the controllers without pods last.
+--sort-by=risk puts the highest MAX-RISK first, then orders by namespace,
+workload and container; --sort-by=namespace and --sort-by=workload order by
+those names. --capability=NET_RAW,SYS_ADMIN shows only the containers that
+hold any of those capabilities as MAX-RISK counts them: held after exec, or
+regainable by a non-root process through a setuid-root binary or, when the
+manifest adds it, through file capabilities (docs/report.md); names in any
+case, with or without CAP_. --min-risk shows only the containers at or above
+a risk. --fail-on counts only the containers shown.
+
+Besides the table, -o takes the formats of kubectl get: json and yaml (the
+CapabilityReport, docs/report.md); name, one line per workload in kubectl's
+form (deployment.apps/web, pod/web; no namespace, as kubectl writes it; a
+custom resource is left out with a note), to pipe into kubectl get -n
+NAMESPACE; jsonpath=TEMPLATE, jsonpath-file=FILE and
+jsonpath-as-json=TEMPLATE over the report ('{.items[*].workload.name}'); and
+custom-columns=SPEC or custom-columns-file=FILE over each row
+(NS:.namespace,WORKLOAD:.workload.name,RISK:.maxRisk), with --no-headers. A
+live audit streams json and yaml in the order read; --sort-by and the other
+formats hold the whole report in memory first.
+
 ` + exitCodesHelp,
 		Example: `  # Every pod in the cluster, one row per workload container
   kubectl caps audit -A
@@ -149,21 +175,34 @@ workloads, containers, containers by MAX-RISK and by PSS capability rules.
   # Fail a CI job when any container holds a high or critical capability
   kubectl caps audit -f deploy/ -R --fail-on=high
 
+  # The riskiest containers first, and only those that can use NET_RAW or SYS_ADMIN
+  kubectl caps audit -A --sort-by=risk --capability=NET_RAW,SYS_ADMIN
+
+  # The workloads of a namespace that hold SYS_ADMIN, as kubectl names them
+  kubectl get -n shop $(kubectl caps audit -n shop --capability=SYS_ADMIN -o name)
+
+  # Your own columns, as with kubectl get
+  kubectl caps audit -f examples/ -o custom-columns=NS:.namespace,WORKLOAD:.workload.name,CONTAINER:.container,RISK:.maxRisk
+
   # Machine-readable report
   kubectl caps audit -f deploy.yaml -o json | jq '.items[] | select(.privileged)'`,
 		RunE: runE(o),
 	}
 	o.addFlags(cmd, "audit", true)
-	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML)
+	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, printers.FormatName,
+		printers.FormatJSONPath, printers.FormatJSONPathFile, printers.FormatJSONPathAsJSON, printers.FormatCustomColumns, printers.FormatCustomColumnsFile)
 	f := cmd.Flags()
-	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
+	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table (or -o custom-columns) without its header line")
 	f.StringVar(&o.MinRisk, "min-risk", "", "Show only containers whose MAX-RISK is at least this: low, medium, high or critical")
-	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container's MAX-RISK is at least this: low, medium, high or critical")
-	f.StringVar(&o.Color, "color", o.Color, "Colour risky capabilities in the table: auto (when stdout is a terminal, NO_COLOR is unset or empty and TERM is not dumb), always (even with NO_COLOR) or never")
+	f.StringSliceVar(&o.Capabilities, "capability", nil, "Show only containers that hold any of these capabilities, as MAX-RISK counts them (effective, or regainable through setuid or, when added, file capabilities), e.g. NET_RAW,SYS_ADMIN; repeatable")
+	f.StringVar(&o.SortBy, "sort-by", "", "Order of the rows: risk (MAX-RISK, highest first), namespace or workload (default: the order read)")
+	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container shown has a MAX-RISK at least this: low, medium, high or critical")
+	addColorFlag(cmd, &o.Color, "the capabilities in the table")
 	for _, name := range []string{"min-risk", "fail-on"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, fixedCompletion("low", "medium", "high", "critical"))
 	}
-	_ = cmd.RegisterFlagCompletionFunc("color", fixedCompletion("auto", "always", "never"))
+	_ = cmd.RegisterFlagCompletionFunc("sort-by", fixedCompletion(report.Orders...))
+	_ = cmd.RegisterFlagCompletionFunc("capability", completeWith(catalog.CompleteList))
 	return cmd
 }
 
@@ -173,22 +212,18 @@ func (o *AuditOptions) Complete(c *cobra.Command, args []string) error {
 		return err
 	}
 	var err error
-	if o.MinRisk != "" {
-		if o.minRisk, err = catalog.ParseRisk(o.MinRisk); err != nil {
-			return usageErrorf(o.cmdPath, "--min-risk: %v", err)
-		}
+	if o.sel, err = report.ParseSelection(o.MinRisk, o.Capabilities, o.SortBy); err != nil {
+		return usageErrorf(o.cmdPath, "%v", err)
+	}
+	if o.printer, err = printers.NewReportPrinter(o.Output, o.NoHeaders); err != nil {
+		return usageErrorf(o.cmdPath, "-o: %v", err)
 	}
 	if o.FailOn != "" {
 		if o.failOn, err = catalog.ParseRisk(o.FailOn); err != nil {
 			return usageErrorf(o.cmdPath, "--fail-on: %v", err)
 		}
 	}
-	switch o.Color {
-	case "always":
-		o.color = true
-	case "auto":
-		o.color = printers.UseColor(o.Color, isTerminal(o.Out), os.Getenv("NO_COLOR"), os.Getenv("TERM"))
-	}
+	o.color = printers.ColorFor(o.Color, o.Out)
 	return nil
 }
 
@@ -200,7 +235,7 @@ func (o *AuditOptions) Validate() error {
 	if err := o.output.check(o.cmdPath); err != nil {
 		return err
 	}
-	return oneOf(o.cmdPath, "--color", o.Color, "auto", "always", "never")
+	return oneOf(o.cmdPath, "--color", o.Color, colorValues...)
 }
 
 // Run audits the manifests given with -f or -k, or else the live cluster.
@@ -220,8 +255,9 @@ func (o *AuditOptions) Run() error {
 }
 
 // runLive audits the cluster of the current kubeconfig context. JSON and
-// YAML are streamed item by item (printers.ReportStream): nothing is
-// written before every pod has been read, so a failed LIST prints nothing.
+// YAML in the order read are streamed item by item (printers.ReportStream):
+// nothing is written before every pod has been read, so a failed LIST
+// prints nothing. Any other output, or --sort-by, holds the report.
 func (o *AuditOptions) runLive(ctx context.Context) error {
 	lc, err := o.connect()
 	if err != nil {
@@ -231,7 +267,7 @@ func (o *AuditOptions) runLive(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.Output != printers.FormatJSON && o.Output != printers.FormatYAML {
+	if o.Output != printers.FormatJSON && o.Output != printers.FormatYAML || o.sel.Order != report.OrderRead {
 		rep := report.New()
 		col.Rollup.Each(func(t *workload.Target) {
 			audit.Items(t, func(it report.Item) { rep.Items = append(rep.Items, it) })
@@ -246,7 +282,8 @@ func (o *AuditOptions) runLive(ctx context.Context) error {
 	var werr error
 	col.Rollup.Each(func(t *workload.Target) {
 		audit.Items(t, func(it report.Item) {
-			if werr == nil && o.keep(&it, &failed) {
+			if werr == nil && o.sel.Keep(&it) {
+				failed += report.CountAtLeast(o.failOn, it)
 				werr = s.Write(&it)
 			}
 		})
@@ -260,14 +297,6 @@ func (o *AuditOptions) runLive(ctx context.Context) error {
 	return o.failed(failed)
 }
 
-// keep applies --min-risk to an item and counts it towards --fail-on.
-func (o *AuditOptions) keep(it *report.Item, failed *int) bool {
-	if o.failOn != "" && it.RiskAtLeast(o.failOn) {
-		*failed++
-	}
-	return o.minRisk == "" || it.RiskAtLeast(o.minRisk)
-}
-
 // failed is the --fail-on error for that many containers.
 func (o *AuditOptions) failed(n int) error {
 	if n == 0 {
@@ -277,46 +306,42 @@ func (o *AuditOptions) failed(n int) error {
 }
 
 func (o *AuditOptions) print(rep *report.Report) error {
-	failed := 0
-	kept := rep.Items[:0]
-	for i := range rep.Items {
-		if o.keep(&rep.Items[i], &failed) {
-			kept = append(kept, rep.Items[i])
-		}
-	}
-	rep.Items = kept
-	switch o.Output {
-	case printers.FormatJSON, printers.FormatYAML:
-		if err := printers.WriteObject(o.Out, o.Output, rep); err != nil {
-			return err
-		}
-	default:
+	rep.Items = o.sel.Apply(rep.Items)
+	structured := o.Output == printers.FormatJSON || o.Output == printers.FormatYAML
+	var err error
+	switch {
+	case structured:
+		err = printers.WriteObject(o.Out, o.Output, rep)
+	case o.printer != nil:
+		err = o.printer(o.Out, o.ErrOut, rep)
+	case len(rep.Items) > 0:
 		if o.width == 0 {
 			o.width = printers.TerminalWidth(o.Out)
 		}
-		if len(rep.Items) > 0 {
-			if err := printers.WriteAuditTable(o.Out, rep.Items, printers.AuditTableOptions{
-				Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Color: o.color,
-				ShowPods: o.live(), PerPod: o.PerPod, Width: o.width,
-			}); err != nil {
-				return err
-			}
-		} else if o.minRisk != "" {
-			fmt.Fprintf(o.ErrOut, "No containers at or above --min-risk=%s.\n", o.minRisk)
-		} else if !o.live() {
-			// readManifests has said why: no workloads in the input.
-		} else {
-			fmt.Fprintln(o.ErrOut, "No pods or controllers found.")
-		}
+		err = printers.WriteAuditTable(o.Out, rep.Items, printers.AuditTableOptions{
+			Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Color: o.color,
+			ShowPods: o.live(), PerPod: o.PerPod, Width: o.width,
+		})
+	}
+	// Then stderr, as kubectl get: why there is no row, or the warnings
+	// and, last, so that a terminal shows it under them, the summary.
+	switch {
+	case err != nil:
+		return err
+	case structured:
+	case len(rep.Items) == 0 && o.sel.Filtered():
+		fmt.Fprintf(o.ErrOut, "No containers %s.\n", o.sel)
+	case len(rep.Items) == 0 && o.live():
+		fmt.Fprintln(o.ErrOut, "No pods or controllers found.")
+	case len(rep.Items) == 0:
+		// readManifests has said why: no workloads in the input.
+	case o.printer == nil:
 		printers.WriteWarnings(o.ErrOut, rep.Items, o.Output == printers.FormatWide)
-		if len(rep.Items) > 0 {
-			// Last, so it is the line a terminal shows under the warnings.
-			if err := printers.WriteAuditSummary(o.ErrOut, rep.Items); err != nil {
-				return err
-			}
+		if err := printers.WriteAuditSummary(o.ErrOut, rep.Items); err != nil {
+			return err
 		}
 	}
-	return o.failed(failed)
+	return o.failed(report.CountAtLeast(o.failOn, rep.Items...))
 }
 
 func isTerminal(w io.Writer) bool {

@@ -124,7 +124,8 @@ func TestAuditFailOn(t *testing.T) {
 		{[]string{"audit", "-f", filepath.Join(examples, "02-api-restricted.yaml"), "--fail-on", "low"}, ExitFindings},
 		{[]string{"audit", "-f", filepath.Join(examples, "01-web-defaults.yaml"), "--fail-on", "high"}, ExitFindings},
 		{[]string{"audit", "-f", filepath.Join(examples, "01-web-defaults.yaml"), "--fail-on", "critical"}, ExitOK},
-		// --min-risk hides rows but --fail-on still sees every container.
+		// --fail-on counts the rows shown (TestAuditFailOnCountsTheRowsShown):
+		// the critical ones reach high.
 		{[]string{"audit", "-f", examples, "--min-risk", "critical", "--fail-on", "high", "-o", "json"}, ExitFindings},
 	}
 	for _, tt := range tests {

@@ -128,16 +128,29 @@ type outputFlag struct {
 }
 
 // addOutputFlag binds -o/--output to value, with the given formats; def
-// says what no -o prints.
+// says what no -o prints. A format written NAME=ARG (jsonpath=TEMPLATE)
+// takes any argument after "NAME=", which completion offers.
 func addOutputFlag(cmd *cobra.Command, value *string, def string, formats ...string) *outputFlag {
 	f := &outputFlag{value: value, formats: formats}
 	cmd.Flags().StringVarP(value, "output", "o", *value, fmt.Sprintf("Output format: %s (default: %s)", orList(formats), def))
-	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion(formats...))
+	names := make([]string, len(formats))
+	for i, format := range formats {
+		if name, _, ok := strings.Cut(format, "="); ok {
+			format = name + "="
+		}
+		names[i] = format
+	}
+	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion(names...))
 	return f
 }
 
 // check is the usage error for a format the command does not have.
 func (f *outputFlag) check(cmdPath string) error {
+	for _, format := range f.formats {
+		if name, _, ok := strings.Cut(format, "="); ok && strings.HasPrefix(*f.value, name+"=") {
+			return nil
+		}
+	}
 	return oneOf(cmdPath, "output format", *f.value, append([]string{""}, f.formats...)...)
 }
 

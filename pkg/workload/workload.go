@@ -86,6 +86,9 @@ type Kind struct {
 	// Aliases are kubectl's other short names for the kind (kubectl
 	// api-resources), where they differ from Short: "po", "cj".
 	Aliases []string
+	// Group is the kind's API group, "" for the core group (kubectl's
+	// `-o name` prints deployment.apps/web, pod/web).
+	Group string
 	// Prefix is the path of the pod spec in the object.
 	Prefix string
 	// Controller: it creates pods, which point back at it (or at its own
@@ -104,14 +107,14 @@ type Kind struct {
 var kinds = []Kind{
 	{Name: "Pod", Short: "pod", Aliases: []string{"po"}, Prefix: PrefixPod, Immutable: "A Pod's containers cannot change their securityContext after creation (the pod spec is immutable): " +
 		"change the manifest or the controller that creates the pod, and recreate it"},
-	{Name: "Deployment", Short: "deploy", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "the controller replaces the running pods (a rollout)"},
-	{Name: "StatefulSet", Short: "sts", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "the controller replaces the running pods (a rollout)"},
-	{Name: "DaemonSet", Short: "ds", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "the controller replaces the running pods (a rollout)"},
-	{Name: "ReplicaSet", Short: "rs", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "running pods keep the old spec; only pods created from now on get the change"},
+	{Name: "Deployment", Short: "deploy", Group: "apps", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "the controller replaces the running pods (a rollout)"},
+	{Name: "StatefulSet", Short: "sts", Group: "apps", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "the controller replaces the running pods (a rollout)"},
+	{Name: "DaemonSet", Short: "ds", Group: "apps", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "the controller replaces the running pods (a rollout)"},
+	{Name: "ReplicaSet", Short: "rs", Group: "apps", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "running pods keep the old spec; only pods created from now on get the change"},
 	{Name: "ReplicationController", Short: "rc", Prefix: PrefixController, Controller: true, Mutable: true, Rollout: "running pods keep the old spec; only pods created from now on get the change"},
-	{Name: "Job", Short: "job", Prefix: PrefixController, Controller: true, Immutable: "A Job's pod template cannot change after creation (spec.template is immutable): " +
+	{Name: "Job", Short: "job", Group: "batch", Prefix: PrefixController, Controller: true, Immutable: "A Job's pod template cannot change after creation (spec.template is immutable): " +
 		"change the manifest (or the CronJob that creates it) and recreate the Job"},
-	{Name: "CronJob", Short: "cronjob", Aliases: []string{"cj"}, Prefix: PrefixCronJob, Controller: true, Mutable: true, Rollout: "the next Jobs get the change; running Jobs keep the old spec"},
+	{Name: "CronJob", Short: "cronjob", Aliases: []string{"cj"}, Group: "batch", Prefix: PrefixCronJob, Controller: true, Mutable: true, Rollout: "the next Jobs get the change; running Jobs keep the old spec"},
 	{Name: "PodTemplate", Short: "podtemplate", Prefix: PrefixPodTemplate, Mutable: true, Rollout: "nothing runs from a PodTemplate directly; objects copied from it later get the change"},
 }
 

@@ -1,6 +1,11 @@
 package workload
 
-import "testing"
+import (
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/scheme"
+)
 
 // LookupResource reads a kind as kubectl takes a resource type on its
 // command line (kubectl api-resources: NAME, SHORTNAMES, KIND).
@@ -21,6 +26,18 @@ func TestLookupResource(t *testing.T) {
 	for _, in := range []string{"", "deploymnet", "Rollout", "svc", "deploy/web"} {
 		if k, ok := LookupResource(in); ok {
 			t.Errorf("LookupResource(%q) = %q, want none", in, k.Name)
+		}
+	}
+}
+
+// Group is what `-o name` prints (deployment.apps/web): each kind must be
+// registered in client-go's scheme under that group, at v1, as the API
+// server serves it.
+func TestKindGroupsAreTheAPIGroups(t *testing.T) {
+	for _, k := range Kinds() {
+		gvk := schema.GroupVersionKind{Group: k.Group, Version: "v1", Kind: k.Name}
+		if !scheme.Scheme.Recognizes(gvk) {
+			t.Errorf("%s: client-go's scheme does not know %v; is %q its group?", k.Name, gvk, k.Group)
 		}
 	}
 }

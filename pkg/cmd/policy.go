@@ -163,7 +163,7 @@ func (o *PolicyOptions) Run() error {
 			return err
 		}
 		col.Rollup.Each(visit)
-		src.Host, src.Namespace = lc.Host, lc.Namespace
+		src.Host, src.ContextNamespace = lc.Host, lc.Namespace
 	} else if err := o.readManifests(o.In, o.ErrOut, func(_ *manifest.Workload, t *workload.Target) { visit(t) }); err != nil {
 		return err
 	}

@@ -151,6 +151,9 @@ type PolicySource struct {
 	Args          []string
 	// Host is the API server of a live run, "" for manifests.
 	Host string
+	// ContextNamespace is the kubeconfig context's namespace, which a live
+	// run without -n reads unless its arguments (ns/NAME) say where.
+	ContextNamespace string
 }
 
 func (s PolicySource) String() string {
@@ -172,6 +175,8 @@ func (s PolicySource) String() string {
 		parts = append(parts, "all namespaces")
 	case s.Namespace != "":
 		parts = append(parts, "-n "+s.Namespace)
+	case s.ContextNamespace != "" && len(s.Args) == 0:
+		parts = append(parts, "namespace "+s.ContextNamespace)
 	}
 	if s.Selector != "" {
 		parts = append(parts, "-l "+s.Selector)

@@ -585,3 +585,62 @@ func TestPolicyPSAOnRealAPIServer(t *testing.T) {
 		t.Logf("namespace %s: all admitted at %s; at %s PSA refused %v, as named", ns, plan.level, plan.next, refused)
 	}
 }
+
+// TestPolicyLiveMatchesManifests creates the examples' objects for real and
+// generates both formats from the live cluster: the policies and the
+// labels must be those generated from the same manifests (the header
+// aside), although live the audit reads pods and the templates of
+// controllers without pods, through the rollup's reduced specs.
+func TestPolicyLiveMatchesManifests(t *testing.T) {
+	e := newEnv(t)
+	dyn, err := dynamic.NewForConfig(e.srv.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := e.loadExamples("live")
+	for _, u := range ex.objs {
+		u = u.DeepCopy()
+		res := dyn.Resource(policyResources[u.GetKind()].gvr).Namespace(u.GetNamespace())
+		eph, has, _ := unstructured.NestedSlice(u.Object, "spec", "ephemeralContainers")
+		unstructured.RemoveNestedField(u.Object, "spec", "ephemeralContainers")
+		got, err := res.Create(e.ctx, u, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("creating %s/%s: %v", u.GetKind(), u.GetName(), err)
+		}
+		if u.GetKind() == "Pod" && has {
+			if err := unstructured.SetNestedSlice(got.Object, eph, "spec", "ephemeralContainers"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := res.Update(e.ctx, got, metav1.UpdateOptions{}, "ephemeralcontainers"); err != nil {
+				t.Fatalf("adding the ephemeral containers of %s: %v", u.GetName(), err)
+			}
+		}
+	}
+	var args []string
+	for _, ns := range ex.namespaces {
+		args = append(args, "ns/"+ns)
+	}
+	sort.Strings(args)
+	body := func(out string) string {
+		var keep []string
+		for _, l := range strings.Split(out, "\n") {
+			if !strings.HasPrefix(l, "# Generated ") {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	for _, format := range []string{"vap", "psa"} {
+		live := runPlugin(t, e.srv.Kubeconfig(), append([]string{"policy", "--format", format}, args...)...)
+		files := runPlugin(t, e.srv.Kubeconfig(), "policy", "--format", format, "-f", ex.file)
+		if live.Code != 0 || files.Code != 0 {
+			t.Fatalf("%s: exit %d (live), %d (-f): %s %s", format, live.Code, files.Code, live.ErrOut, files.ErrOut)
+		}
+		if diff := cmp.Diff(body(files.Out), body(live.Out)); diff != "" {
+			t.Errorf("--format %s: live output differs from the manifests' (-f +live):\n%s", format, diff)
+		}
+		if !strings.Contains(live.Out, "# Generated from: the cluster at "+e.srv.Host+", "+args[0]) {
+			t.Errorf("--format %s: the header does not say the cluster was read:\n%s", format, live.Out[:400])
+		}
+	}
+}

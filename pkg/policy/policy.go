@@ -147,7 +147,16 @@ func Build(cs []Container, o Options) ([]Policy, error) {
 		return nil, err
 	}
 	groups := map[string][]Container{}
+	seen := map[string]bool{}
 	for _, c := range cs {
+		// The same container judged on several runtimes (a controller
+		// without pods, audited on each runtime the nodes report) is one
+		// container to a policy, which no runtime changes.
+		id := fmt.Sprintf("%#v", c)
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
 		key := c.Namespace
 		if o.Scope == ScopeCluster {
 			key = ""

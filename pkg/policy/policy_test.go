@@ -263,3 +263,17 @@ func TestRelevantKeepsWhatPSAReads(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// A container audited on two runtimes (a controller without pods, on a
+// cluster with containerd and CRI-O nodes) is one container to a policy:
+// counted and named once.
+func TestBuildCountsAContainerOnce(t *testing.T) {
+	c := ctr("shop", "Deployment", "web", "nginx", []string{"SYS_ADMIN"}, nil, false)
+	ps, err := Build([]Container{c, c}, Options{Mode: ModeBaseline})
+	if err != nil || len(ps) != 1 {
+		t.Fatal(ps, err)
+	}
+	if ps[0].Containers != 1 || len(ps[0].Rejected) != 1 {
+		t.Errorf("containers %d, rejected %+v", ps[0].Containers, ps[0].Rejected)
+	}
+}

@@ -141,9 +141,11 @@ func validations(p *Policy) []admissionv1.Validation {
 		v := "variables." + l.variable
 		label := string(l.typ)
 		each := func(ok, detail, message string) admissionv1.Validation {
+			// Line breaks make YAML print the CEL as a block, readable
+			// for review; CEL ignores them.
 			return admissionv1.Validation{
-				Expression: exempt + v + ".all(c, " + ok + ")",
-				MessageExpression: v + ".filter(c, !(" + ok + ")).map(c, '" + label + " \"' + c.name + '\"" + detail + ").join('; ') + '" +
+				Expression: exempt + v + ".all(c,\n  " + ok + ")",
+				MessageExpression: v + ".filter(c, !(" + ok + "))\n.map(c, '" + label + " \"' + c.name + '\"" + detail + ")\n.join('; ') + '" +
 					celString(message) + "'",
 				Reason: ptr.To(metav1.StatusReasonForbidden),
 			}

@@ -566,6 +566,19 @@ func TestPolicyPSAOnRealAPIServer(t *testing.T) {
 			continue
 		}
 		label(ns, map[string]string{"pod-security.kubernetes.io/enforce": plan.next})
+		// PSA reads namespace labels from an informer: wait until it
+		// refuses a privileged pod, which baseline and restricted refuse.
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			_, err := e.cs.CoreV1().Pods(ns).Create(e.ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "probe"},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "probe", Image: "registry.example/probe:1",
+					SecurityContext: &corev1.SecurityContext{Privileged: ptr(true)}}}}}, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			if err != nil && strings.Contains(err.Error(), "violates PodSecurity") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("namespace %s: PSA still admits a privileged pod 30s after enforce=%s (last answer: %v)", ns, plan.next, err)
+			}
+		}
 		for _, u := range ex.objs {
 			if u.GetNamespace() != ns {
 				continue

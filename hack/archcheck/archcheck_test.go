@@ -40,6 +40,8 @@ var rules = []struct {
 	{"pkg/printers", []string{"pkg/cmd", "k8s.io/client-go"}, "printers turn reports into text"},
 	{"pkg/evidence", []string{"pkg/engine", "pkg/report", "pkg/audit", "pkg/suggest", "pkg/printers", "pkg/source/", "pkg/cmd", "k8s.io/client-go"},
 		"the trace reader takes streams and returns sums; the command joins them with the engine's verdicts"},
+	{"pkg/policy", []string{"pkg/printers", "pkg/source/", "pkg/cmd", "pkg/report", "k8s.io/client-go"},
+		"policies are domain: audited containers and targets in, policies out"},
 }
 
 type pkg struct {
@@ -106,9 +108,12 @@ func TestImportGraph(t *testing.T) {
 // belongs in the packages below it. Issue 10 asked for about 1,200 lines:
 // what is counted is code, not the help prose of the commands' raw string
 // literals (Long, Example), which is what a user reads and which
-// docs/commands is generated from.
+// docs/commands is generated from. The fifth command, policy (issue 14),
+// added about 110 lines of flags and wiring to it, its domain and printers
+// living in pkg/policy and pkg/printers, and issue 16 added --sort-by,
+// --capability and kubectl get's -o formats: 1,250 became 1,375.
 func TestCommandPackageStaysThin(t *testing.T) {
-	const limit = 1250
+	const limit = 1375
 	for _, p := range list(t) {
 		if p.ImportPath != module+"pkg/cmd" {
 			continue

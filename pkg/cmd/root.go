@@ -53,6 +53,7 @@ Each capability is annotated with its risk from the built-in catalog.
 	root.AddCommand(NewCmdAudit(streams))
 	root.AddCommand(NewCmdExplain(streams))
 	root.AddCommand(NewCmdSuggest(streams))
+	root.AddCommand(NewCmdPolicy(streams))
 	root.AddCommand(NewCmdVersion(streams))
 	return root
 }

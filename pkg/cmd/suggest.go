@@ -327,7 +327,7 @@ func (o *SuggestOptions) print(ws []*suggest.Workload) error {
 
 // kubectlFlags are the kubeconfig flags the user gave, repeated in the
 // printed kubectl commands so that they patch the same cluster.
-func (o *SuggestOptions) kubectlFlags() []string {
+func (o *sourceOptions) kubectlFlags() []string {
 	var out []string
 	cf := o.ConfigFlags
 	for _, f := range []struct {

@@ -1,0 +1,80 @@
+package cmd
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// fixPolicyTime makes the generated headers reproducible.
+func fixPolicyTime(t *testing.T) {
+	t.Helper()
+	saved := policyNow
+	policyNow = func() time.Time { return time.Date(2026, 11, 30, 21, 0, 0, 0, time.UTC) }
+	t.Cleanup(func() { policyNow = saved })
+}
+
+func TestPolicyGolden(t *testing.T) {
+	fixPolicyTime(t)
+	tests := []struct {
+		name   string
+		args   []string
+		golden string
+	}{
+		{"vap observed", []string{"--format", "vap", "-f", examples, "-R"}, "policy/examples-vap-observed.yaml"},
+		{"vap baseline, warn", []string{"--format", "vap", "--mode", "baseline", "--action", "warn", "-f", examples}, "policy/examples-vap-baseline.yaml"},
+		{"vap restricted, cluster, with allowances", []string{"--format", "vap", "--mode", "restricted", "--scope", "cluster", "-f", examples,
+			"--allow", "net/deploy/vpn=NET_ADMIN,NET_RAW", "--allow", "cj/backup:backup=DAC_READ_SEARCH", "--action", "audit"},
+			"policy/examples-vap-restricted-cluster.yaml"},
+		{"vap observed, one namespace", []string{"--format", "vap", "-f", examples, "-n", "shop"}, "policy/examples-vap-observed-shop.yaml"},
+		{"psa", []string{"--format", "psa", "-f", examples, "-R"}, "policy/examples-psa.sh"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := run(t, "", append([]string{"policy"}, tt.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			golden(t, tt.golden, out)
+			golden(t, strings.TrimSuffix(strings.TrimSuffix(tt.golden, ".yaml"), ".sh")+".stderr", errOut)
+		})
+	}
+}
+
+func TestPolicyErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no format", []string{"-f", examples}, ExitUsage, "--format is required: vap or psa"},
+		{"kyverno not yet", []string{"--format", "kyverno", "-f", examples}, ExitUsage, `unknown --format "kyverno"; use vap or psa`},
+		{"bad mode", []string{"--format", "vap", "--mode", "strict", "-f", examples}, ExitUsage, `unknown --mode "strict"; use observed, baseline or restricted`},
+		{"bad scope", []string{"--format", "vap", "--scope", "ns", "-f", examples}, ExitUsage, `unknown --scope "ns"`},
+		{"bad action", []string{"--format", "vap", "--action", "Deny", "-f", examples}, ExitUsage, `unknown --action "Deny"; use deny, warn or audit`},
+		{"unknown capability", []string{"--format", "vap", "-f", examples, "--allow", "shop/deploy/web=NET_ADMINN"}, ExitUsage,
+			`--allow "shop/deploy/web=NET_ADMINN": unknown capability "NET_ADMINN"; did you mean NET_ADMIN?`},
+		{"allowance matching nothing", []string{"--format", "vap", "-f", examples, "--allow", "shop/deploy/web:sidecar=NET_ADMIN"}, ExitUsage,
+			"--allow shop/deploy/web:sidecar=NET_ADMIN matched no container"},
+		{"vap flags with psa", []string{"--format", "psa", "--mode", "restricted", "-f", examples}, ExitUsage, "--mode apply to --format vap"},
+		{"unreadable manifest", []string{"--format", "vap", "-f", "testdata/no-such-file.yaml"}, ExitInput, "no-such-file.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			expectError(t, append([]string{"policy"}, tt.args...), tt.code, tt.want)
+		})
+	}
+}
+
+// The label commands repeat the kubeconfig flags, quoted for the shell,
+// so that they label the cluster that was read.
+func TestPolicyPSARepeatsKubeconfigFlags(t *testing.T) {
+	out, errOut, code := run(t, "", "policy", "--format", "psa", "-f", examples+"/02-api-restricted.yaml", "--context", "prod's")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, `kubectl --context 'prod'\''s' label --overwrite ns shop pod-security.kubernetes.io/enforce=restricted `) {
+		t.Errorf("output:\n%s", out)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
+	metafake "k8s.io/client-go/metadata/fake"
 	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 
@@ -61,7 +62,7 @@ func TestCollectIdleTemplates(t *testing.T) {
 	objects := []runtime.Object{
 		// Has a pod (through its ReplicaSet): no template row.
 		&appsv1.Deployment{ObjectMeta: meta("web"), Spec: appsv1.DeploymentSpec{Template: tmpl("web")}},
-		&appsv1.ReplicaSet{ObjectMeta: meta("web-5d4f8", owned), Spec: appsv1.ReplicaSetSpec{Template: tmpl("web")}},
+		&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-5d4f8", Namespace: "shop", UID: "rs-1", OwnerReferences: []metav1.OwnerReference{owned}}, Spec: appsv1.ReplicaSetSpec{Template: tmpl("web")}},
 		// An old revision of web: its owner's.
 		&appsv1.ReplicaSet{ObjectMeta: meta("web-old", owned), Spec: appsv1.ReplicaSetSpec{Template: tmpl("web")}},
 		// Scaled to zero.
@@ -92,10 +93,13 @@ func TestCollectIdleTemplates(t *testing.T) {
 	}
 	forbidden := apierrors.NewForbidden(schema.GroupResource{Resource: "x"}, "", errors.New("RBAC: no"))
 	for _, tc := range []struct {
-		name         string
-		scope        Scope
-		forbid       []string
-		secondNode   string
+		name       string
+		scope      Scope
+		forbid     []string
+		secondNode string
+		// ownedOnly: the owner lookups see only ReplicaSets and Jobs with
+		// a controller, so their typed lists must be skipped.
+		ownedOnly    bool
 		want         []string
 		wantNote     string
 		wantWarnings []string
@@ -130,7 +134,22 @@ func TestCollectIdleTemplates(t *testing.T) {
 			"shop ReplicationController/rc pods=0 cri-o template",
 			"shop StatefulSet/db pods=0 cri-o template",
 		},
-		wantWarnings: []string{`you may not list deployments, jobs and cronjobs in namespace "shop" (x is forbidden: RBAC: no), so those without running pods (scaled to zero, between runs) are not shown`},
+		wantWarnings: []string{`you may not list jobs in namespace "shop", so the pods of a Job that a CronJob created are shown under the Job, not the CronJob`,
+			`you may not list deployments, jobs and cronjobs in namespace "shop" (x is forbidden: RBAC: no), so those without running pods (scaled to zero, between runs) are not shown`},
+	}, {
+		name:      "every ReplicaSet and Job has a controller: they are not listed again",
+		scope:     Scope{Namespace: "shop", Templates: true},
+		ownedOnly: true,
+		want: []string{
+			"shop CronJob/nightly pods=0 cri-o template",
+			"shop DaemonSet/agent pods=0 cri-o template",
+			"shop Deployment/idle pods=0 cri-o template",
+			"shop Deployment/web pods=1 cri-o",
+			"shop Pod/debug pods=1 cri-o",
+			"shop ReplicationController/rc pods=0 cri-o template",
+			"shop StatefulSet/db pods=0 cri-o template",
+		},
+		wantNote: "no running pods",
 	}, {
 		name: "a controller named on the command line without pods: its own template",
 		scope: Scope{Namespace: "shop", LabelSelector: "app=none", Controller: &workload.Ref{Kind: "Deployment", Name: "gone"},
@@ -150,6 +169,36 @@ func TestCollectIdleTemplates(t *testing.T) {
 					Status: corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{ContainerRuntimeVersion: tc.secondNode}}}); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if !tc.ownedOnly {
+				// The owner lookups see what the typed client holds.
+				c.Metadata.(*metafake.FakeMetadataClient).PrependReactor("list", "*", func(a clienttesting.Action) (bool, runtime.Object, error) {
+					list := &metav1.List{}
+					var objs []metav1.Object
+					switch a.GetResource().Resource {
+					case "replicasets":
+						l, err := typed.AppsV1().ReplicaSets("").List(context.Background(), metav1.ListOptions{})
+						if err != nil {
+							return true, nil, err // forbidden for the metadata list too
+						}
+						for i := range l.Items {
+							objs = append(objs, &l.Items[i])
+						}
+					case "jobs":
+						l, err := typed.BatchV1().Jobs("").List(context.Background(), metav1.ListOptions{})
+						if err != nil {
+							return true, nil, err
+						}
+						for i := range l.Items {
+							objs = append(objs, &l.Items[i])
+						}
+					}
+					for _, o := range objs {
+						list.Items = append(list.Items, runtime.RawExtension{Object: &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
+							Name: o.GetName(), Namespace: o.GetNamespace(), UID: o.GetUID(), OwnerReferences: o.GetOwnerReferences()}}})
+					}
+					return true, list, nil
+				})
 			}
 			for _, r := range tc.forbid {
 				typed.PrependReactor("list", r, func(clienttesting.Action) (bool, runtime.Object, error) { return true, nil, forbidden })
@@ -179,6 +228,13 @@ func TestCollectIdleTemplates(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.wantWarnings, col.Warnings); diff != "" {
 				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+			if tc.ownedOnly {
+				for _, a := range typed.Actions() {
+					if r := a.GetResource().Resource; a.GetVerb() == "list" && (r == "replicasets" || r == "jobs") {
+						t.Errorf("listed %s in full although none lacks a controller", r)
+					}
+				}
 			}
 		})
 	}

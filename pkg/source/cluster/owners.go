@@ -28,17 +28,34 @@ var (
 // naming the Deployment controller guarantees; a Job stays a Job.
 type Owners struct {
 	links map[types.UID]workload.Ref
+	// ownerless records, by resource, whether any object has no
+	// controller: only those are workloads of their own (idle.go).
+	ownerless map[string]bool
 	// Degraded lists the lookups that were forbidden, for one warning each.
 	Degraded []string
 }
 
+// mayHaveOwnerless reports whether some ReplicaSet or Job (kind) may have
+// no controller: false only when the list ran and found none, so that a
+// cluster whose ReplicaSets all belong to Deployments is not listed again
+// in full for their templates.
+func (o *Owners) mayHaveOwnerless(kind string) bool {
+	res := "replicasets"
+	if kind == "Job" {
+		res = "jobs"
+	}
+	return o == nil || !o.known(kind) || o.ownerless[res]
+}
+
 // LoadOwners lists ReplicaSet and Job metadata in namespace ("" = all).
 func LoadOwners(ctx context.Context, client metadata.Interface, namespace string, chunk int64) (*Owners, error) {
-	o := &Owners{links: map[types.UID]workload.Ref{}}
+	o := &Owners{links: map[types.UID]workload.Ref{}, ownerless: map[string]bool{}}
 	for _, gvr := range []schema.GroupVersionResource{replicaSets, jobs} {
 		err := listMetadata(ctx, client, gvr, namespace, chunk, func(m *metav1.PartialObjectMetadata) {
 			if ref := metav1.GetControllerOfNoCopy(m); ref != nil {
 				o.links[m.UID] = workload.Ref{Kind: ref.Kind, Name: ref.Name}
+			} else {
+				o.ownerless[gvr.Resource] = true
 			}
 		})
 		if err != nil {

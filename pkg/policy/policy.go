@@ -8,6 +8,8 @@ package policy
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -163,11 +165,7 @@ func Build(cs []Container, o Options) ([]Policy, error) {
 		}
 		groups[key] = append(groups[key], c)
 	}
-	keys := make([]string, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(groups))
 	out := make([]Policy, 0, len(keys))
 	for _, ns := range keys {
 		out = append(out, build(ns, groups[ns], o))

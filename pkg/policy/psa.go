@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -56,11 +58,7 @@ func PSA(targets []*workload.Target) []PSALevel {
 	for _, t := range targets {
 		byNS[t.Namespace] = append(byNS[t.Namespace], t)
 	}
-	namespaces := make([]string, 0, len(byNS))
-	for ns := range byNS {
-		namespaces = append(namespaces, ns)
-	}
-	sort.Strings(namespaces)
+	namespaces := slices.Sorted(maps.Keys(byNS))
 	out := make([]PSALevel, 0, len(namespaces))
 	for _, ns := range namespaces {
 		out = append(out, psaLevel(ns, byNS[ns]))

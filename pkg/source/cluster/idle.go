@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -234,11 +235,7 @@ func (r runtimeResolver) templateProfiles() []resolved {
 		count[key]++
 		byKey[key] = p
 	}
-	keys := make([]string, 0, len(count))
-	for k := range count {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(count))
 	out := make([]resolved, 0, len(keys))
 	for _, k := range keys {
 		where := "the runtime of every node"

@@ -107,8 +107,8 @@ func FromAudit(a *audit.Container) Container {
 		Privileged: a.Result.Privileged, Windows: t.Spec != nil && t.Spec.OS != nil && t.Spec.OS.Name == corev1.Windows}
 }
 
-// Workload is "Kind/name" of the container's workload, as messages name it.
-func (c *Container) Workload() string { return c.Kind + "/" + c.Name }
+// Workload names the container's workload as tables and messages do (deploy/web).
+func (c *Container) Workload() string { return workload.Ref{Kind: c.Kind, Name: c.Name}.Label() }
 
 // Policy is the capability rules for one namespace, or for the cluster
 // when Namespace is "".

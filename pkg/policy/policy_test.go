@@ -100,17 +100,17 @@ func TestBuild(t *testing.T) {
 			{"shop", []string{"NET_BIND_SERVICE", "NET_ADMIN"}, true, true, 1, 1, 2, nil},
 			// CAP_SYS_ADMIN adds nothing on containerd and "all" is not
 			// ALL to PSA: neither is allowed, and the pod is named.
-			{"tools", nil, false, true, 0, 1, 1, []string{`Pod/debug/shell: writes "CAP_SYS_ADMIN", "all" (not an upper-case capability name without CAP_)`}},
+			{"tools", nil, false, true, 0, 1, 1, []string{`pod/debug/shell: writes "CAP_SYS_ADMIN", "all" (not an upper-case capability name without CAP_)`}},
 		}},
 		{"observed, cluster", Options{Mode: ModeObserved, Scope: ScopeCluster}, []summary{
 			{"", []string{"NET_BIND_SERVICE", "NET_ADMIN"}, false, false, 0, 3, 4,
-				[]string{`Pod/debug/shell: writes "CAP_SYS_ADMIN", "all" (not an upper-case capability name without CAP_)`}},
+				[]string{`pod/debug/shell: writes "CAP_SYS_ADMIN", "all" (not an upper-case capability name without CAP_)`}},
 		}},
 		{"restricted", Options{Mode: ModeRestricted, Scope: ScopeCluster, Allow: allow}, []summary{
 			{"", []string{"NET_BIND_SERVICE"}, true, true, 1, 3, 4, []string{
-				"Deployment/web/proxy: adds NET_ADMIN",
-				`Pod/debug/shell: writes "CAP_SYS_ADMIN", "all" (not an upper-case capability name without CAP_); does not drop "ALL"`,
-				"DaemonSet/agent/agent: is privileged",
+				"deploy/web/proxy: adds NET_ADMIN",
+				`pod/debug/shell: writes "CAP_SYS_ADMIN", "all" (not an upper-case capability name without CAP_); does not drop "ALL"`,
+				"ds/agent/agent: is privileged",
 			}},
 		}},
 	}
@@ -194,11 +194,11 @@ func TestPSA(t *testing.T) {
 	}
 	want := []row{
 		{"a", "restricted", "", ""},
-		{"b", "baseline", "restricted", `Deployment/p: allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false); ` +
+		{"b", "baseline", "restricted", `deploy/p: allowPrivilegeEscalation != false (container "app" must set securityContext.allowPrivilegeEscalation=false); ` +
 			`unrestricted capabilities (container "app" must set securityContext.capabilities.drop=["ALL"]); ` +
 			`runAsNonRoot != true (pod or container "app" must set securityContext.runAsNonRoot=true); ` +
 			`seccompProfile (pod or container "app" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")`},
-		{"c", "privileged", "baseline", "Deployment/h: host namespaces (hostNetwork=true)"},
+		{"c", "privileged", "baseline", "deploy/h: host namespaces (hostNetwork=true)"},
 	}
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

@@ -104,7 +104,7 @@ func failing(ts []*workload.Target, level psaapi.Level) []PSABlocker {
 			}
 			reasons = append(reasons, r)
 		}
-		name := t.Workload.Kind + "/" + t.Workload.Name
+		name := t.Workload.Label()
 		if i, ok := seen[name]; ok {
 			out[i].Reasons = union(out[i].Reasons, reasons)
 			continue

@@ -132,10 +132,7 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 // Other kinds (custom resources) keep their kind, which kubectl also
 // accepts.
 func WorkloadLabel(kind, name string) string {
-	if k, ok := workload.Lookup(kind); ok {
-		kind = k.Short
-	}
-	return kind + "/" + name
+	return workload.Ref{Kind: kind, Name: name}.Label()
 }
 
 // ContainerLabel names a container in a table, marking init containers,

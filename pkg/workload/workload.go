@@ -20,6 +20,18 @@ type Ref struct {
 	Name string `json:"name"`
 }
 
+// Label names the workload as kubectl takes it on the command line, the
+// way every table and message shows it: kubectl's short name for a
+// built-in kind (deploy/web, sts/db, cronjob/backup), other kinds (custom
+// resources) by their kind, which kubectl also accepts.
+func (r Ref) Label() string {
+	kind := r.Kind
+	if k, ok := Lookup(kind); ok {
+		kind = k.Short
+	}
+	return kind + "/" + r.Name
+}
+
 // Target is one pod spec to judge, with where it came from.
 type Target struct {
 	Namespace string

@@ -27,6 +27,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	psapolicy "k8s.io/pod-security-admission/policy"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 // policyResources are the kinds a generated policy matches, with their
@@ -273,13 +275,13 @@ func TestPolicyVAPOnRealAPIServer(t *testing.T) {
 			rejected[key] = m[4] // the first container named
 		}
 	}
-	want := map[string]string{ex.namespaces["tools"] + "/Pod/legacy-tool": "tool", ex.namespaces["data"] + "/StatefulSet/db": "postgres"}
+	want := map[string]string{ex.namespaces["tools"] + "/pod/legacy-tool": "tool", ex.namespaces["data"] + "/sts/db": "postgres"}
 	if diff := cmp.Diff(want, rejected); diff != "" {
 		t.Errorf("containers named as rejected (-want +got):\n%s\nstderr:\n%s", diff, r.ErrOut)
 	}
 	admitted := 0
 	for _, u := range ex.objs {
-		key := u.GetNamespace() + "/" + u.GetKind() + "/" + u.GetName()
+		key := u.GetNamespace() + "/" + workload.Ref{Kind: u.GetKind(), Name: u.GetName()}.Label()
 		err := e.create(dyn, u, "")
 		if c, ok := rejected[key]; ok {
 			if err == nil || !strings.Contains(err.Error(), "ValidatingAdmissionPolicy") || !strings.Contains(err.Error(), `"`+c+`"`) {
@@ -588,7 +590,7 @@ func TestPolicyPSAOnRealAPIServer(t *testing.T) {
 				t.Fatalf("%s/%s: refused, but not by PSA: %v", u.GetKind(), u.GetName(), err)
 			}
 			if err != nil {
-				refused = append(refused, u.GetKind()+"/"+u.GetName())
+				refused = append(refused, workload.Ref{Kind: u.GetKind(), Name: u.GetName()}.Label())
 			}
 		}
 		sort.Strings(refused)

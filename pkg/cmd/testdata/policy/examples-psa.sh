@@ -6,28 +6,28 @@
 # Nothing was applied: review, then run the commands. kubectl label --dry-run=server shows the server's own verdict.
 
 # Namespace data: every pod of 2 workload(s) meets privileged; 2 workload(s) block baseline:
-#   CronJob/backup: non-default capabilities (container "backup" must not include "DAC_READ_SEARCH" in securityContext.capabilities.add)
-#   StatefulSet/db: non-default capabilities (containers "postgres", "exporter" must not include "NET_ADMIN" in securityContext.capabilities.add)
+#   cronjob/backup: non-default capabilities (container "backup" must not include "DAC_READ_SEARCH" in securityContext.capabilities.add)
+#   sts/db: non-default capabilities (containers "postgres", "exporter" must not include "NET_ADMIN" in securityContext.capabilities.add)
 kubectl label --overwrite ns data pod-security.kubernetes.io/enforce=privileged pod-security.kubernetes.io/enforce-version=v1.37 pod-security.kubernetes.io/warn=baseline pod-security.kubernetes.io/warn-version=v1.37 pod-security.kubernetes.io/audit=baseline pod-security.kubernetes.io/audit-version=v1.37
 
 # Namespace monitoring: every pod of 1 workload(s) meets privileged; 1 workload(s) block baseline:
-#   DaemonSet/node-agent: host namespaces (hostNetwork=true, hostPID=true); hostPath volumes (volume "proc"); privileged (container "agent" must not set securityContext.privileged=true)
+#   ds/node-agent: host namespaces (hostNetwork=true, hostPID=true); hostPath volumes (volume "proc"); privileged (container "agent" must not set securityContext.privileged=true)
 kubectl label --overwrite ns monitoring pod-security.kubernetes.io/enforce=privileged pod-security.kubernetes.io/enforce-version=v1.37 pod-security.kubernetes.io/warn=baseline pod-security.kubernetes.io/warn-version=v1.37 pod-security.kubernetes.io/audit=baseline pod-security.kubernetes.io/audit-version=v1.37
 
 # Namespace net: every pod of 1 workload(s) meets privileged; 1 workload(s) block baseline:
-#   Deployment/vpn: non-default capabilities (containers "escalatable", "no-new-privs" must not include "NET_ADMIN", "NET_RAW" in securityContext.capabilities.add)
+#   deploy/vpn: non-default capabilities (containers "escalatable", "no-new-privs" must not include "NET_ADMIN", "NET_RAW" in securityContext.capabilities.add)
 kubectl label --overwrite ns net pod-security.kubernetes.io/enforce=privileged pod-security.kubernetes.io/enforce-version=v1.37 pod-security.kubernetes.io/warn=baseline pod-security.kubernetes.io/warn-version=v1.37 pod-security.kubernetes.io/audit=baseline pod-security.kubernetes.io/audit-version=v1.37
 
 # Namespace shop: every pod of 4 workload(s) meets privileged; 2 workload(s) block baseline:
-#   Pod/checkout-7d9f: non-default capabilities (container "debugger-x2k4" must not include "SYS_PTRACE" in securityContext.capabilities.add)
-#   ReplicationController/legacy-rc: non-default capabilities (container "legacy" must not include "ALL" in securityContext.capabilities.add)
+#   pod/checkout-7d9f: non-default capabilities (container "debugger-x2k4" must not include "SYS_PTRACE" in securityContext.capabilities.add)
+#   rc/legacy-rc: non-default capabilities (container "legacy" must not include "ALL" in securityContext.capabilities.add)
 kubectl label --overwrite ns shop pod-security.kubernetes.io/enforce=privileged pod-security.kubernetes.io/enforce-version=v1.37 pod-security.kubernetes.io/warn=baseline pod-security.kubernetes.io/warn-version=v1.37 pod-security.kubernetes.io/audit=baseline pod-security.kubernetes.io/audit-version=v1.37
 
 # Namespace tools: every pod of 2 workload(s) meets privileged; 2 workload(s) block baseline:
-#   Pod/clock-tool: non-default capabilities (container "clock" must not include "BPF", "SYS_TIME" in securityContext.capabilities.add)
-#   Pod/legacy-tool: non-default capabilities (container "tool" must not include "CAP_SYS_ADMIN" in securityContext.capabilities.add)
+#   pod/clock-tool: non-default capabilities (container "clock" must not include "BPF", "SYS_TIME" in securityContext.capabilities.add)
+#   pod/legacy-tool: non-default capabilities (container "tool" must not include "CAP_SYS_ADMIN" in securityContext.capabilities.add)
 kubectl label --overwrite ns tools pod-security.kubernetes.io/enforce=privileged pod-security.kubernetes.io/enforce-version=v1.37 pod-security.kubernetes.io/warn=baseline pod-security.kubernetes.io/warn-version=v1.37 pod-security.kubernetes.io/audit=baseline pod-security.kubernetes.io/audit-version=v1.37
 
 # Namespace win: every pod of 1 workload(s) meets baseline; 1 workload(s) block restricted:
-#   Deployment/iis: runAsNonRoot != true (pod or container "iis" must set securityContext.runAsNonRoot=true)
+#   deploy/iis: runAsNonRoot != true (pod or container "iis" must set securityContext.runAsNonRoot=true)
 kubectl label --overwrite ns win pod-security.kubernetes.io/enforce=baseline pod-security.kubernetes.io/enforce-version=v1.37 pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/warn-version=v1.37 pod-security.kubernetes.io/audit=restricted pod-security.kubernetes.io/audit-version=v1.37

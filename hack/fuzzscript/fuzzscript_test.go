@@ -36,9 +36,11 @@ func TestFuzzScriptRetriesOnlyTheDeadlineRace(t *testing.T) {
 		wantCalls string
 	}{
 		{"pass", true, "1"},
-		{"deadline,pass", true, "2"},      // the race, then a clean run
-		{"deadline,deadline", false, "2"}, // twice: not waved through
-		{"crash,pass", false, "1"},        // a written input fails at once
+		{"deadline,pass", true, "2"},               // the race, then a clean run
+		{"deadline,deadline,pass", true, "3"},      // the race twice
+		{"deadline,deadline,deadline", false, "3"}, // three times: not waved through
+		{"crash,pass", false, "1"},                 // a written input fails at once
+		{"deadline,crash,pass", false, "2"},        // nor on a retry
 	} {
 		t.Run(tc.outcomes, func(t *testing.T) {
 			dir := t.TempDir()

@@ -40,11 +40,16 @@ type Owners struct {
 // cluster whose ReplicaSets all belong to Deployments is not listed again
 // in full for their templates.
 func (o *Owners) mayHaveOwnerless(kind string) bool {
-	res := "replicasets"
+	return o == nil || !o.known(kind) || o.ownerless[ownerResource(kind)]
+}
+
+// ownerResource is the metadata list that holds a middle link's kind:
+// "replicasets" for ReplicaSet, "jobs" for Job.
+func ownerResource(kind string) string {
 	if kind == "Job" {
-		res = "jobs"
+		return jobs.Resource
 	}
-	return o == nil || !o.known(kind) || o.ownerless[res]
+	return replicaSets.Resource
 }
 
 // LoadOwners lists ReplicaSet and Job metadata in namespace ("" = all).
@@ -117,10 +122,7 @@ func (o *Owners) Of(pod *corev1.Pod) workload.Ref {
 }
 
 func (o *Owners) known(kind string) bool {
-	res := "replicasets"
-	if kind == "Job" {
-		res = "jobs"
-	}
+	res := ownerResource(kind)
 	for _, d := range o.Degraded {
 		if d == res {
 			return false

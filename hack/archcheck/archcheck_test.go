@@ -111,9 +111,13 @@ func TestImportGraph(t *testing.T) {
 // docs/commands is generated from. The fifth command, policy (issue 14),
 // added about 110 lines of flags and wiring to it, its domain and printers
 // living in pkg/policy and pkg/printers, and issue 16 added --sort-by,
-// --capability and kubectl get's -o formats: 1,250 became 1,375.
+// --capability and kubectl get's -o formats: 1,250 became 1,375. Issue 15
+// (several contexts at once) added --all-contexts, --max-concurrency,
+// --fail-fast and the wiring that reads each context's cluster and prints
+// it (the fan-out itself is cluster.EachContext; the cluster-error
+// messages moved to cluster.Explain to make room): 1,375 became 1,430.
 func TestCommandPackageStaysThin(t *testing.T) {
-	const limit = 1375
+	const limit = 1430
 	for _, p := range list(t) {
 		if p.ImportPath != module+"pkg/cmd" {
 			continue

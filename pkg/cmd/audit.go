@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -241,7 +240,7 @@ func (o *AuditOptions) Validate() error {
 // Run audits the manifests given with -f or -k, or else the live cluster.
 func (o *AuditOptions) Run() error {
 	if o.live() {
-		return o.runLive(context.Background())
+		return o.runLive()
 	}
 	rep := report.New()
 	err := o.readManifests(o.In, o.ErrOut, func(_ *manifest.Workload, t *workload.Target) {
@@ -254,47 +253,50 @@ func (o *AuditOptions) Run() error {
 	return afterOutput(err, o.print(rep))
 }
 
-// runLive audits the cluster of the current kubeconfig context. JSON and
-// YAML in the order read are streamed item by item (printers.ReportStream):
-// nothing is written before every pod has been read, so a failed LIST
-// prints nothing. Any other output, or --sort-by, holds the report.
-func (o *AuditOptions) runLive(ctx context.Context) error {
-	lc, err := o.connect()
-	if err != nil {
-		return err
-	}
-	col, err := o.collect(ctx, lc, o.ErrOut)
-	if err != nil {
-		return err
-	}
-	if o.Output != printers.FormatJSON && o.Output != printers.FormatYAML || o.sel.Order != report.OrderRead {
-		rep := report.New()
-		col.Rollup.Each(func(t *workload.Target) {
-			audit.Items(t, func(it report.Item) { rep.Items = append(rep.Items, it) })
+// runLive audits the cluster of each context, one after the other (several
+// only in docs/fleet.md's run; each sorted, filtered and summed on its
+// own). JSON and YAML are one document, streamed item by item
+// (printers.ReportStream): nothing is written before every pod of a cluster
+// has been read, so a failed LIST prints nothing of it; --sort-by holds a
+// cluster's report to sort it. Any other output holds a cluster's report
+// and prints it (tables separated by a blank line); --fail-on counts all.
+func (o *AuditOptions) runLive() error {
+	s, _ := printers.NewReportStream(o.Out, o.Output) // nil for the other formats
+	failed, tables := 0, 0
+	err := o.eachCluster(o.ErrOut, nil, func(r *clusterRead) error {
+		rep, held := report.New(), s == nil || o.sel.Order != report.OrderRead
+		var werr error
+		r.col.Rollup.Each(func(t *workload.Target) {
+			audit.Items(t, func(it report.Item) {
+				if it.Cluster = r.name; held {
+					rep.Items = append(rep.Items, it)
+				} else if werr == nil && o.sel.Keep(&it) {
+					failed += report.CountAtLeast(o.failOn, it)
+					werr = s.Write(&it)
+				}
+			})
 		})
-		return o.print(rep)
-	}
-	s, err := printers.NewReportStream(o.Out, o.Output)
-	if err != nil {
-		return err
-	}
-	failed := 0
-	var werr error
-	col.Rollup.Each(func(t *workload.Target) {
-		audit.Items(t, func(it report.Item) {
-			if werr == nil && o.sel.Keep(&it) {
-				failed += report.CountAtLeast(o.failOn, it)
-				werr = s.Write(&it)
+		if rep.Items = o.sel.Apply(rep.Items); s == nil {
+			if tables += min(len(rep.Items), 1); tables > 1 && len(rep.Items) > 0 && o.printer == nil {
+				fmt.Fprintln(o.Out)
 			}
-		})
-	})
-	if werr != nil {
+			view := *o
+			view.ErrOut, view.failOn = r.errOut, ""
+			failed += report.CountAtLeast(o.failOn, rep.Items...)
+			return view.print(rep)
+		}
+		for i := 0; i < len(rep.Items) && werr == nil; i++ { // held for --sort-by
+			failed += report.CountAtLeast(o.failOn, rep.Items[i])
+			werr = s.Write(&rep.Items[i])
+		}
 		return werr
+	})
+	if s != nil && (err == nil || ExitCode(err) == ExitPartial) {
+		if cerr := s.Close(); cerr != nil {
+			return cerr
+		}
 	}
-	if err := s.Close(); err != nil {
-		return err
-	}
-	return o.failed(failed)
+	return afterClusters(err, o.failed(failed))
 }
 
 // failed is the --fail-on error for that many containers.

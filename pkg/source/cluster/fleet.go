@@ -55,12 +55,49 @@ func AcceptContextLists(fs *pflag.FlagSet, flags *genericclioptions.ConfigFlags)
 	}
 }
 
-// ContextError says that a context named on the command line is not in the
-// kubeconfig, or that the kubeconfig has none: a usage error.
-type ContextError struct{ Err error }
+// FleetFlags are the flags of a run over several contexts, next to
+// kubectl's own kubeconfig flags.
+type FleetFlags struct {
+	AllContexts    bool
+	MaxConcurrency int
+	FailFast       bool
+}
 
-func (e *ContextError) Error() string { return e.Err.Error() }
-func (e *ContextError) Unwrap() error { return e.Err }
+// AddFlags registers them, and lets --context (from flags) take several;
+// verb is the command's ("Audit").
+func (f *FleetFlags) AddFlags(fs *pflag.FlagSet, flags *genericclioptions.ConfigFlags, verb string) {
+	AcceptContextLists(fs, flags)
+	f.MaxConcurrency = DefaultMaxConcurrency
+	fs.BoolVar(&f.AllContexts, "all-contexts", false, verb+" the cluster of every context in the kubeconfig, each with its own credentials and namespace (docs/fleet.md)")
+	fs.IntVar(&f.MaxConcurrency, "max-concurrency", f.MaxConcurrency, "With several contexts: how many clusters are read at once")
+	fs.BoolVar(&f.FailFast, "fail-fast", false, "With several contexts: stop at the first cluster that cannot be read (exit 4) instead of going on with the others (exit 6)")
+}
+
+// Validate checks the flags alone.
+func (f *FleetFlags) Validate(flags *genericclioptions.ConfigFlags) error {
+	switch {
+	case f.MaxConcurrency < 1:
+		return fmt.Errorf("--max-concurrency must be at least 1, got %d", f.MaxConcurrency)
+	case f.AllContexts && flags.Context != nil && *flags.Context != "":
+		return fmt.Errorf("--all-contexts reads every context; it cannot be combined with --context %s", *flags.Context)
+	}
+	return nil
+}
+
+// Fleet is the run the flags ask for: nil for one context, which is then
+// read exactly as kubectl reads it (--all-contexts of a kubeconfig with one
+// context sets flags' context to it). A context that is not in the
+// kubeconfig is an error, as kubectl's --context makes it.
+func (f *FleetFlags) Fleet(flags *genericclioptions.ConfigFlags) (*Fleet, error) {
+	names, err := Contexts(flags, f.AllContexts)
+	if err != nil || len(names) < 2 {
+		if len(names) == 1 {
+			*flags.Context = names[0]
+		}
+		return nil, err
+	}
+	return &Fleet{Contexts: names, MaxConcurrency: f.MaxConcurrency, FailFast: f.FailFast}, nil
+}
 
 // Contexts is the contexts a run reads when it reads several: every
 // context of the kubeconfig, sorted, with all; else the names of --context
@@ -80,11 +117,8 @@ func Contexts(flags *genericclioptions.ConfigFlags, all bool) ([]string, error) 
 		return nil, fmt.Errorf("reading the kubeconfig: %w", err)
 	}
 	if all {
-		if given != "" {
-			return nil, &ContextError{fmt.Errorf("--all-contexts reads every context; it cannot be combined with --context %s", given)}
-		}
 		if len(raw.Contexts) == 0 {
-			return nil, &ContextError{fmt.Errorf("--all-contexts: %w", ErrNoKubeconfig)}
+			return nil, fmt.Errorf("--all-contexts: %w", ErrNoKubeconfig)
 		}
 		names := make([]string, 0, len(raw.Contexts))
 		for n := range raw.Contexts {
@@ -101,9 +135,9 @@ func Contexts(flags *genericclioptions.ConfigFlags, all bool) ([]string, error) 
 		n = strings.TrimSpace(n)
 		switch {
 		case n == "":
-			return nil, &ContextError{fmt.Errorf("--context %q: an empty context name", given)}
+			return nil, fmt.Errorf("--context %q: an empty context name", given)
 		case raw.Contexts[n] == nil:
-			return nil, &ContextError{fmt.Errorf("--context: context %q is not in the kubeconfig (kubectl config get-contexts lists them)", n)}
+			return nil, fmt.Errorf("--context: context %q is not in the kubeconfig (kubectl config get-contexts lists them)", n)
 		case !slices.Contains(names, n):
 			names = append(names, n)
 		}
@@ -135,7 +169,22 @@ type Fleet struct {
 	// FailFast: the first context that fails, in the order of Contexts,
 	// ends the run; the contexts after it are cancelled.
 	FailFast bool
+	// Failed, if set, is told of each context that could not be read (in
+	// order) when the run goes on without it.
+	Failed func(name string, err error)
+	// Fatal, if set, says which read errors end the run whatever FailFast
+	// says (a usage error, the same in every context).
+	Fatal func(error) bool
 }
+
+// ContextFailure is the read error of the context that ended a run.
+type ContextFailure struct {
+	Context string
+	Err     error
+}
+
+func (e *ContextFailure) Error() string { return fmt.Sprintf("context %q: %v", e.Context, e.Err) }
+func (e *ContextFailure) Unwrap() error { return e.Err }
 
 // PartialError says that some contexts could not be read; the others
 // were handed on. Failed are their names, in order, and Of how many
@@ -144,6 +193,9 @@ type PartialError struct {
 	Failed []string
 	Of     int
 }
+
+// All: no context could be read.
+func (e *PartialError) All() bool { return len(e.Failed) == e.Of }
 
 func (e *PartialError) Error() string {
 	if len(e.Failed) == e.Of {
@@ -154,15 +206,15 @@ func (e *PartialError) Error() string {
 
 // EachContext reads every context of f with read, concurrently (at most
 // f.MaxConcurrency at once, started in order), and calls emit with each
-// context's result or error in the order of f.Contexts, one call at a
-// time. A context holds its slot until emit has had its result, so at most
+// context's result in the order of f.Contexts, one call at a time. A
+// context holds its slot until emit has had its result, so at most
 // MaxConcurrency results are held at once, however slow the first
 // context. An error from emit ends the run: the contexts not yet emitted
-// are cancelled, and EachContext returns it. A read error is emit's to
-// report; with FailFast it also ends the run (after emit) and is returned;
-// otherwise the run goes on and EachContext returns a *PartialError naming
-// every context that failed.
-func EachContext[T any](ctx context.Context, f Fleet, read func(ctx context.Context, name string) (T, error), emit func(name string, v T, err error) error) error {
+// are cancelled, and EachContext returns it. A read error, in its turn,
+// ends the run as a *ContextFailure with FailFast or when Fatal says so;
+// otherwise it goes to Failed, the run goes on, and EachContext returns a
+// *PartialError naming every context that failed.
+func EachContext[T any](ctx context.Context, f Fleet, read func(ctx context.Context, name string) (T, error), emit func(name string, v T) error) error {
 	n := len(f.Contexts)
 	limit := max(f.MaxConcurrency, 1)
 	type result struct {
@@ -217,7 +269,7 @@ func EachContext[T any](ctx context.Context, f Fleet, read func(ctx context.Cont
 			go func() {
 				defer wg.Done()
 				v, err := read(cctx, name)
-				if err != nil && f.FailFast {
+				if err != nil && (f.FailFast || f.Fatal != nil && f.Fatal(err)) {
 					cancelFrom(i + 1)
 				}
 				done[i] <- result{v, err}
@@ -236,16 +288,20 @@ func EachContext[T any](ctx context.Context, f Fleet, read func(ctx context.Cont
 	var failed []string
 	for i, name := range f.Contexts {
 		r := <-done[i]
-		if err := emit(name, r.v, r.err); err != nil {
-			return err
-		}
-		<-slots
-		if r.err != nil {
-			if f.FailFast {
-				return r.err
+		switch {
+		case r.err != nil && (f.FailFast || f.Fatal != nil && f.Fatal(r.err)):
+			return &ContextFailure{Context: name, Err: r.err}
+		case r.err != nil:
+			if f.Failed != nil {
+				f.Failed(name, r.err)
 			}
 			failed = append(failed, name)
+		default:
+			if err := emit(name, r.v); err != nil {
+				return err
+			}
 		}
+		<-slots
 	}
 	if failed != nil {
 		return &PartialError{Failed: failed, Of: n}

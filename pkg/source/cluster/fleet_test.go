@@ -37,14 +37,21 @@ func TestEachContext(t *testing.T) {
 			wantErr: "2 of 6 contexts could not be read (b, e); the others are printed"},
 		{name: "none", limit: 2, fail: map[string]bool{"a": true, "b": true, "c": true, "d": true, "e": true, "f": true}, emitted: names,
 			wantErr: "none of the 6 contexts could be read (a, b, c, d, e, f)"},
-		{name: "fail fast", limit: 3, failFast: true, fail: map[string]bool{"b": true, "e": true}, emitted: []string{"a", "b"},
-			wantErr: "b is down"},
+		{name: "fail fast", limit: 3, failFast: true, fail: map[string]bool{"b": true, "e": true}, emitted: []string{"a"},
+			wantErr: `context "b": b is down`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var running, peak atomic.Int32
-			var emitted []string
-			err := EachContext(context.Background(), Fleet{Contexts: names, MaxConcurrency: tt.limit, FailFast: tt.failFast},
+			var emitted, failed []string
+			err := EachContext(context.Background(), Fleet{Contexts: names, MaxConcurrency: tt.limit, FailFast: tt.failFast,
+				Failed: func(name string, err error) {
+					if !tt.fail[name] || err == nil {
+						t.Errorf("Failed(%s, %v)", name, err)
+					}
+					failed = append(failed, name)
+					emitted = append(emitted, name)
+				}},
 				func(ctx context.Context, name string) (string, error) {
 					now := running.Add(1)
 					defer running.Add(-1)
@@ -64,9 +71,9 @@ func TestEachContext(t *testing.T) {
 					}
 					return "read " + name, nil
 				},
-				func(name, v string, err error) error {
-					if (err != nil) != tt.fail[name] || err == nil && v != "read "+name {
-						t.Errorf("emit(%s, %q, %v)", name, v, err)
+				func(name, v string) error {
+					if tt.fail[name] || v != "read "+name {
+						t.Errorf("emit(%s, %q)", name, v)
 					}
 					emitted = append(emitted, name)
 					return nil
@@ -77,6 +84,9 @@ func TestEachContext(t *testing.T) {
 			if got := fmt.Sprint(err); tt.wantErr == "" && err != nil || tt.wantErr != "" && got != tt.wantErr {
 				t.Errorf("error %v, want %q", err, tt.wantErr)
 			}
+			if tt.failFast && errors.Unwrap(err) != errB || !tt.failFast && len(failed) != len(tt.fail) {
+				t.Errorf("error %#v after %v failed", err, failed)
+			}
 			if max := int32(max(tt.limit, 1)); peak.Load() > max {
 				t.Errorf("%d contexts read at once, more than %d", peak.Load(), max)
 			}
@@ -84,6 +94,27 @@ func TestEachContext(t *testing.T) {
 				t.Errorf("%d reads still running after EachContext returned", running.Load())
 			}
 		})
+	}
+}
+
+// A fatal read error stops the run whatever FailFast says.
+func TestEachContextFatal(t *testing.T) {
+	usage := errors.New("usage")
+	err := EachContext(context.Background(), Fleet{Contexts: []string{"a", "b", "c"}, MaxConcurrency: 1, Fatal: func(err error) bool { return err == usage }},
+		func(ctx context.Context, name string) (int, error) {
+			if name == "b" {
+				return 0, usage
+			}
+			return 1, nil
+		},
+		func(name string, _ int) error {
+			if name != "a" {
+				t.Errorf("emitted %s", name)
+			}
+			return nil
+		})
+	if !errors.Is(err, usage) || err.Error() != `context "b": usage` {
+		t.Errorf("got %v", err)
 	}
 }
 
@@ -100,7 +131,7 @@ func TestEachContextStopsOnEmitError(t *testing.T) {
 			cancelled.Add(1)
 			return 0, ctx.Err()
 		},
-		func(name string, _ int, _ error) error {
+		func(name string, _ int) error {
 			if name != "a" {
 				t.Errorf("emitted %s after the run stopped", name)
 			}
@@ -151,7 +182,6 @@ func TestContexts(t *testing.T) {
 		{all: true, want: []string{"odd,name", "prod", "staging"}},
 		{args: []string{"--context", "prod,nope"}, wantErr: `--context: context "nope" is not in the kubeconfig`},
 		{args: []string{"--context", "prod,"}, wantErr: `an empty context name`},
-		{args: []string{"--context", "prod"}, all: true, wantErr: "cannot be combined with --context prod"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.args, tt.all), func(t *testing.T) {
@@ -163,11 +193,10 @@ func TestContexts(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, err := Contexts(flags, tt.all)
-			var ce *ContextError
 			switch {
 			case tt.wantErr != "":
-				if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("error %v, want a ContextError with %q", err, tt.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("error %v, want %q", err, tt.wantErr)
 				}
 			case err != nil:
 				t.Errorf("error %v", err)
@@ -206,5 +235,38 @@ func TestForContext(t *testing.T) {
 		if *flags.Context != "" {
 			t.Errorf("ForContext changed the flags' context to %q", *flags.Context)
 		}
+	}
+}
+
+func TestFleetFlags(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config")
+	one := strings.Replace(fleetKubeconfig, "- name: staging\n  context: {cluster: c2, user: u}\n- name: \"odd,name\"\n  context: {cluster: c2, user: u}\n", "", 1)
+	if err := os.WriteFile(path, []byte(one), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	parse := func(args ...string) (*FleetFlags, *genericclioptions.ConfigFlags) {
+		flags := genericclioptions.NewConfigFlags(true)
+		fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+		flags.AddFlags(fs)
+		var f FleetFlags
+		f.AddFlags(fs, flags, "Audit")
+		if err := fs.Parse(append([]string{"--kubeconfig", path}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		return &f, flags
+	}
+	if f, flags := parse("--all-contexts", "--context", "prod"); f.Validate(flags) == nil {
+		t.Error("--all-contexts with --context: no error")
+	}
+	if f, flags := parse("--max-concurrency", "0"); f.Validate(flags) == nil {
+		t.Error("--max-concurrency 0: no error")
+	}
+	// A kubeconfig of one context is a run of one, of that context.
+	f, flags := parse("--all-contexts")
+	if fl, err := f.Fleet(flags); fl != nil || err != nil || *flags.Context != "prod" {
+		t.Errorf("--all-contexts of one: fleet %v, error %v, context %q", fl, err, *flags.Context)
+	}
+	if f.MaxConcurrency != DefaultMaxConcurrency {
+		t.Errorf("default --max-concurrency %d", f.MaxConcurrency)
 	}
 }

@@ -291,7 +291,9 @@ func (o *AuditOptions) runLive() error {
 		}
 		return werr
 	})
-	if s != nil && (err == nil || ExitCode(err) == ExitPartial) {
+	// Closed unless nothing was written of a run that failed (a cluster
+	// error, not a write error): a partial or --fail-fast run is valid JSON.
+	if ee := (*ExitError)(nil); s != nil && (err == nil || errors.As(err, &ee) && (ee.Code == ExitPartial || s.Started())) {
 		if cerr := s.Close(); cerr != nil {
 			return cerr
 		}

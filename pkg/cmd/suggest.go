@@ -334,7 +334,7 @@ func (o *SuggestOptions) runLive() error {
 		view.sourceOptions, view.ErrOut = *r.sourceOptions, r.errOut // -o kubectl's --context
 		return view.write(r.ws)
 	})
-	if list != nil && (err == nil || ExitCode(err) == ExitPartial) {
+	if ee := (*ExitError)(nil); list != nil && (err == nil || errors.As(err, &ee)) {
 		if cerr := list.Close(); cerr != nil {
 			return cerr
 		}

@@ -59,6 +59,9 @@ func (s *ReportStream) WriteItem(it any) error {
 	return err
 }
 
+// Started says whether an item has been written.
+func (s *ReportStream) Started() bool { return s.n > 0 }
+
 // Close ends the document and flushes it.
 func (s *ReportStream) Close() error {
 	if s.n == 0 {

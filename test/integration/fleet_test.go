@@ -101,7 +101,7 @@ func TestSeveralContexts(t *testing.T) {
 	kubeconfig := fleetKubeconfig(t, map[string]fleetContext{
 		"alpha": {a.srv, testserver.Admin, nsA},
 		"beta":  {srvB, testserver.Admin, nsB},
-		"gamma": {nil, testserver.Admin, "default"},   // nothing listens there
+		"gamma": {nil, testserver.Admin, "default"},    // nothing listens there
 		"delta": {srvB, testserver.Limited, "default"}, // forbidden to list pods
 	})
 	run := func(args ...string) Result { return runPlugin(t, kubeconfig, args...) }

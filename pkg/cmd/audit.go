@@ -88,7 +88,7 @@ replicasets and jobs (owners), and deployments, statefulsets, daemonsets,
 replicasets, replicationcontrollers, jobs and cronjobs (controllers without
 pods).
 
-` + manifestsHelp + `
+` + manifestsHelp + "\n\n" + fleetHelp + `
 
 Columns: NAMESPACE, WORKLOAD (as kubectl takes it: deploy/NAME, sts/NAME,
 ds/NAME, rs/NAME, rc/NAME, pod/NAME, job/NAME, cronjob/NAME; other kinds by
@@ -253,13 +253,11 @@ func (o *AuditOptions) Run() error {
 	return afterOutput(err, o.print(rep))
 }
 
-// runLive audits the cluster of each context, one after the other (several
-// only in docs/fleet.md's run; each sorted, filtered and summed on its
-// own). JSON and YAML are one document, streamed item by item
-// (printers.ReportStream): nothing is written before every pod of a cluster
-// has been read, so a failed LIST prints nothing of it; --sort-by holds a
-// cluster's report to sort it. Any other output holds a cluster's report
-// and prints it (tables separated by a blank line); --fail-on counts all.
+// runLive audits the cluster of each context (docs/fleet.md), each sorted,
+// filtered and summed on its own. JSON and YAML are one document streamed
+// item by item (printers.ReportStream) once a cluster's pods are all read,
+// so a failed LIST prints nothing of it; --sort-by and any other output
+// hold a cluster's report; --fail-on counts all.
 func (o *AuditOptions) runLive() error {
 	s, _ := printers.NewReportStream(o.Out, o.Output) // nil for the other formats
 	failed, tables := 0, 0

@@ -88,7 +88,7 @@ their Pods (found by their ownerReferences). Repeatable. An allowance that
 selects no audited container, or names an unknown capability, is a usage
 error (exit 2).
 
-` + manifestsHelp + `
+` + manifestsHelp + "\n\n" + fleetHelp + `
 
 A policy generated from a partial read would reject what was not read: when
 any manifest cannot be read, nothing is printed (exit 3).

@@ -43,6 +43,18 @@ left out (stderr says how many), those that set none are placed in NAMESPACE.
 kubectl apply would refuse them instead; audit only reads, so -n narrows the
 view. See docs/manifests.md.`
 
+// fleetHelp is how the live commands read several clusters, for --help.
+const fleetHelp = `Several clusters: --context a,b (or --context repeated) or --all-contexts (every
+context of the kubeconfig, sorted) reads each context's cluster with its own
+server, credentials and namespace (-n overrides it), at most --max-concurrency
+at once (default 4), and prints them in the order of the contexts: tables one
+per cluster with a CLUSTER column first, separated by a blank line, stderr
+lines prefixed with [CONTEXT]; JSON and YAML as one document with a cluster
+field in every item. Nothing is merged across clusters. A cluster that cannot
+be read is one error line naming its context; the others are printed and the
+exit code is 6 (4 when none could be read). --fail-fast stops at the first
+that fails, in context order (exit 4). See docs/fleet.md.`
+
 // sourceOptions are the flags and steps that every command reading
 // workloads shares (audit, suggest-drop): local manifests with -f, or the
 // live cluster of the kubeconfig with -n/-A/-l/--field-selector and

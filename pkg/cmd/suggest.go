@@ -130,7 +130,7 @@ replicationcontrollers, cronjobs: list verb) besides what audit reads; bare
 pods and workloads whose template may not be listed are judged from their
 pods, without a patch.
 
-` + manifestsHelp + `
+` + manifestsHelp + "\n\n" + fleetHelp + `
 
 Custom resources get suggestions but no patch: kubectl patch cannot apply a
 strategic merge patch to them.

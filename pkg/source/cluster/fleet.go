@@ -24,7 +24,7 @@ import (
 const DefaultMaxConcurrency = 4
 
 // ContextsUsage is the --context flag's help once it takes several.
-const ContextsUsage = "The name of the kubeconfig context to use; several, comma-separated or repeated, read each cluster in turn (docs/fleet.md)"
+const ContextsUsage = "The name of the kubeconfig context to use; several, comma-separated or repeated, read each context's cluster (docs/fleet.md)"
 
 // contextList is kubectl's --context, which cli-runtime registers as a
 // single string, taking several: a repeated flag appends with a comma,

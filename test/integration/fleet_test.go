@@ -208,7 +208,9 @@ func TestSeveralContexts(t *testing.T) {
 		r := run("audit", "--context", "alpha,beta", "-n", shared, "-o", "json")
 		want := []string{"alpha " + shared + " Pod/in-a app", "alpha " + shared + " Deployment/api app",
 			"beta " + shared + " Pod/in-b app", "beta " + shared + " Deployment/api app"}
-		if got := fleetItems(t, r); r.Code != 0 || !slices.Equal(got, want) {
+		// The Deployment without pods is audited on each runtime the
+		// cluster's nodes report: the shared server has the other tests'.
+		if got := slices.Compact(fleetItems(t, r)); r.Code != 0 || !slices.Equal(got, want) {
 			t.Errorf("exit %d, items %q, want %q:\n%s", r.Code, got, want, r.ErrOut)
 		}
 	})

@@ -270,3 +270,24 @@ func TestFleetFlags(t *testing.T) {
 		t.Errorf("default --max-concurrency %d", f.MaxConcurrency)
 	}
 }
+
+func TestCompleteContexts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(path, []byte(fleetKubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flags := genericclioptions.NewConfigFlags(true)
+	*flags.KubeConfig = path
+	for prefix, want := range map[string][]string{
+		"":              {"odd,name", "prod", "staging"},
+		"p":             {"prod"},
+		"prod,":         {"prod,odd,name", "prod,staging"},
+		"prod,s":        {"prod,staging"},
+		"prod,staging,": {"prod,staging,odd,name"},
+		"x":             nil,
+	} {
+		if got := CompleteContexts(flags, prefix); !slices.Equal(got, want) {
+			t.Errorf("CompleteContexts(%q) = %q, want %q", prefix, got, want)
+		}
+	}
+}

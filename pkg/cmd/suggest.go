@@ -327,7 +327,7 @@ func (o *SuggestOptions) runLive() error {
 			}
 			return nil
 		}
-		if tables++; tables > 1 && o.Output != formatKubectl {
+		if tables += min(len(r.ws), 1); tables > 1 && len(r.ws) > 0 && o.Output != formatKubectl {
 			fmt.Fprintln(o.Out)
 		}
 		view := *o

@@ -215,6 +215,16 @@ func TestSeveralContexts(t *testing.T) {
 		}
 	})
 
+	t.Run("a cluster with nothing to show has no table", func(t *testing.T) {
+		for _, command := range []string{"audit", "suggest-drop"} {
+			r := run(command, "--context", "alpha,beta", "-n", nsB)
+			if r.Code != 0 || !strings.HasPrefix(r.Out, "CLUSTER ") || strings.Count(r.Out, "CLUSTER") != 1 ||
+				!strings.Contains(r.ErrOut, "[alpha] No ") {
+				t.Errorf("%s: exit %d:\n%s%s", command, r.Code, r.Out, r.ErrOut)
+			}
+		}
+	})
+
 	t.Run("suggest-drop per cluster", func(t *testing.T) {
 		r := run("suggest-drop", "--context", "alpha,gamma,beta", "-o", "json")
 		if got := fleetItems(t, r); r.Code != 6 || !slices.Equal(got, wantAB) {

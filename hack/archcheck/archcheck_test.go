@@ -44,6 +44,7 @@ var rules = []struct {
 		"policies are domain: audited containers and targets in, policies out"},
 	{"pkg/exception", []string{"pkg/engine", "pkg/report", "pkg/audit", "pkg/suggest", "pkg/policy", "pkg/printers", "pkg/source/", "pkg/cmd", "k8s.io/client-go"},
 		"exceptions are values: annotation and file text in, entries and matches out; findings ask them"},
+	{"pkg/baseline", []string{"pkg/"}, "a baseline is fingerprints in and out; it knows no finding type"},
 }
 
 type pkg struct {

@@ -42,6 +42,9 @@ var rules = []struct {
 		"the trace reader takes streams and returns sums; the command joins them with the engine's verdicts"},
 	{"pkg/policy", []string{"pkg/printers", "pkg/source/", "pkg/cmd", "pkg/report", "k8s.io/client-go"},
 		"policies are domain: audited containers and targets in, policies out"},
+	{"pkg/exception", []string{"pkg/engine", "pkg/report", "pkg/audit", "pkg/suggest", "pkg/policy", "pkg/printers", "pkg/source/", "pkg/cmd", "k8s.io/client-go"},
+		"exceptions are values: annotation and file text in, entries and matches out; findings ask them"},
+	{"pkg/baseline", []string{"pkg/"}, "a baseline is fingerprints in and out; it knows no finding type"},
 }
 
 type pkg struct {

@@ -111,9 +111,13 @@ func TestImportGraph(t *testing.T) {
 // docs/commands is generated from. The fifth command, policy (issue 14),
 // added about 110 lines of flags and wiring to it, its domain and printers
 // living in pkg/policy and pkg/printers, and issue 16 added --sort-by,
-// --capability and kubectl get's -o formats: 1,250 became 1,375.
+// --capability and kubectl get's -o formats: 1,250 became 1,375. Issue 12
+// added --evidence, --evidence-skip-invalid (both commands),
+// --strategy=observed and --allow-empty-evidence, whose reading,
+// attribution, joining and rendering live in pkg/evidence, pkg/report,
+// pkg/suggest and pkg/printers: 1,375 became 1,435.
 func TestCommandPackageStaysThin(t *testing.T) {
-	const limit = 1375
+	const limit = 1435
 	for _, p := range list(t) {
 		if p.ImportPath != module+"pkg/cmd" {
 			continue

@@ -22,6 +22,7 @@ import (
 // AuditOptions holds the flags of `kubectl caps audit`.
 type AuditOptions struct {
 	sourceOptions
+	evidenceFlags
 
 	Output       string
 	NoHeaders    bool
@@ -189,6 +190,7 @@ formats hold the whole report in memory first.
 		RunE: runE(o),
 	}
 	o.addFlags(cmd, "audit", true)
+	o.addEvidenceFlags(cmd)
 	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, printers.FormatName,
 		printers.FormatJSONPath, printers.FormatJSONPathFile, printers.FormatJSONPathAsJSON, printers.FormatCustomColumns, printers.FormatCustomColumnsFile)
 	f := cmd.Flags()
@@ -240,17 +242,26 @@ func (o *AuditOptions) Validate() error {
 
 // Run audits the manifests given with -f or -k, or else the live cluster.
 func (o *AuditOptions) Run() error {
+	if err := o.readEvidence(&o.sourceOptions, o.In, o.ErrOut); err != nil {
+		return err
+	}
 	if o.live() {
 		return o.runLive(context.Background())
 	}
 	rep := report.New()
 	err := o.readManifests(o.In, o.ErrOut, func(_ *manifest.Workload, t *workload.Target) {
+		o.index.AddWorkload(t.Namespace, t.Workload)
 		audit.Items(t, func(it report.Item) { rep.Items = append(rep.Items, it) })
 	})
 	var partial *partialError
 	if err != nil && !errors.As(err, &partial) {
 		return err
 	}
+	j := report.NewJoined(o.traces.Result())
+	for i := range rep.Items {
+		j.Add(&rep.Items[i])
+	}
+	defer printers.WriteEvidenceEnd(o.ErrOut, j)
 	return afterOutput(err, o.print(rep))
 }
 
@@ -267,10 +278,12 @@ func (o *AuditOptions) runLive(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	j := report.NewJoined(o.traces.Result())
+	defer printers.WriteEvidenceEnd(o.ErrOut, j)
 	if o.Output != printers.FormatJSON && o.Output != printers.FormatYAML || o.sel.Order != report.OrderRead {
 		rep := report.New()
 		col.Rollup.Each(func(t *workload.Target) {
-			audit.Items(t, func(it report.Item) { rep.Items = append(rep.Items, it) })
+			audit.Items(t, func(it report.Item) { j.Add(&it); rep.Items = append(rep.Items, it) })
 		})
 		return o.print(rep)
 	}
@@ -282,6 +295,7 @@ func (o *AuditOptions) runLive(ctx context.Context) error {
 	var werr error
 	col.Rollup.Each(func(t *workload.Target) {
 		audit.Items(t, func(it report.Item) {
+			j.Add(&it)
 			if werr == nil && o.sel.Keep(&it) {
 				failed += report.CountAtLeast(o.failOn, it)
 				werr = s.Write(&it)
@@ -320,7 +334,7 @@ func (o *AuditOptions) print(rep *report.Report) error {
 		}
 		err = printers.WriteAuditTable(o.Out, rep.Items, printers.AuditTableOptions{
 			Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Color: o.color,
-			ShowPods: o.live(), PerPod: o.PerPod, Width: o.width,
+			ShowPods: o.live(), PerPod: o.PerPod, Width: o.width, Evidence: len(o.Evidence) > 0,
 		})
 	}
 	// Then stderr, as kubectl get: why there is no row, or the warnings

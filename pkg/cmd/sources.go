@@ -68,7 +68,8 @@ type sourceOptions struct {
 	// hasPerPod: the command offers --per-pod.
 	hasPerPod bool
 	// verb is what the command does to workloads ("audit"), for messages.
-	verb string
+	verb  string
+	index *workload.PodIndex // --evidence: the pods or workloads read
 }
 
 func newSourceOptions() sourceOptions {
@@ -237,6 +238,7 @@ func (s *sourceOptions) collect(ctx context.Context, lc *cluster.Connection, err
 		Runtime:         s.profile,
 		RuntimeExplicit: s.runtimeExplicit,
 		PerPod:          s.PerPod,
+		Index:           s.index,
 		Progress:        progress,
 	})
 	if progress != nil {

@@ -81,7 +81,7 @@ func TestSuggestErrors(t *testing.T) {
 		// A misspelt --keep is a usage error that names the closest capability.
 		{"misspelt --keep", []string{"-f", examples, "--keep", "NET_RAWW"}, ExitUsage, `--keep: unknown capability "NET_RAWW"; did you mean NET_RAW?`},
 		{"--keep ALL", []string{"-f", examples, "--keep", "all"}, ExitUsage, "--keep takes capability names"},
-		{"bad strategy", []string{"-f", examples, "--strategy", "paranoid"}, ExitUsage, `--strategy: unknown strategy "paranoid"; use catalog or strict`},
+		{"bad strategy", []string{"-f", examples, "--strategy", "paranoid"}, ExitUsage, `--strategy: unknown strategy "paranoid"; use catalog, strict or observed`},
 		{"bad output", []string{"-f", examples, "-o", "name"}, ExitUsage, `unknown output format "name"`},
 		{"bad --fail-on", []string{"-f", examples, "--fail-on", "severe"}, ExitUsage, `--fail-on: unknown risk "severe"`},
 		// -o patched prints manifests; live there is no file to print.

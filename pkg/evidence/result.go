@@ -299,3 +299,34 @@ func later(a, b time.Time) time.Time {
 	}
 	return a
 }
+
+// Key names one container of one workload, as the commands join it.
+type Key struct {
+	Namespace string
+	Workload  workload.Ref
+	Container string
+}
+
+// Coverage counts, of the containers keys name (duplicates count once),
+// those the traces never saw (unobserved), and of the traced containers
+// those no key names (unmatched: other namespaces or workloads than those
+// judged, or workloads gone).
+func (r *Result) Coverage(keys []Key) (containers, unobserved, unmatched int) {
+	seen := map[Key]bool{}
+	matched := map[*Container]bool{}
+	for _, k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		containers++
+		c, ok := r.Lookup(k.Namespace, k.Workload, k.Container)
+		if !ok || c.Events == 0 {
+			unobserved++
+		}
+		if ok {
+			matched[c] = true
+		}
+	}
+	return containers, unobserved, len(r.Containers) - len(matched)
+}

@@ -107,7 +107,7 @@ func WriteEvidenceSummary(w io.Writer, res *evidence.Result, keys []evidence.Key
 		line += fmt.Sprintf(" (and %d not audited, which count for nothing)", st.NotAudited)
 	}
 	if !win.First.IsZero() {
-		line += fmt.Sprintf(" from %s to %s (%s)", win.First.UTC().Format(time.RFC3339), win.Last.UTC().Format(time.RFC3339), win.Last.Sub(win.First).Round(time.Second))
+		line += fmt.Sprintf(" from %s to %s (%s)", win.First.UTC().Format(time.RFC3339), win.Last.UTC().Format(time.RFC3339), span(win.Last.Sub(win.First)))
 	}
 	if n := len(win.Nodes); n > 0 {
 		line += fmt.Sprintf(" on %d node(s)", n)
@@ -131,4 +131,18 @@ func WriteEvidenceEnd(w io.Writer, j *report.Joined) {
 	}
 	WriteEvidenceDisagreements(w, j.Items)
 	WriteEvidenceSummary(w, j.Result, report.EvidenceKeys(j.Items))
+}
+
+// span is a window's length the way a person says it: "7d1h", "2h5m",
+// "40s".
+func span(d time.Duration) string {
+	d = d.Round(time.Second)
+	days, rest := d/(24*time.Hour), d%(24*time.Hour)
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd%dh", days, rest/time.Hour)
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh%dm", d/time.Hour, (d%time.Hour)/time.Minute)
+	}
+	return d.String()
 }

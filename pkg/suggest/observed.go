@@ -37,6 +37,8 @@ const (
 type observation struct {
 	c      *evidence.Container
 	unseen bool // no audited check in the traces
+	// keepAll: unseen, and no --allow-empty-evidence: the lists stay.
+	keepAll bool
 	keep   capability.Set
 	used   capability.Set // used and held: what the target adds back
 }
@@ -44,7 +46,7 @@ type observation struct {
 // observe reads what the traces saw of a container holding H.
 func observe(c *evidence.Container, H capability.Set, o Options) observation {
 	if c == nil || c.Events == 0 {
-		return observation{c: c, unseen: true, keep: o.Keep}
+		return observation{c: c, unseen: true, keepAll: !o.AllowEmptyEvidence, keep: o.Keep}
 	}
 	return observation{c: c, keep: o.Keep, used: c.Used & H}
 }
@@ -54,7 +56,7 @@ func observe(c *evidence.Container, H capability.Set, o Options) observation {
 // keeps everything it holds: dropping all on no evidence could break it
 // (--allow-empty-evidence drops all but --keep, as strict does).
 func (x *observation) target(needs, H capability.Set) capability.Set {
-	if x.unseen {
+	if x.keepAll {
 		return H
 	}
 	return x.used | needs
@@ -62,11 +64,11 @@ func (x *observation) target(needs, H capability.Set) capability.Set {
 
 // keeps says whether cp is kept for the evidence (rather than --keep).
 func (x *observation) keeps(cp capability.Cap) bool {
-	return x.unseen || x.used.Has(cp)
+	return x.keepAll || x.used.Has(cp)
 }
 
 func (x *observation) keepWhy(cp capability.Cap, rk catalog.Risk) string {
-	if x.unseen {
+	if x.keepAll {
 		return "no evidence for this container: kept as it is"
 	}
 	u := x.use(cp)

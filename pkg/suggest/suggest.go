@@ -334,7 +334,7 @@ func Suggest(in Input, o Options) Suggestion {
 
 	caps := buildLists(p, lists, target, c, strategy == Strict || strategy == Observed)
 	changed := !sameList(add, caps.Add) || !sameList(drop, caps.Drop)
-	if obs.unseen && !o.AllowEmptyEvidence {
+	if obs.keepAll {
 		// No evidence: the lists stay as they are.
 		changed = false
 	}

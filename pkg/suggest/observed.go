@@ -39,8 +39,8 @@ type observation struct {
 	unseen bool // no audited check in the traces
 	// keepAll: unseen, and no --allow-empty-evidence: the lists stay.
 	keepAll bool
-	keep   capability.Set
-	used   capability.Set // used and held: what the target adds back
+	keep    capability.Set
+	used    capability.Set // used and held: what the target adds back
 }
 
 // observe reads what the traces saw of a container holding H.

@@ -41,8 +41,8 @@ func TestObserved(t *testing.T) {
 	}{
 		{
 			name: "drop ALL, add back what was used", obs: observedOf([]capability.Cap{nbs, setgid}, nil),
-			wantKeep: []string{"NET_BIND_SERVICE", "SETGID"},
-			wantCaps: &Capabilities{Add: []string{"NET_BIND_SERVICE", "SETGID"}, Drop: []string{"ALL"}},
+			wantKeep:  []string{"NET_BIND_SERVICE", "SETGID"},
+			wantCaps:  &Capabilities{Add: []string{"NET_BIND_SERVICE", "SETGID"}, Drop: []string{"ALL"}},
 			wantNotes: []string{NoteObservedWindow, NotePSSLevel},
 			reasons: map[string]string{
 				"NET_BIND_SERVICE": "used: 2 allowed check(s) by system call bind in command nginx",

@@ -69,7 +69,7 @@ func TestSuggestDropObservedRoundTrip(t *testing.T) {
 	}
 	var live struct {
 		Items []struct {
-			Workload struct{ Kind, Name string }
+			Workload  struct{ Kind, Name string }
 			Container string
 			Evidence  *struct {
 				Observed     bool

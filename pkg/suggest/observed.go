@@ -90,9 +90,9 @@ func usedBy(u *evidence.CapUse) string {
 		calls = "an unknown system call"
 	}
 	if len(u.Comms) == 0 {
-		return "system call " + calls + more
+		return "system call(s) " + calls + more
 	}
-	return fmt.Sprintf("system call %s in command %s%s", calls, strings.Join(u.Comms, ", "), more)
+	return fmt.Sprintf("system call(s) %s in command(s) %s%s", calls, strings.Join(u.Comms, ", "), more)
 }
 
 func (x *observation) dropWhy(cp capability.Cap, rk catalog.Risk) string {

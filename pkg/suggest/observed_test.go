@@ -45,7 +45,7 @@ func TestObserved(t *testing.T) {
 			wantCaps:  &Capabilities{Add: []string{"NET_BIND_SERVICE", "SETGID"}, Drop: []string{"ALL"}},
 			wantNotes: []string{NoteObservedWindow, NotePSSLevel},
 			reasons: map[string]string{
-				"NET_BIND_SERVICE": "used: 2 allowed check(s) by system call bind in command nginx",
+				"NET_BIND_SERVICE": "used: 2 allowed check(s) by system call(s) bind in command(s) nginx",
 				"NET_RAW":          "observed: not used in the window (risk high)",
 			},
 		},

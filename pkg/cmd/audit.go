@@ -141,6 +141,16 @@ manifest adds it, through file capabilities (docs/report.md); names in any
 case, with or without CAP_. --min-risk shows only the containers at or above
 a risk. --fail-on counts only the containers shown.
 
+--evidence FILE|DIR|- (repeatable) compares what each container holds with
+what Inspektor Gadget's trace_capabilities traces saw it use
+(docs/evidence.md): the table adds USED (an audited check the kernel
+allowed) and DENIED (refused: wanted, not held), -o wide UNUSED (held and
+never used), "(no events)" for a container the traces never saw; JSON and
+YAML add an evidence object per item. A capability the traces show allowed
+that the container cannot hold by this audit is a MODEL DISAGREEMENT warning
+on stderr, never merged. A line of a trace that is no event is an input
+error (exit 3), unless --evidence-skip-invalid.
+
 Besides the table, -o takes the formats of kubectl get: json and yaml (the
 CapabilityReport, docs/report.md); name, one line per workload in kubectl's
 form (deployment.apps/web, pod/web; no namespace, as kubectl writes it; a
@@ -184,6 +194,9 @@ formats hold the whole report in memory first.
 
   # Your own columns, as with kubectl get
   kubectl caps audit -f examples/ -o custom-columns=NS:.namespace,WORKLOAD:.workload.name,CONTAINER:.container,RISK:.maxRisk
+
+  # What the containers used, from an Inspektor Gadget trace
+  kubectl caps audit -n shop --evidence caps.jsonl -o wide
 
   # Machine-readable report
   kubectl caps audit -f deploy.yaml -o json | jq '.items[] | select(.privileged)'`,

@@ -100,6 +100,19 @@ Strategies:
                      the loss of CHOWN, DAC_OVERRIDE, FOWNER, SETGID and
                      SETUID that entrypoints use to chown files and switch
                      to a service user (strict-root-setup).
+  observed           with --evidence (Inspektor Gadget trace_capabilities
+                     traces, docs/evidence.md): drop: ["ALL"], then add back
+                     exactly what the traces show the container used (an
+                     audited check the kernel allowed) and holds, plus
+                     --keep, each with the system calls and commands that
+                     used it. Denied checks are a wanted-not-granted note,
+                     not added; allowed checks of a capability the
+                     container cannot hold are an observed-not-held note
+                     (a model disagreement), not added; pss-level says the
+                     Pod Security Standards level the new lists reach. A
+                     container with no events in the traces keeps what it
+                     holds, with no patch (no-evidence), unless
+                     --allow-empty-evidence drops all but --keep there.
 
 --keep=CAP,... keeps capabilities in every container, under either strategy,
 if the container holds them; a suggestion never adds a capability the
@@ -187,6 +200,10 @@ Service too; on a file holding more than the workload, use -o patched.
   # Harden a manifest without a cluster (a Deployment and a Service), then audit the result
   kubectl caps suggest-drop -f examples/01-web-defaults.yaml -o patched > web.yaml
   kubectl caps audit -f web.yaml
+
+  # Drop ALL and add back what an Inspektor Gadget trace shows used
+  kubectl gadget run trace_capabilities -n shop --audit-only -o json --timeout 3600 > caps.jsonl
+  kubectl caps suggest-drop -n shop --strategy=observed --evidence caps.jsonl -o kubectl
 
   # The securityContext to paste into each container of a Helm chart
   helm template ./chart | kubectl caps suggest-drop -f - -o securitycontext

@@ -94,6 +94,14 @@ func TestSuggestDropObservedRoundTrip(t *testing.T) {
 		}
 	}
 
+	// The live table: USED and DENIED, "(no events)" where the traces saw
+	// nothing, and the summary line on stderr.
+	table := runPlugin(t, kc, "audit", "-n", w.ns, "--evidence", traceFile)
+	if table.Code != 0 || !strings.Contains(table.Out, "USED") || !strings.Contains(table.Out, "DENIED") ||
+		!strings.Contains(table.Out, "(no events)") || !strings.Contains(table.ErrOut, "Evidence: 5 audited capability check(s)") {
+		t.Errorf("audit --evidence table: exit %d\n%s\n%s", table.Code, table.Out, table.ErrOut)
+	}
+
 	res := suggestRunAs(t, kc, "suggest-drop", "-n", w.ns, "--strategy", "observed", "--evidence", traceFile, "-o", "kubectl")
 	if res.Code != 0 {
 		t.Fatalf("suggest-drop: exit %d\n%s", res.Code, res.ErrOut)

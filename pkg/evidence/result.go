@@ -33,14 +33,20 @@ const (
 	ByPod Attribution = "pod"
 )
 
+// rank orders attributions by certainty. Every rank is distinct, so a
+// container's attribution, the least certain of its pods', does not depend
+// on the order the pods were read in (a map's); the resolver ranks below
+// the trace because with manifests it goes by controllers' pod names.
 func (a Attribution) rank() int {
 	switch a {
-	case ByTrace, ByResolver:
+	case ByTrace:
 		return 0
-	case ByName:
+	case ByResolver:
 		return 1
+	case ByName:
+		return 2
 	}
-	return 2
+	return 3
 }
 
 // Result is the evidence, per workload container.

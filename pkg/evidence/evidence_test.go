@@ -484,7 +484,9 @@ func TestAttribution(t *testing.T) {
 	if err := b.Read("t", strings.NewReader(ev("sts-0", "StatefulSet/sts", "")+ev("sts-1", "", ""))); err != nil {
 		t.Fatal(err)
 	}
-	byResolver := func(_, pod string) (workload.Ref, bool) { return workload.Ref{Kind: "StatefulSet", Name: "sts"}, pod == "sts-1" }
+	byResolver := func(_, pod string) (workload.Ref, bool) {
+		return workload.Ref{Kind: "StatefulSet", Name: "sts"}, pod == "sts-1"
+	}
 	for range 50 {
 		if r := b.Result(byResolver); len(r.Containers) != 1 || r.Containers[0].Attribution != ByResolver {
 			t.Fatalf("attribution %v, want one container by=resolver", summary(r))

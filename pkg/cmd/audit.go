@@ -21,6 +21,7 @@ import (
 // AuditOptions holds the flags of `kubectl caps audit`.
 type AuditOptions struct {
 	sourceOptions
+	evidenceFlags
 
 	Output       string
 	NoHeaders    bool
@@ -139,6 +140,16 @@ manifest adds it, through file capabilities (docs/report.md); names in any
 case, with or without CAP_. --min-risk shows only the containers at or above
 a risk. --fail-on counts only the containers shown.
 
+--evidence FILE|DIR|- (repeatable) compares what each container holds with
+what Inspektor Gadget's trace_capabilities traces saw it use
+(docs/evidence.md): the table adds USED (an audited check the kernel
+allowed) and DENIED (refused: wanted, not held), -o wide UNUSED (held and
+never used), "(no events)" for a container the traces never saw; JSON and
+YAML add an evidence object per item. A capability the traces show allowed
+that the container cannot hold by this audit is a MODEL DISAGREEMENT warning
+on stderr, never merged. A line of a trace that is no event is an input
+error (exit 3), unless --evidence-skip-invalid.
+
 Besides the table, -o takes the formats of kubectl get: json and yaml (the
 CapabilityReport, docs/report.md); name, one line per workload in kubectl's
 form (deployment.apps/web, pod/web; no namespace, as kubectl writes it; a
@@ -183,11 +194,15 @@ formats hold the whole report in memory first.
   # Your own columns, as with kubectl get
   kubectl caps audit -f examples/ -o custom-columns=NS:.namespace,WORKLOAD:.workload.name,CONTAINER:.container,RISK:.maxRisk
 
+  # What the containers used, from an Inspektor Gadget trace
+  kubectl caps audit -n shop --evidence caps.jsonl -o wide
+
   # Machine-readable report
   kubectl caps audit -f deploy.yaml -o json | jq '.items[] | select(.privileged)'`,
 		RunE: runE(o),
 	}
 	o.addFlags(cmd, "audit", true)
+	o.addEvidenceFlags(cmd)
 	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, printers.FormatName,
 		printers.FormatJSONPath, printers.FormatJSONPathFile, printers.FormatJSONPathAsJSON, printers.FormatCustomColumns, printers.FormatCustomColumnsFile)
 	f := cmd.Flags()
@@ -239,17 +254,26 @@ func (o *AuditOptions) Validate() error {
 
 // Run audits the manifests given with -f or -k, or else the live cluster.
 func (o *AuditOptions) Run() error {
+	if err := o.readEvidence(&o.sourceOptions, o.In, o.ErrOut); err != nil {
+		return err
+	}
 	if o.live() {
 		return o.runLive()
 	}
 	rep := report.New()
 	err := o.readManifests(o.In, o.ErrOut, func(_ *manifest.Workload, t *workload.Target) {
+		o.index.AddWorkload(t.Namespace, t.Workload)
 		audit.Items(t, func(it report.Item) { rep.Items = append(rep.Items, it) })
 	})
 	var partial *partialError
 	if err != nil && !errors.As(err, &partial) {
 		return err
 	}
+	j := report.NewJoined(o.traces.Result())
+	for i := range rep.Items {
+		j.Add(&rep.Items[i])
+	}
+	defer printers.WriteEvidenceEnd(o.ErrOut, j)
 	return afterOutput(err, o.print(rep))
 }
 
@@ -263,9 +287,14 @@ func (o *AuditOptions) runLive() error {
 	failed, tables := 0, 0
 	err := o.eachCluster(o.ErrOut, nil, func(r *clusterRead) error {
 		rep, held := report.New(), s == nil || o.sel.Order != report.OrderRead
+		// The traces are joined once the pods are read: the index they
+		// resolve pods with is filled by the collection.
+		j := report.NewJoined(o.traces.Result())
+		defer printers.WriteEvidenceEnd(r.errOut, j)
 		var werr error
 		r.col.Rollup.Each(func(t *workload.Target) {
 			audit.Items(t, func(it report.Item) {
+				j.Add(&it)
 				if it.Cluster = r.name; held {
 					rep.Items = append(rep.Items, it)
 				} else if werr == nil && o.sel.Keep(&it) {
@@ -322,7 +351,7 @@ func (o *AuditOptions) print(rep *report.Report) error {
 		}
 		err = printers.WriteAuditTable(o.Out, rep.Items, printers.AuditTableOptions{
 			Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Color: o.color,
-			ShowPods: o.live(), PerPod: o.PerPod, Width: o.width,
+			ShowPods: o.live(), PerPod: o.PerPod, Width: o.width, Evidence: len(o.Evidence) > 0,
 		})
 	}
 	// Then stderr, as kubectl get: why there is no row, or the warnings

@@ -40,6 +40,17 @@ current-context: one
 			})
 		}
 	}
+	// A trace names pods, not clusters: evidence takes one context.
+	trace := filepath.Join(t.TempDir(), "trace.json")
+	if err := os.WriteFile(trace, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, command := range [][]string{{"audit"}, {"suggest-drop", "--strategy", "observed"}} {
+		_, errOut, code := run(t, "", append(command, "--kubeconfig", kubeconfig, "--context", "one,two", "--evidence", trace)...)
+		if want := "--evidence reads the traces of one cluster: give one --context with it"; code != ExitUsage || !contains(errOut, want) {
+			t.Errorf("%s --evidence over two contexts: exit %d, want %d with %q:\n%s", command[0], code, ExitUsage, want, errOut)
+		}
+	}
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }

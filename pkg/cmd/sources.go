@@ -83,7 +83,8 @@ type sourceOptions struct {
 	// hasPerPod: the command offers --per-pod.
 	hasPerPod bool
 	// verb is what the command does to workloads ("audit"), for messages.
-	verb string
+	verb  string
+	index *workload.PodIndex // --evidence: the pods or workloads read
 }
 
 func newSourceOptions() sourceOptions {
@@ -256,6 +257,7 @@ func (s *sourceOptions) collect(ctx context.Context, lc *cluster.Connection, err
 		Runtime:         s.profile,
 		RuntimeExplicit: s.runtimeExplicit,
 		PerPod:          s.PerPod,
+		Index:           s.index,
 		Progress:        progress,
 	})
 	if progress != nil {
@@ -319,6 +321,11 @@ func (s *sourceOptions) eachCluster(errOut io.Writer, more func(context.Context,
 			return err
 		}
 		return emit(r)
+	}
+	if s.index != nil {
+		// A trace names namespaces, pods and nodes, never a cluster: in
+		// several clusters the same pod name may be two pods.
+		return usageErrorf(s.cmdPath, "--evidence reads the traces of one cluster: give one --context with it")
 	}
 	fl.Failed = func(name string, err error) { printers.WriteContextError(errOut, name, err) }
 	fl.Fatal = func(err error) bool { return ExitCode(err) == ExitUsage }

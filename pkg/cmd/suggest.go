@@ -29,13 +29,15 @@ const (
 // SuggestOptions holds the flags of `kubectl caps suggest-drop`.
 type SuggestOptions struct {
 	sourceOptions
+	evidenceFlags
 
-	Strategy  string
-	Keep      []string
-	Output    string
-	NoHeaders bool
-	FailOn    string
-	Color     string
+	Strategy           string
+	Keep               []string
+	Output             string
+	NoHeaders          bool
+	FailOn             string
+	Color              string
+	AllowEmptyEvidence bool
 
 	strategy suggest.Strategy
 	keep     capability.Set
@@ -98,6 +100,19 @@ Strategies:
                      the loss of CHOWN, DAC_OVERRIDE, FOWNER, SETGID and
                      SETUID that entrypoints use to chown files and switch
                      to a service user (strict-root-setup).
+  observed           with --evidence (Inspektor Gadget trace_capabilities
+                     traces, docs/evidence.md): drop: ["ALL"], then add back
+                     exactly what the traces show the container used (an
+                     audited check the kernel allowed) and holds, plus
+                     --keep, each with the system calls and commands that
+                     used it. Denied checks are a wanted-not-granted note,
+                     not added; allowed checks of a capability the
+                     container cannot hold are an observed-not-held note
+                     (a model disagreement), not added; pss-level says the
+                     Pod Security Standards level the new lists reach. A
+                     container with no events in the traces keeps what it
+                     holds, with no patch (no-evidence), unless
+                     --allow-empty-evidence drops all but --keep there.
 
 --keep=CAP,... keeps capabilities in every container, under either strategy,
 if the container holds them; a suggestion never adds a capability the
@@ -186,6 +201,10 @@ Service too; on a file holding more than the workload, use -o patched.
   kubectl caps suggest-drop -f examples/01-web-defaults.yaml -o patched > web.yaml
   kubectl caps audit -f web.yaml
 
+  # Drop ALL and add back what an Inspektor Gadget trace shows used
+  kubectl gadget run trace_capabilities -n shop --audit-only -o json --timeout 3600 > caps.jsonl
+  kubectl caps suggest-drop -n shop --strategy=observed --evidence caps.jsonl -o kubectl
+
   # The securityContext to paste into each container of a Helm chart
   helm template ./chart | kubectl caps suggest-drop -f - -o securitycontext
 
@@ -194,9 +213,11 @@ Service too; on a file holding more than the workload, use -o patched.
 		RunE: runE(o),
 	}
 	o.addFlags(cmd, "check", false)
+	o.addEvidenceFlags(cmd)
 	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, formatPatch, formatJSONPatch, formatKubectl, formatSecurityContext, formatPatched)
 	f := cmd.Flags()
-	f.StringVar(&o.Strategy, "strategy", o.Strategy, "How much to keep: catalog (drop the runtime defaults the catalog says to drop; keep what the manifest adds by name, flagged for review when risky) or strict (drop ALL, add back only what is needed)")
+	f.StringVar(&o.Strategy, "strategy", o.Strategy, "How much to keep: catalog (drop the runtime defaults the catalog says to drop; keep what the manifest adds by name, flagged for review when risky), strict (drop ALL, add back only what is needed) or observed (drop ALL, add back what --evidence shows used)")
+	f.BoolVar(&o.AllowEmptyEvidence, "allow-empty-evidence", false, "With --strategy=observed, drop all but --keep from containers the traces never saw (default: keep what they hold, with a note)")
 	// An array, not a slice: a per-container value holds commas of its
 	// own (deploy/web=NET_RAW,SYS_PTRACE), which a slice flag would split.
 	f.StringArrayVar(&o.Keep, "keep", nil, "Capabilities to keep whatever the strategy says: CAP,... in every container, e.g. --keep=NET_RAW,SYS_PTRACE (any case, with or without CAP_), or "+
@@ -204,7 +225,7 @@ Service too; on a file holding more than the workload, use -o patched.
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table without its header line")
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container should drop a capability whose risk is at least this: low, medium, high or critical")
 	addColorFlag(cmd, &o.Color, "DROP and KEEP in the table")
-	_ = cmd.RegisterFlagCompletionFunc("strategy", fixedCompletion("catalog", "strict"))
+	_ = cmd.RegisterFlagCompletionFunc("strategy", fixedCompletion("catalog", "strict", "observed"))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("low", "medium", "high", "critical"))
 	_ = cmd.RegisterFlagCompletionFunc("keep", func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		return suggest.KeepCompletions(toComplete), cobra.ShellCompDirectiveNoFileComp
@@ -244,6 +265,9 @@ func (o *SuggestOptions) Validate() error {
 	if err := o.output.check(o.cmdPath); err != nil {
 		return err
 	}
+	if err := suggest.CheckEvidence(o.strategy, len(o.Evidence) > 0, o.AllowEmptyEvidence); err != nil {
+		return usageErrorf(o.cmdPath, "%v", err)
+	}
 	if o.Output == formatPatched && o.live() {
 		return usageErrorf(o.cmdPath, "-o patched prints the manifests given with -f or -k with their patches applied; "+
 			"for the cluster, print the patches (-o patch) or the kubectl patch commands (-o kubectl)")
@@ -252,26 +276,38 @@ func (o *SuggestOptions) Validate() error {
 }
 
 func (o *SuggestOptions) options() suggest.Options {
-	return suggest.Options{Strategy: o.strategy, Keep: o.keep, Rules: o.rules}
+	return suggest.Options{Strategy: o.strategy, Keep: o.keep, Rules: o.rules, Evidence: o.res, AllowEmptyEvidence: o.AllowEmptyEvidence}
 }
 
 // Run suggests for the manifests given with -f or -k, or else the live
 // cluster.
 func (o *SuggestOptions) Run() error {
+	if err := o.readEvidence(&o.sourceOptions, o.In, o.ErrOut); err != nil {
+		return err
+	}
 	if o.live() {
 		return o.runLive()
 	}
+	// After every workload is read: the traces' pods are attributed among them.
 	var ws []*suggest.Workload
+	var later []func()
 	err := o.readManifests(o.In, o.ErrOut, func(w *manifest.Workload, t *workload.Target) {
-		tgt := suggest.TargetOf(w.Kind)
-		if w.Custom {
-			tgt = suggest.CustomTarget(w.Kind)
-		}
-		tgt.Prefix = w.FieldPrefix
-		sw := o.options().ForTarget(t, tgt, "")
-		sw.Object = w.Object
-		ws = append(ws, sw)
+		o.index.AddWorkload(t.Namespace, t.Workload)
+		later = append(later, func() {
+			tgt := suggest.TargetOf(w.Kind)
+			if w.Custom {
+				tgt = suggest.CustomTarget(w.Kind)
+			}
+			tgt.Prefix = w.FieldPrefix
+			sw := o.options().ForTarget(t, tgt, "")
+			sw.Object = w.Object
+			ws = append(ws, sw)
+		})
 	})
+	o.res = o.traces.Result()
+	for _, f := range later {
+		f()
+	}
 	var partial *partialError
 	if err != nil && !errors.As(err, &partial) {
 		return err
@@ -295,6 +331,9 @@ func (o *SuggestOptions) runLive() error {
 	var list *printers.ReportStream
 	failed, tables := 0, 0
 	err := o.eachCluster(o.ErrOut, func(ctx context.Context, r *clusterRead) error {
+		if o.traces != nil { // one context (eachCluster): the index is this cluster's
+			o.res = o.traces.Result()
+		}
 		templates := cluster.NewTemplates(r.lc.Typed, o.ChunkSize, o.AllNamespaces)
 		ws, err := o.options().ForLive(ctx, suggest.GroupPods(r.col.Rollup), templates, cluster.IsForbidden)
 		if err != nil {
@@ -349,6 +388,7 @@ func (o *SuggestOptions) print(ws []*suggest.Workload) error {
 	if err := o.write(ws); err != nil {
 		return err
 	}
+	printers.WriteEvidenceSummary(o.ErrOut, o.res, suggest.EvidenceKeys(ws))
 	if n := suggest.CountDropsAtLeast(ws, o.failOn); n > 0 {
 		return findingsError("%d container(s) should drop capabilities at or above --fail-on=%s", n, o.failOn)
 	}

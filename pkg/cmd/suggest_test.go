@@ -81,7 +81,7 @@ func TestSuggestErrors(t *testing.T) {
 		// A misspelt --keep is a usage error that names the closest capability.
 		{"misspelt --keep", []string{"-f", examples, "--keep", "NET_RAWW"}, ExitUsage, `--keep: unknown capability "NET_RAWW"; did you mean NET_RAW?`},
 		{"--keep ALL", []string{"-f", examples, "--keep", "all"}, ExitUsage, "--keep takes capability names"},
-		{"bad strategy", []string{"-f", examples, "--strategy", "paranoid"}, ExitUsage, `--strategy: unknown strategy "paranoid"; use catalog or strict`},
+		{"bad strategy", []string{"-f", examples, "--strategy", "paranoid"}, ExitUsage, `--strategy: unknown strategy "paranoid"; use catalog, strict or observed`},
 		{"bad output", []string{"-f", examples, "-o", "name"}, ExitUsage, `unknown output format "name"`},
 		{"bad --fail-on", []string{"-f", examples, "--fail-on", "severe"}, ExitUsage, `--fail-on: unknown risk "severe"`},
 		// -o patched prints manifests; live there is no file to print.
@@ -347,7 +347,7 @@ func typed(kind string) any {
 // PSA library. test/e2e does the same with the real kubectl.
 func TestSuggestPatchRoundTrip(t *testing.T) {
 	catalogDrop := catalogDrops(t)
-	files, err := filepath.Glob(filepath.Join(examples, "*"))
+	files, err := filepath.Glob(filepath.Join(examples, "*.*")) // files: examples/evidence/ holds traces
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -477,6 +477,21 @@ func TestAttribution(t *testing.T) {
 	if diff := cmp.Diff(want, summary(a.Result(nil))); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
+
+	// One pod by the trace, one by the resolver: always "resolver",
+	// whatever order the pods come out of the reader's map in.
+	b := New(Options{})
+	if err := b.Read("t", strings.NewReader(ev("sts-0", "StatefulSet/sts", "")+ev("sts-1", "", ""))); err != nil {
+		t.Fatal(err)
+	}
+	byResolver := func(_, pod string) (workload.Ref, bool) {
+		return workload.Ref{Kind: "StatefulSet", Name: "sts"}, pod == "sts-1"
+	}
+	for range 50 {
+		if r := b.Result(byResolver); len(r.Containers) != 1 || r.Containers[0].Attribution != ByResolver {
+			t.Fatalf("attribution %v, want one container by=resolver", summary(r))
+		}
+	}
 }
 
 // Unused is held minus used; a disagreement is a capability allowed in the

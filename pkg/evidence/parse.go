@@ -3,6 +3,7 @@ package evidence
 import (
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -552,7 +553,10 @@ func (p *parser) str(keep bool) ([]byte, error) {
 			w := binary.LittleEndian.Uint64(b[i:])
 			q := w ^ (ones * '"')
 			bs := w ^ (ones * '\\')
-			if ((q-ones)&^q|(bs-ones)&^bs|(w-ones*0x20)&^w|w)&highs != 0 {
+			if m := ((q-ones)&^q | (bs-ones)&^bs | (w-ones*0x20)&^w | w) & highs; m != 0 {
+				// The lowest flagged byte is exact (a borrow only
+				// flags bytes above a true one): go straight to it.
+				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
 			i += 8

@@ -33,14 +33,20 @@ const (
 	ByPod Attribution = "pod"
 )
 
+// rank orders attributions by certainty. Every rank is distinct, so a
+// container's attribution, the least certain of its pods', does not depend
+// on the order the pods were read in (a map's); the resolver ranks below
+// the trace because with manifests it goes by controllers' pod names.
 func (a Attribution) rank() int {
 	switch a {
-	case ByTrace, ByResolver:
+	case ByTrace:
 		return 0
-	case ByName:
+	case ByResolver:
 		return 1
+	case ByName:
+		return 2
 	}
-	return 2
+	return 3
 }
 
 // Result is the evidence, per workload container.
@@ -298,4 +304,35 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// Key names one container of one workload, as the commands join it.
+type Key struct {
+	Namespace string
+	Workload  workload.Ref
+	Container string
+}
+
+// Coverage counts, of the containers keys name (duplicates count once),
+// those the traces never saw (unobserved), and of the traced containers
+// those no key names (unmatched: other namespaces or workloads than those
+// judged, or workloads gone).
+func (r *Result) Coverage(keys []Key) (containers, unobserved, unmatched int) {
+	seen := map[Key]bool{}
+	matched := map[*Container]bool{}
+	for _, k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		containers++
+		c, ok := r.Lookup(k.Namespace, k.Workload, k.Container)
+		if !ok || c.Events == 0 {
+			unobserved++
+		}
+		if ok {
+			matched[c] = true
+		}
+	}
+	return containers, unobserved, len(r.Containers) - len(matched)
 }

@@ -30,6 +30,9 @@ type AuditTableOptions struct {
 	// unbounded; -o wide is never fitted. TerminalWidth gives the value for
 	// stdout.
 	Width int
+	// Evidence adds USED and DENIED (and UNUSED with Wide) from
+	// report.Item.Evidence (audit --evidence).
+	Evidence bool
 }
 
 const (
@@ -72,6 +75,9 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 	}
 	// The verdict first: MAX-RISK with its reason, then what gives it.
 	header = append(header, "MAX-RISK", "EFFECTIVE")
+	if o.Evidence {
+		header = append(header, evidenceHeader(o.Wide)...)
+	}
 	if o.Wide {
 		header = append(header, "BOUNDING", "RUNTIME", "PSS-CAPS", "ADDED", "DROPPED", "WARNINGS")
 	}
@@ -118,6 +124,9 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 			risk = cell{text: risk.forms[len(risk.forms)-1]}
 		}
 		row = append(row, risk, eff)
+		if o.Evidence {
+			row = append(row, evidenceCells(it, o.Wide, o.Color)...)
+		}
 		if o.Wide {
 			row = append(row, cell{text: heldCell(it, it.Bounding).full(o.Color)}, cell{text: RuntimeLabel(it)}, cell{text: it.PSSCapabilities},
 				cell{text: listOrDash(it.Added)}, cell{text: listOrDash(it.Dropped)}, cell{text: strconv.Itoa(len(it.Warnings))})

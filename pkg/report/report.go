@@ -92,6 +92,10 @@ type Item struct {
 	// Notes is [] when there are none, like Warnings (and suggest-drop's
 	// notes), so that `.notes[]` works on every item.
 	Notes []string `json:"notes"`
+	// Evidence is what Inspektor Gadget's traces saw of the container
+	// (audit --evidence, docs/evidence.md); absent without --evidence.
+	// Added in v1alpha1 (additive).
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 // Reachable is what a non-root container can still gain after exec.

@@ -176,7 +176,7 @@ func (s *Suggestion) notes(in Input, o Options, x noteInput) []Note {
 				cp, catalog.Default().Get(cp).Recommendation, rk)
 		}
 	}
-	if s.Strategy == Strict && x.target&^capability.SetOf(nbs) != 0 {
+	if (s.Strategy == Strict || s.Strategy == Observed && s.Capabilities != nil) && x.target&^capability.SetOf(nbs) != 0 {
 		add(NotePSSRestricted, "It keeps %s, so the container cannot meet Pod Security Standards restricted, which lets a container add only NET_BIND_SERVICE.",
 			strings.Join((x.target&^capability.SetOf(nbs)).Names(), ", "))
 	}

@@ -116,7 +116,8 @@ func (o Options) ForTarget(t *workload.Target, tgt PatchTarget, managed string) 
 // patch changes it.
 func (o Options) one(w *Workload, c *audit.Container) Container {
 	t, ref := c.Target, c.Ref
-	s := Suggest(Input{Result: &c.Result, Pod: t.Spec, Container: ref.Container, Type: ref.Type, Profile: t.Profile},
+	s := Suggest(Input{Result: &c.Result, Pod: t.Spec, Container: ref.Container, Type: ref.Type, Profile: t.Profile,
+		Observed: o.observed(w.Namespace, w.Kind, w.Name, ref.Container.Name)},
 		o.forContainer(w.Namespace, w.Kind, w.Name, ref.Container.Name))
 	out := Container{Item: newItem(t, ref.Container.Name, ref.Type, c.Result.Runtime, &s), Old: ref.Container.SecurityContext}
 	if s.Capabilities == nil || ref.Type == engine.TypeEphemeralContainer {
@@ -279,7 +280,8 @@ func (o Options) ForTemplate(g *Pods, spec *corev1.PodSpec, meta *metav1.ObjectM
 		}
 		// Ephemeral containers, and containers an admission webhook put
 		// into the pods: no patch of the template can reach them.
-		s := Suggest(Input{Result: &c.Result, Type: c.Ref.Type, Profile: c.Target.Profile}, o.forContainer(g.Namespace, g.Kind, g.Name, c.Ref.Container.Name))
+		s := Suggest(Input{Result: &c.Result, Type: c.Ref.Type, Profile: c.Target.Profile,
+			Observed: o.observed(g.Namespace, g.Kind, g.Name, c.Ref.Container.Name)}, o.forContainer(g.Namespace, g.Kind, g.Name, c.Ref.Container.Name))
 		out := Container{Item: newItem(c.Target, c.Ref.Container.Name, c.Ref.Type, c.Result.Runtime, &s)}
 		if c.Ref.Type != engine.TypeEphemeralContainer {
 			out.Item.Capabilities = nil

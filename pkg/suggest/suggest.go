@@ -18,6 +18,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/evidence"
 	"github.com/kubectl-caps/kubectl-caps/pkg/risk"
 	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 )
@@ -38,6 +39,9 @@ const (
 	// 1024. Its notes say which explicit adds it removes and what a root
 	// entrypoint loses.
 	Strict Strategy = "strict"
+	// Observed drops ALL and adds back what Inspektor Gadget's traces
+	// show the container used (and --keep): observed.go.
+	Observed Strategy = "observed"
 )
 
 // ParseStrategy reads a --strategy value.
@@ -47,8 +51,10 @@ func ParseStrategy(s string) (Strategy, error) {
 		return Catalog, nil
 	case Strict:
 		return Strict, nil
+	case Observed:
+		return Observed, nil
 	}
-	return "", fmt.Errorf("unknown strategy %q; use catalog or strict", s)
+	return "", fmt.Errorf("unknown strategy %q; use catalog, strict or observed", s)
 }
 
 // Options are the user's choices; the zero value is the catalog strategy.
@@ -62,6 +68,11 @@ type Options struct {
 	// ForTemplate add the caps of those that select a container to Keep
 	// (KeepFor). Suggest itself reads only Keep.
 	Rules []KeepRule
+	// Evidence is the traces' result for the observed strategy
+	// (--evidence); AllowEmptyEvidence lets it drop everything but Keep
+	// from a container the traces never saw.
+	Evidence           *evidence.Result
+	AllowEmptyEvidence bool
 }
 
 // Input is one container as the engine saw it.
@@ -78,6 +89,9 @@ type Input struct {
 	// decides CRI-O's drop: [ALL] behaviour, which the result's stable name
 	// does not carry.
 	Profile runtimes.Profile
+	// Observed is what the traces saw of the container (the observed
+	// strategy); nil when they saw nothing.
+	Observed *evidence.Container
 }
 
 // Entry is one capability of a drop or keep list, with why.
@@ -251,9 +265,13 @@ func Suggest(in Input, o Options) Suggestion {
 		}
 	}
 	var target capability.Set
+	var obs observation
 	switch strategy {
 	case Strict:
 		target = needs
+	case Observed:
+		obs = observe(in.Observed, H, o)
+		target = obs.target(needs, H)
 	default:
 		target = L&^catalogDrop&^riskyAll&^intendedDrop | needs
 	}
@@ -266,6 +284,8 @@ func Suggest(in Input, o Options) Suggestion {
 		switch {
 		case !L.Has(cp):
 			why = "held only because of privileged: true"
+		case strategy == Observed:
+			why = obs.dropWhy(cp, rk.Risk)
 		case intendedDrop.Has(cp):
 			why = c.intendedWhy(cp, p, lists)
 		case strategy == Strict && named.Has(cp):
@@ -287,6 +307,8 @@ func Suggest(in Input, o Options) Suggestion {
 		e := cat.Get(cp)
 		var why string
 		switch {
+		case strategy == Observed && obs.keeps(cp):
+			why = obs.keepWhy(cp, rk.Risk)
 		case o.Keep.Has(cp):
 			why = "named in --keep"
 		case portNeed.Has(cp):
@@ -310,8 +332,12 @@ func Suggest(in Input, o Options) Suggestion {
 	sortEntries(s.Drop)
 	sortEntries(s.Keep)
 
-	caps := buildLists(p, lists, target, c, strategy == Strict)
+	caps := buildLists(p, lists, target, c, strategy == Strict || strategy == Observed)
 	changed := !sameList(add, caps.Add) || !sameList(drop, caps.Drop)
+	if obs.keepAll {
+		// No evidence: the lists stay as they are.
+		changed = false
+	}
 	s.Unchanged = H == target && !changed
 	if in.Type == engine.TypeEphemeralContainer {
 		s.Notes = append(s.Notes, Note{NoteEphemeral, "Ephemeral containers cannot be changed or removed once added, so there is no patch; " +
@@ -320,6 +346,7 @@ func Suggest(in Input, o Options) Suggestion {
 		s.Capabilities = &caps
 	}
 
+	s.Notes = append(obs.notes(in, s.Capabilities), s.Notes...)
 	s.Notes = append(s.notes(in, o, noteInput{
 		lists: lists, classes: c, L: L, H: H, target: target, needs: needs,
 		port: port, portOK: portOK, portNeed: portNeed, intendedDrop: intendedDrop, explicit: explicit,

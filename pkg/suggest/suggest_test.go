@@ -645,7 +645,7 @@ func TestParseStrategy(t *testing.T) {
 			t.Errorf("ParseStrategy(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	if _, err := ParseStrategy("paranoid"); err == nil || !strings.Contains(err.Error(), "use catalog or strict") {
+	if _, err := ParseStrategy("paranoid"); err == nil || !strings.Contains(err.Error(), "use catalog, strict or observed") {
 		t.Errorf("ParseStrategy(paranoid) error = %v", err)
 	}
 }

@@ -20,6 +20,10 @@ import (
 type Rollup struct {
 	// PerPod keeps every pod as its own group (--per-pod).
 	PerPod bool
+	// Index, when set, records every pod added and its workload, for the
+	// evidence reader's Resolver (audit --evidence): memory per pod, so
+	// only when asked.
+	Index *PodIndex
 
 	groups map[[sha256.Size]byte]*group
 	order  []*group
@@ -46,6 +50,13 @@ func (r *Rollup) Add(t Target, podName string) error {
 	key, spec, err := r.key(&t, podName)
 	if err != nil {
 		return err
+	}
+	if r.Index != nil {
+		if podName != "" {
+			r.Index.AddPod(t.Namespace, podName, t.Workload)
+		} else {
+			r.Index.AddWorkload(t.Namespace, t.Workload)
+		}
 	}
 	if g, ok := r.groups[key]; ok {
 		g.pods++

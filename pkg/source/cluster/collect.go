@@ -56,6 +56,9 @@ type Query struct {
 	Runtime         runtimes.Profile
 	RuntimeExplicit bool
 	PerPod          bool
+	// Index, when set, records each pod listed and its workload
+	// (workload.Rollup.Index), for audit --evidence.
+	Index *workload.PodIndex
 	// Progress, if set, is called after each page with the pods seen so far.
 	Progress func(pods int)
 }
@@ -112,7 +115,7 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 	}
 
 	for attempt := 1; ; attempt++ {
-		roll := &workload.Rollup{PerPod: q.PerPod}
+		roll := &workload.Rollup{PerPod: q.PerPod, Index: q.Index}
 		seen := 0
 		var idleWarnings []string
 		// Resource arguments may name the same pods twice (deploy/web

@@ -148,7 +148,7 @@ type Warning struct {
 	Code  string `json:"code"`
 	Field string `json:"field"`
 	// Location is where Field is written in a manifest: "FILE:LINE", or
-	// FILE alone when the line is not known (JSON, a URL, kustomize's
+	// FILE alone when the line is not known (a URL, kustomize's
 	// output). Omitted for a live object. Added in v1alpha1 (additive).
 	Location string `json:"location,omitempty"`
 	// Summary is the warning in one short clause (what stderr prints);

@@ -42,6 +42,8 @@ var rules = []struct {
 		"the trace reader takes streams and returns sums; the command joins them with the engine's verdicts"},
 	{"pkg/policy", []string{"pkg/printers", "pkg/source/", "pkg/cmd", "pkg/report", "k8s.io/client-go"},
 		"policies are domain: audited containers and targets in, policies out"},
+	{"pkg/finding", []string{"pkg/engine", "pkg/report", "pkg/audit", "pkg/suggest", "pkg/printers", "pkg/source/", "pkg/cmd", "k8s.io/client-go"},
+		"rule ids and identities only; pkg/report restates its verdicts as findings"},
 }
 
 type pkg struct {

@@ -74,6 +74,12 @@ func (c *Container) Item() report.Item {
 			item.Warnings[i].Location = t.Locate(item.Warnings[i].Field)
 		}
 	}
+	item.Issues = report.Issues(&item, engine.ContainerPath(t.FieldPrefix, c.Ref.Type, c.Ref.Index))
+	if t.Position != nil {
+		for i := range item.Issues {
+			item.Issues[i].Position = t.Position(item.Issues[i].Field)
+		}
+	}
 	if len(t.Notes) > 0 || t.Profile.Kind == runtimes.CRIO {
 		notes := append([]string(nil), t.Notes...)
 		if t.Profile.Kind == runtimes.CRIO {

@@ -8,6 +8,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/finding"
 	"github.com/kubectl-caps/kubectl-caps/pkg/risk"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
@@ -89,6 +90,10 @@ type Item struct {
 	// Notes is [] when there are none, like Warnings (and suggest-drop's
 	// notes), so that `.notes[]` works on every item.
 	Notes []string `json:"notes"`
+	// Issues are the container's findings with rule ids and places
+	// (Issues, pkg/finding), for -o sarif, junit and github; not part of
+	// the CapabilityReport document yet.
+	Issues []finding.Finding `json:"-"`
 }
 
 // Reachable is what a non-root container can still gain after exec.

@@ -113,9 +113,11 @@ func TestImportGraph(t *testing.T) {
 // docs/commands is generated from. The fifth command, policy (issue 14),
 // added about 110 lines of flags and wiring to it, its domain and printers
 // living in pkg/policy and pkg/printers, and issue 16 added --sort-by,
-// --capability and kubectl get's -o formats: 1,250 became 1,375.
+// --capability and kubectl get's -o formats: 1,250 became 1,375. Issue 13's
+// -o sarif, junit and github and --annotations added their flag, its
+// check and the wiring to pkg/printers: 1,390.
 func TestCommandPackageStaysThin(t *testing.T) {
-	const limit = 1375
+	const limit = 1390
 	for _, p := range list(t) {
 		if p.ImportPath != module+"pkg/cmd" {
 			continue

@@ -30,12 +30,14 @@ type AuditOptions struct {
 	Color        string
 	SortBy       string
 	Capabilities []string
+	Annotations  string
 
-	sel     report.Selection
-	failOn  catalog.Risk
-	color   bool
-	output  *outputFlag
-	printer printers.ReportPrinter
+	sel      report.Selection
+	annotate bool
+	failOn   catalog.Risk
+	color    bool
+	output   *outputFlag
+	printer  printers.ReportPrinter
 	// width is what the default table is fitted to; 0 until print asks
 	// the terminal (printers.TerminalWidth).
 	width int
@@ -151,6 +153,19 @@ custom-columns=SPEC or custom-columns-file=FILE over each row
 live audit streams json and yaml in the order read; --sort-by and the other
 formats hold the whole report in memory first.
 
+For CI and code review (docs/findings.md), -o sarif (SARIF 2.1.0, for GitHub
+code scanning), -o junit (JUnit XML, for GitLab and Jenkins) and -o github
+(GitHub Actions workflow commands, shown as annotations on the pull request)
+print the findings of the containers shown: each with a rule id (CAPS001...),
+the file, line and column of the node that causes it (the add entry,
+privileged: true, the drop list or the container where something is
+missing), and a fingerprint that survives unrelated edits. Files are named
+relative to the current directory. A finding at or above --fail-on is an
+error; the risk findings start at high (lower with a lower --fail-on).
+--annotations=always also writes the findings as annotations to stderr
+beside any -o format; a bare --annotations (auto) does so only when
+GITHUB_ACTIONS=true, so one command serves a workflow and a terminal.
+
 ` + exitCodesHelp,
 		Example: `  # Every pod in the cluster, one row per workload container
   kubectl caps audit -A
@@ -184,19 +199,26 @@ formats hold the whole report in memory first.
   # Your own columns, as with kubectl get
   kubectl caps audit -f examples/ -o custom-columns=NS:.namespace,WORKLOAD:.workload.name,CONTAINER:.container,RISK:.maxRisk
 
+  # Findings for GitHub code scanning, and annotations in the job's log
+  kubectl caps audit -f deploy/ -R --fail-on=high -o sarif > caps.sarif
+  kubectl caps audit -f deploy/ -R --fail-on=high --annotations
+
   # Machine-readable report
   kubectl caps audit -f deploy.yaml -o json | jq '.items[] | select(.privileged)'`,
 		RunE: runE(o),
 	}
 	o.addFlags(cmd, "audit", true)
 	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, printers.FormatName,
-		printers.FormatJSONPath, printers.FormatJSONPathFile, printers.FormatJSONPathAsJSON, printers.FormatCustomColumns, printers.FormatCustomColumnsFile)
+		printers.FormatJSONPath, printers.FormatJSONPathFile, printers.FormatJSONPathAsJSON, printers.FormatCustomColumns, printers.FormatCustomColumnsFile,
+		printers.FormatSARIF, printers.FormatJUnit, printers.FormatGitHub)
 	f := cmd.Flags()
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table (or -o custom-columns) without its header line")
 	f.StringVar(&o.MinRisk, "min-risk", "", "Show only containers whose MAX-RISK is at least this: low, medium, high or critical")
 	f.StringSliceVar(&o.Capabilities, "capability", nil, "Show only containers that hold any of these capabilities, as MAX-RISK counts them (effective, or regainable through setuid or, when added, file capabilities), e.g. NET_RAW,SYS_ADMIN; repeatable")
 	f.StringVar(&o.SortBy, "sort-by", "", "Order of the rows: risk (MAX-RISK, highest first), namespace or workload (default: the order read)")
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container shown has a MAX-RISK at least this: low, medium, high or critical")
+	f.StringVar(&o.Annotations, "annotations", "never", "Also write each finding as a GitHub Actions annotation to stderr: always, never, or auto (a bare --annotations: only when GITHUB_ACTIONS=true)")
+	f.Lookup("annotations").NoOptDefVal = "auto"
 	addColorFlag(cmd, &o.Color, "the capabilities in the table")
 	for _, name := range []string{"min-risk", "fail-on"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, fixedCompletion("low", "medium", "high", "critical"))
@@ -224,6 +246,7 @@ func (o *AuditOptions) Complete(c *cobra.Command, args []string) error {
 		}
 	}
 	o.color = printers.ColorFor(o.Color, o.Out)
+	o.annotate = printers.AnnotationsOn(o.Annotations, os.Getenv("GITHUB_ACTIONS"))
 	return nil
 }
 
@@ -233,6 +256,9 @@ func (o *AuditOptions) Validate() error {
 		return err
 	}
 	if err := o.output.check(o.cmdPath); err != nil {
+		return err
+	}
+	if err := oneOf(o.cmdPath, "--annotations", o.Annotations, printers.AnnotationModes...); err != nil {
 		return err
 	}
 	return oneOf(o.cmdPath, "--color", o.Color, colorValues...)
@@ -267,7 +293,7 @@ func (o *AuditOptions) runLive(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.Output != printers.FormatJSON && o.Output != printers.FormatYAML || o.sel.Order != report.OrderRead {
+	if o.Output != printers.FormatJSON && o.Output != printers.FormatYAML || o.sel.Order != report.OrderRead || o.annotate {
 		rep := report.New()
 		col.Rollup.Each(func(t *workload.Target) {
 			audit.Items(t, func(it report.Item) { rep.Items = append(rep.Items, it) })
@@ -307,9 +333,15 @@ func (o *AuditOptions) failed(n int) error {
 
 func (o *AuditOptions) print(rep *report.Report) error {
 	rep.Items = o.sel.Apply(rep.Items)
-	structured := o.Output == printers.FormatJSON || o.Output == printers.FormatYAML
+	structured := o.Output == printers.FormatJSON || o.Output == printers.FormatYAML || printers.IsCIFormat(o.Output)
+	// Files in the CI formats are named relative to where the job runs:
+	// the repository's checkout (docs/findings.md).
+	root, _ := os.Getwd()
+	ci := printers.CIOptions{Version: version, Root: root}
 	var err error
 	switch {
+	case printers.IsCIFormat(o.Output):
+		err = printers.WriteCI(o.Out, o.Output, rep.Items, o.failOn, ci)
 	case structured:
 		err = printers.WriteObject(o.Out, o.Output, rep)
 	case o.printer != nil:
@@ -322,6 +354,9 @@ func (o *AuditOptions) print(rep *report.Report) error {
 			Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Color: o.color,
 			ShowPods: o.live(), PerPod: o.PerPod, Width: o.width,
 		})
+	}
+	if err == nil && o.annotate && o.Output != printers.FormatGitHub {
+		err = printers.WriteCI(o.ErrOut, printers.FormatGitHub, rep.Items, o.failOn, ci)
 	}
 	// Then stderr, as kubectl get: why there is no row, or the warnings
 	// and, last, so that a terminal shows it under them, the summary.

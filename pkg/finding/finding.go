@@ -83,7 +83,9 @@ func Fingerprint(ruleID, namespace string, w workload.Ref, container, capability
 
 // Apply settles the findings against --fail-on (failOn, "" when not
 // given): it keeps the risk findings at or above the lower of failOn and
-// medium (low-risk capabilities are reported only when they fail the run)
+// high (a container's medium and low capabilities are reported only when
+// they fail the run; the runtime defaults the catalog advises dropping
+// have their one note, CAPS007)
 // and gives each risk finding the level that says whether it fails the
 // run: error at or above failOn, else warning (note for low). Without
 // failOn the rule's own level stands. A container fails --fail-on when
@@ -92,7 +94,7 @@ func Fingerprint(ruleID, namespace string, w workload.Ref, container, capability
 // other rules keep their levels. Fingerprints that repeat (one workload's
 // pods on two runtimes) are kept once.
 func Apply(fs []Finding, failOn catalog.Risk) []Finding {
-	floor := catalog.RiskMedium
+	floor := catalog.RiskHigh
 	if failOn != "" && failOn.Level() < floor.Level() {
 		floor = failOn
 	}

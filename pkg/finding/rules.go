@@ -45,7 +45,7 @@ var rules = []Rule{
 		Help:  "Drop it unless the process needs it (kubectl caps suggest-drop); if it does, run as non-root with allowPrivilegeEscalation: false so that only the binary that needs it gains it."},
 	{ID: "CAPS003", Name: "medium-capability", Level: LevelWarning, Severity: "5.5", Risk: catalog.RiskMedium,
 		Short: "The container holds a capability of medium risk.",
-		Full:  "The container holds, or can regain without an exploit, a capability whose risk here is medium: useful to an attacker inside the container, not a way out on its own.",
+		Full:  "The container holds, or can regain without an exploit, a capability whose risk here is medium: useful to an attacker inside the container, not a way out on its own. Reported only with --fail-on=medium or low.",
 		Help:  "Drop it unless the process needs it (kubectl caps suggest-drop)."},
 	{ID: "CAPS004", Name: "low-capability", Level: LevelNote, Severity: "3.0", Risk: catalog.RiskLow,
 		Short: "The container holds a capability of low risk.",

@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -117,6 +118,30 @@ func TestApply(t *testing.T) {
 		}
 		if s := strings.Join(got, " "); s != tt.want {
 			t.Errorf("--fail-on=%q: %s, want %s", tt.failOn, s, tt.want)
+		}
+	}
+}
+
+// docs/findings.md lists every rule, in a table row with its name, level
+// and security-severity, and under its own heading; and no other id.
+func TestRulesDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/findings.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	for _, r := range rules {
+		row := fmt.Sprintf("| [%s](#%s) | %s | %s | %s |", r.ID, strings.ToLower(r.ID), r.Name, r.Level, r.Severity)
+		if !strings.Contains(doc, row+"\n") {
+			t.Errorf("docs/findings.md has no row %q", row)
+		}
+		if !strings.Contains(doc, "\n### "+r.ID+"\n"+r.Name+":") {
+			t.Errorf("docs/findings.md has no heading %q followed by %q", r.ID, r.Name+":")
+		}
+	}
+	for _, id := range regexp.MustCompile(`CAPS\d{3}`).FindAllString(doc, -1) {
+		if _, ok := Lookup(id); !ok {
+			t.Errorf("docs/findings.md names %s, which is no rule", id)
 		}
 	}
 }

@@ -2,7 +2,9 @@ package audit
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
@@ -89,5 +91,88 @@ func TestFindingPositions(t *testing.T) {
 				t.Errorf("%d such findings, want 1", found)
 			}
 		})
+	}
+}
+
+// A finding keeps its fingerprint when its workload moves to another file,
+// its containers are reordered and unrelated fields change (the baseline
+// of issue 13 matches on it), and gets a new one when the container is
+// renamed.
+func TestFingerprintsSurviveEdits(t *testing.T) {
+	const before = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: x
+        securityContext: {capabilities: {add: [NET_ADMIN, CAP_SYS_TIME]}}
+      - name: side
+        image: side
+`
+	const after = `# moved, reordered, and edited elsewhere
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: unrelated}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  labels: {tier: front}
+spec:
+  replicas: 3
+  template:
+    spec:
+      containers:
+      - name: side
+        image: side:2
+      - name: app
+        image: x:2
+        env: [{name: A, value: b}]
+        securityContext:
+          capabilities:
+            add:
+            - CAP_SYS_TIME
+            - NET_ADMIN
+`
+	fingerprints := func(file, text string) map[string]string {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), file)
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		p, _ := runtimes.Parse("containerd")
+		var items []report.Item
+		if _, err := manifest.Read(manifest.Options{Filenames: []string{path}}, func(w manifest.Workload) error {
+			tg := w.Target("", p)
+			Items(&tg, func(it report.Item) { items = append(items, it) })
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, f := range report.Findings(items, catalog.RiskLow) {
+			out[f.RuleID+" "+f.Container+" "+f.Capability] = f.Fingerprint
+		}
+		return out
+	}
+	a, b := fingerprints("a.yaml", before), fingerprints("b.yaml", after)
+	if len(a) < 5 || len(a) != len(b) {
+		t.Fatalf("%d findings before, %d after: %v %v", len(a), len(b), a, b)
+	}
+	for k, fp := range a {
+		if b[k] != fp {
+			t.Errorf("%s: fingerprint %s became %q", k, fp, b[k])
+		}
+	}
+	renamed := fingerprints("c.yaml", strings.Replace(before, "name: app", "name: app2", 1))
+	for k, fp := range renamed {
+		if strings.Contains(k, " app2 ") && fp == a[strings.Replace(k, " app2 ", " app ", 1)] {
+			t.Errorf("%s: a renamed container keeps the fingerprint", k)
+		}
 	}
 }

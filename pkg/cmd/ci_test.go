@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -61,9 +62,50 @@ func TestAuditCIFormatsGolden(t *testing.T) {
 			if strings.HasSuffix(tt.golden, ".sarif") {
 				sariftest.Validate(t, []byte(out))
 			}
+			if strings.HasSuffix(tt.golden, ".xml") {
+				checkJUnit(t, out)
+			}
 			t.Chdir(wd)
 			golden(t, tt.golden, out)
 		})
+	}
+}
+
+// checkJUnit parses a JUnit document and checks that no two testcases
+// share a classname and name, and that the counts add up.
+func checkJUnit(t *testing.T, doc string) {
+	t.Helper()
+	var suites struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Suites   []struct {
+			Cases []struct {
+				Classname string    `xml:"classname,attr"`
+				Name      string    `xml:"name,attr"`
+				Failure   *struct{} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(doc), &suites); err != nil {
+		t.Fatalf("not XML: %v", err)
+	}
+	seen := map[string]bool{}
+	tests, failures := 0, 0
+	for _, s := range suites.Suites {
+		for _, c := range s.Cases {
+			k := c.Classname + " " + c.Name
+			if seen[k] {
+				t.Errorf("testcase %q twice", k)
+			}
+			seen[k] = true
+			tests++
+			if c.Failure != nil {
+				failures++
+			}
+		}
+	}
+	if tests == 0 || tests != suites.Tests || failures != suites.Failures {
+		t.Errorf("%d testcases, %d failures; the document says %d and %d", tests, failures, suites.Tests, suites.Failures)
 	}
 }
 

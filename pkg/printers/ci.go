@@ -230,7 +230,7 @@ type (
 	junitFailure struct {
 		Message string `xml:"message,attr"`
 		Type    string `xml:"type,attr"`
-		Text    string `xml:",cdata"`
+		Text    string `xml:",chardata"`
 	}
 )
 

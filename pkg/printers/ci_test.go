@@ -63,11 +63,17 @@ func TestWriteGitHub(t *testing.T) {
 }
 
 // Testcases never collide: the same container on two runtimes, or twice.
+// Text is escaped as XML requires, even a control character from a
+// manifest's entry (which CDATA would pass through, making the file
+// unreadable).
 func TestWriteJUnitNames(t *testing.T) {
 	it := report.Item{Namespace: "shop", Workload: workload.Ref{Kind: "Deployment", Name: "web"}, Container: "app", Runtime: "containerd"}
 	crio := it
 	crio.Runtime = "cri-o"
 	fs := []finding.Finding{ciFinding("CAPS002", finding.LevelError, "w.yaml", 1, 1, "m")}
+	odd := ciFinding("CAPS103", finding.LevelWarning, "w.yaml", 2, 3, "m2")
+	odd.Summary = "\"NET\x01RAW\" <names> no capability & more"
+	fs = append(fs, odd)
 	var b bytes.Buffer
 	if err := WriteJUnit(&b, []report.Item{it, crio, it}, fs, CIOptions{}); err != nil {
 		t.Fatal(err)
@@ -78,7 +84,7 @@ func TestWriteJUnitNames(t *testing.T) {
 		`<testcase classname="shop.Deployment/web" name="app" file="w.yaml">`,
 		`<testcase classname="shop.Deployment/web" name="app [cri-o]" file="w.yaml">`,
 		`<testcase classname="shop.Deployment/web" name="app [containerd]" file="w.yaml">`,
-		`<failure message="CAPS002 short" type="kubectl-caps"><![CDATA[error CAPS002 w.yaml:1:1 short]]></failure>`,
+		"<failure message=\"CAPS002 short\" type=\"kubectl-caps\">error CAPS002 w.yaml:1:1 short&#xA;warning CAPS103 w.yaml:2:3 &#34;NET\uFFFDRAW&#34; &lt;names&gt; no capability &amp; more</failure>",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %s in\n%s", want, out)

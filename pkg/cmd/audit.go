@@ -32,15 +32,16 @@ type AuditOptions struct {
 	Capabilities []string
 	Annotations  string
 
-	sel      report.Selection
-	annotate bool
-	failOn   catalog.Risk
-	color    bool
-	output   *outputFlag
-	printer  printers.ReportPrinter
+	sel     report.Selection
+	failOn  catalog.Risk
+	color   bool
+	output  *outputFlag
+	printer printers.ReportPrinter
 	// width is what the default table is fitted to; 0 until print asks
 	// the terminal (printers.TerminalWidth).
 	width int
+	// annotate: --annotations, decided (printers.AnnotationsOn).
+	annotate bool
 
 	genericiooptions.IOStreams
 }

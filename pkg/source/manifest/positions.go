@@ -78,7 +78,7 @@ type positions struct {
 	// json is the stream so far while it may be JSON, whose objects are
 	// not split into lines by "---": each is found by decoding it again
 	// (nextJSON) from jsonOff, the end of the previous one, which is on
-	// line jsonLine (1-based) and column jsonCol (0-based bytes).
+	// line jsonLine (1-based) and column jsonCol (0-based, in characters).
 	json              []byte
 	jsonOff, jsonLine int
 	jsonCol           int
@@ -324,14 +324,15 @@ func (p *positions) nextJSON() ([]byte, int) {
 	return text, line
 }
 
-// advanceJSON moves jsonLine and jsonCol over b.
+// advanceJSON moves jsonLine and jsonCol over b. Columns count
+// characters, as yaml.v3's do.
 func (p *positions) advanceJSON(b []byte) {
 	if n := bytes.Count(b, []byte("\n")); n > 0 {
 		p.jsonLine += n
-		p.jsonCol = len(b) - bytes.LastIndexByte(b, '\n') - 1
+		p.jsonCol = utf8.RuneCount(b[bytes.LastIndexByte(b, '\n')+1:])
 		return
 	}
-	p.jsonCol += len(b)
+	p.jsonCol += utf8.RuneCount(b)
 }
 
 // isBinary reports whether the start of the stream holds bytes no manifest

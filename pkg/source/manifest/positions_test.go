@@ -157,6 +157,12 @@ func TestPositionsJSON(t *testing.T) {
 	if d, text := p.nextText(4); text != nil || d.start != 0 {
 		t.Errorf("past the last JSON object: %+v %q, want nothing", d, text)
 	}
+	// The padding counts characters, as yaml.v3's columns do.
+	p = observeAll(t, `{"a": "é"}{"b": 2}`)
+	p.nextText(1)
+	if _, text := p.nextText(2); string(text) != `          {"b": 2}` {
+		t.Errorf("after a multi-byte character: %q, want 10 blanks before the object", text)
+	}
 }
 
 func TestPositionsBinary(t *testing.T) {

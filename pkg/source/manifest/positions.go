@@ -318,9 +318,12 @@ func (p *positions) nextJSON() ([]byte, int) {
 	p.advanceJSON(rest[:start])
 	line, col := p.jsonLine, p.jsonCol
 	p.advanceJSON(rest[start:end])
-	p.jsonOff += end
 	text := make([]byte, 0, col+end-start)
 	text = append(append(text, bytes.Repeat([]byte(" "), col)...), rest[start:end]...)
+	// What is behind is never read again: keep only what the decoder has
+	// read ahead, so that a large stream is not held twice.
+	p.json = append(p.json[:0], rest[end:]...)
+	p.jsonOff = 0
 	return text, line
 }
 

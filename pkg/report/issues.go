@@ -23,7 +23,7 @@ import (
 // which ones are shown and at which level is decided with --fail-on by
 // Findings.
 func Issues(it *Item, path string) []finding.Finding {
-	b := issueBuilder{it: it, path: path, seen: map[string]int{}}
+	b := issueBuilder{it: it, path: path, seen: map[string]int{}, out: []finding.Finding{}}
 	sc := path + ".securityContext"
 	if it.Privileged {
 		b.add("CAPS005", it.MaxRisk, "", sc+".privileged",
@@ -78,11 +78,18 @@ func Issues(it *Item, path string) []finding.Finding {
 }
 
 // Findings is the findings of the items shown, settled against --fail-on
-// (finding.Apply): what -o sarif, junit and github print.
+// (finding.Apply): what -o sarif, junit and github print. An item whose
+// findings were not built with it (pkg/audit builds them only where there
+// are places to look up, so that a live audit printed as a table pays
+// nothing for them) gets them here, from its Path.
 func Findings(items []Item, failOn catalog.Risk) []finding.Finding {
 	var all []finding.Finding
 	for i := range items {
-		all = append(all, items[i].Issues...)
+		fs := items[i].Issues
+		if fs == nil && items[i].Path != "" {
+			fs = Issues(&items[i], items[i].Path)
+		}
+		all = append(all, fs...)
 	}
 	return finding.Apply(all, failOn)
 }

@@ -92,8 +92,11 @@ type Item struct {
 	Notes []string `json:"notes"`
 	// Issues are the container's findings with rule ids and places
 	// (Issues, pkg/finding), for -o sarif, junit and github; not part of
-	// the CapabilityReport document yet.
+	// the CapabilityReport document yet. Path is the container's field
+	// path, from which Findings builds them when they were not built with
+	// the item (a live object, which has no places to look up).
 	Issues []finding.Finding `json:"-"`
+	Path   string            `json:"-"`
 }
 
 // Reachable is what a non-root container can still gain after exec.

@@ -1,12 +1,14 @@
 package printers
 
 import (
+	"cmp"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -343,10 +345,17 @@ func findingLine(f *finding.Finding, o CIOptions) string {
 //
 //	::error file=deploy/web.yaml,line=12,col=11,title=CAPS002 NET_ADMIN (deploy/web app)::container "app" holds ...
 //
-// A live object's annotation has no file.
+// A live object's annotation has no file. GitHub shows at most 10
+// annotations of each kind per step and 50 per job (actions/toolkit
+// docs/problem-matchers.md, "Limitations"), so the most severe come first:
+// by the rule's security-severity, then in the order read.
 func WriteGitHub(w io.Writer, fs []finding.Finding, o CIOptions) error {
-	for i := range fs {
-		f := &fs[i]
+	sorted := slices.Clone(fs)
+	slices.SortStableFunc(sorted, func(a, b finding.Finding) int {
+		return cmp.Compare(severity(b.RuleID), severity(a.RuleID))
+	})
+	for i := range sorted {
+		f := &sorted[i]
 		cmd := "notice"
 		switch f.Level {
 		case finding.LevelError:
@@ -375,6 +384,13 @@ func WriteGitHub(w io.Writer, fs []finding.Finding, o CIOptions) error {
 		}
 	}
 	return nil
+}
+
+// severity is a rule's security-severity as a number, for ordering.
+func severity(id string) float64 {
+	r, _ := finding.Lookup(id)
+	v, _ := strconv.ParseFloat(r.Severity, 64)
+	return v
 }
 
 // escapeData and escapeProperty escape as the runner unescapes

@@ -60,6 +60,14 @@ func TestWriteGitHub(t *testing.T) {
 	if got := b.String(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
+	// GitHub shows 10 of a kind per step: the most severe rule first.
+	b.Reset()
+	if err := WriteGitHub(&b, []finding.Finding{fs[2], fs[1], fs[0]}, CIOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); got != want {
+		t.Errorf("not ordered by severity:\n%s", got)
+	}
 }
 
 // Testcases never collide: the same container on two runtimes, or twice.

@@ -44,6 +44,9 @@ var rules = []struct {
 		"policies are domain: audited containers and targets in, policies out"},
 	{"pkg/finding", []string{"pkg/engine", "pkg/report", "pkg/audit", "pkg/suggest", "pkg/printers", "pkg/source/", "pkg/cmd", "k8s.io/client-go"},
 		"rule ids and identities only; pkg/report restates its verdicts as findings"},
+	{"pkg/exception", []string{"pkg/engine", "pkg/report", "pkg/audit", "pkg/suggest", "pkg/policy", "pkg/printers", "pkg/source/", "pkg/cmd", "k8s.io/client-go"},
+		"exceptions are values: annotation and file text in, entries and matches out; findings ask them"},
+	{"pkg/baseline", []string{"pkg/"}, "a baseline is fingerprints in and out; it knows no finding type"},
 }
 
 type pkg struct {
@@ -113,11 +116,16 @@ func TestImportGraph(t *testing.T) {
 // docs/commands is generated from. The fifth command, policy (issue 14),
 // added about 110 lines of flags and wiring to it, its domain and printers
 // living in pkg/policy and pkg/printers, and issue 16 added --sort-by,
-// --capability and kubectl get's -o formats: 1,250 became 1,375. Issue 13's
-// -o sarif, junit and github and --annotations added their flag, its
-// check and the wiring to pkg/printers: 1,390.
+// --capability and kubectl get's -o formats: 1,250 became 1,375. Issue 15
+// (several contexts at once) added --all-contexts, --max-concurrency,
+// --fail-fast and the wiring that reads each context's cluster and prints
+// it (the fan-out itself is cluster.EachContext; the cluster-error
+// messages moved to cluster.Explain to make room): 1,375 became 1,430.
+// Issue 13's -o sarif, junit and github and --annotations added their
+// flag, its check and the wiring to pkg/printers (one CI document for
+// several clusters, annotations beside a stream): 1,465.
 func TestCommandPackageStaysThin(t *testing.T) {
-	const limit = 1390
+	const limit = 1465
 	for _, p := range list(t) {
 		if p.ImportPath != module+"pkg/cmd" {
 			continue

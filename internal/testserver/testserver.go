@@ -72,6 +72,10 @@ type Options struct {
 	// ReadyTimeout bounds the wait for etcd and /readyz; zero means 90s, which
 	// leaves room for a cold page cache on a busy 2-core machine.
 	ReadyTimeout time.Duration
+	// Etcd, if set, is another server whose etcd this one shares under its
+	// own --etcd-prefix: a second cluster (the multi-context tests) without
+	// a second etcd. The other server must outlive this one.
+	Etcd *Server
 }
 
 // Server is a running etcd + kube-apiserver pair.
@@ -90,6 +94,7 @@ type Server struct {
 	StartDuration time.Duration
 
 	caData      []byte
+	etcdURL     string
 	tokens      map[string]string // user name -> bearer token
 	kubeconfigs map[string]string // user name -> kubeconfig path
 	etcd        *process
@@ -139,11 +144,14 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	etcdURL, err := s.startEtcd(ctx, filepath.Join(bin, "etcd"))
-	if err != nil {
+	extra := opts.ExtraAPIServerArgs
+	if opts.Etcd != nil {
+		s.etcdURL = opts.Etcd.etcdURL
+		extra = append([]string{"--etcd-prefix=/" + filepath.Base(dir)}, extra...)
+	} else if s.etcdURL, err = s.startEtcd(ctx, filepath.Join(bin, "etcd")); err != nil {
 		return nil, err
 	}
-	if err := s.startAPIServer(ctx, filepath.Join(bin, "kube-apiserver"), etcdURL, opts.ExtraAPIServerArgs); err != nil {
+	if err := s.startAPIServer(ctx, filepath.Join(bin, "kube-apiserver"), s.etcdURL, extra); err != nil {
 		return nil, err
 	}
 	s.StartDuration = time.Since(begin)

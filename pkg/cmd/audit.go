@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -92,7 +91,7 @@ replicasets and jobs (owners), and deployments, statefulsets, daemonsets,
 replicasets, replicationcontrollers, jobs and cronjobs (controllers without
 pods).
 
-` + manifestsHelp + `
+` + manifestsHelp + "\n\n" + fleetHelp + `
 
 Columns: NAMESPACE, WORKLOAD (as kubectl takes it: deploy/NAME, sts/NAME,
 ds/NAME, rs/NAME, rc/NAME, pod/NAME, job/NAME, cronjob/NAME; other kinds by
@@ -268,7 +267,7 @@ func (o *AuditOptions) Validate() error {
 // Run audits the manifests given with -f or -k, or else the live cluster.
 func (o *AuditOptions) Run() error {
 	if o.live() {
-		return o.runLive(context.Background())
+		return o.runLive()
 	}
 	rep := report.New()
 	err := o.readManifests(o.In, o.ErrOut, func(_ *manifest.Workload, t *workload.Target) {
@@ -281,47 +280,62 @@ func (o *AuditOptions) Run() error {
 	return afterOutput(err, o.print(rep))
 }
 
-// runLive audits the cluster of the current kubeconfig context. JSON and
-// YAML in the order read are streamed item by item (printers.ReportStream):
-// nothing is written before every pod has been read, so a failed LIST
-// prints nothing. Any other output, or --sort-by, holds the report.
-func (o *AuditOptions) runLive(ctx context.Context) error {
-	lc, err := o.connect()
-	if err != nil {
-		return err
-	}
-	col, err := o.collect(ctx, lc, o.ErrOut)
-	if err != nil {
-		return err
-	}
-	if o.Output != printers.FormatJSON && o.Output != printers.FormatYAML || o.sel.Order != report.OrderRead || o.annotate {
-		rep := report.New()
-		col.Rollup.Each(func(t *workload.Target) {
-			audit.Items(t, func(it report.Item) { rep.Items = append(rep.Items, it) })
+// runLive audits the cluster of each context (docs/fleet.md), each sorted,
+// filtered and summed on its own. JSON and YAML are one document streamed
+// item by item (printers.ReportStream) once a cluster's pods are all read,
+// so a failed LIST prints nothing of it; --sort-by and any other output
+// hold a cluster's report; --fail-on counts all.
+func (o *AuditOptions) runLive() error {
+	s, _ := printers.NewReportStream(o.Out, o.Output) // nil for the other formats
+	failed, tables := 0, 0
+	var ci []report.Item // -o sarif, junit, github: one document for every cluster
+	err := o.eachCluster(o.ErrOut, nil, func(r *clusterRead) error {
+		rep, held := report.New(), s == nil || o.sel.Order != report.OrderRead || o.annotate
+		var werr error
+		r.col.Rollup.Each(func(t *workload.Target) {
+			audit.Items(t, func(it report.Item) {
+				if it.Cluster = r.name; held {
+					rep.Items = append(rep.Items, it)
+				} else if werr == nil && o.sel.Keep(&it) {
+					failed += report.CountAtLeast(o.failOn, it)
+					werr = s.Write(&it)
+				}
+			})
 		})
-		return o.print(rep)
-	}
-	s, err := printers.NewReportStream(o.Out, o.Output)
-	if err != nil {
-		return err
-	}
-	failed := 0
-	var werr error
-	col.Rollup.Each(func(t *workload.Target) {
-		audit.Items(t, func(it report.Item) {
-			if werr == nil && o.sel.Keep(&it) {
-				failed += report.CountAtLeast(o.failOn, it)
-				werr = s.Write(&it)
+		if rep.Items = o.sel.Apply(rep.Items); printers.IsCIFormat(o.Output) {
+			ci, failed = append(ci, rep.Items...), failed+report.CountAtLeast(o.failOn, rep.Items...)
+			return nil
+		} else if s == nil {
+			if tables += min(len(rep.Items), 1); tables > 1 && len(rep.Items) > 0 && o.printer == nil {
+				fmt.Fprintln(o.Out)
 			}
-		})
-	})
-	if werr != nil {
+			view := *o
+			view.ErrOut, view.failOn = r.errOut, ""
+			failed += report.CountAtLeast(o.failOn, rep.Items...)
+			return view.print(rep)
+		}
+		for i := 0; i < len(rep.Items) && werr == nil; i++ { // held for --sort-by
+			failed += report.CountAtLeast(o.failOn, rep.Items[i])
+			werr = s.Write(&rep.Items[i])
+		}
+		if werr == nil && o.annotate {
+			werr = printers.WriteCI(r.errOut, printers.FormatGitHub, rep.Items, o.failOn, printers.CIOptions{Version: version})
+		}
 		return werr
+	})
+	if ee := (*ExitError)(nil); printers.IsCIFormat(o.Output) && (err == nil || errors.As(err, &ee) && ee.Code == ExitPartial) {
+		if werr := printers.WriteCI(o.Out, o.Output, ci, o.failOn, printers.CIOptions{Version: version}); werr != nil {
+			return werr
+		}
 	}
-	if err := s.Close(); err != nil {
-		return err
+	// Closed unless nothing was written of a run that failed (a cluster
+	// error, not a write error): a partial or --fail-fast run is valid JSON.
+	if ee := (*ExitError)(nil); s != nil && (err == nil || errors.As(err, &ee) && (ee.Code == ExitPartial || s.Started())) {
+		if cerr := s.Close(); cerr != nil {
+			return cerr
+		}
 	}
-	return o.failed(failed)
+	return afterClusters(err, o.failed(failed))
 }
 
 // failed is the --fail-on error for that many containers.
@@ -339,10 +353,11 @@ func (o *AuditOptions) print(rep *report.Report) error {
 	// the repository's checkout (docs/findings.md).
 	root, _ := os.Getwd()
 	ci := printers.CIOptions{Version: version, Root: root}
+	failOn, _ := catalog.ParseRisk(o.FailOn) // "" without the flag; o.failOn is "" in a cluster's view
 	var err error
 	switch {
 	case printers.IsCIFormat(o.Output):
-		err = printers.WriteCI(o.Out, o.Output, rep.Items, o.failOn, ci)
+		err = printers.WriteCI(o.Out, o.Output, rep.Items, failOn, ci)
 	case structured:
 		err = printers.WriteObject(o.Out, o.Output, rep)
 	case o.printer != nil:
@@ -357,7 +372,7 @@ func (o *AuditOptions) print(rep *report.Report) error {
 		})
 	}
 	if err == nil && o.annotate && o.Output != printers.FormatGitHub {
-		err = printers.WriteCI(o.ErrOut, printers.FormatGitHub, rep.Items, o.failOn, ci)
+		err = printers.WriteCI(o.ErrOut, printers.FormatGitHub, rep.Items, failOn, ci)
 	}
 	// Then stderr, as kubectl get: why there is no row, or the warnings
 	// and, last, so that a terminal shows it under them, the summary.

@@ -1,13 +1,11 @@
 package cmd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/cluster"
 )
@@ -22,6 +20,7 @@ const (
 	ExitInput    = 3 // unreadable or malformed manifests
 	ExitCluster  = 4 // the cluster could not be read: unreachable, unauthorised, forbidden, timed out
 	ExitInternal = 5 // the output could not be written, or a bug
+	ExitPartial  = 6 // several contexts: some could not be read, the others were printed
 )
 
 const exitCodesHelp = `Exit codes:
@@ -31,7 +30,10 @@ const exitCodesHelp = `Exit codes:
   3  input error: a manifest could not be read or parsed
   4  cluster error: unreachable, unauthorised, forbidden or timed out
   5  the output could not be written (a closed pipe, a full disk), or an
-     internal error (a bug: please report it)`
+     internal error (a bug: please report it)
+  6  partial (several contexts, without --fail-fast): some clusters could not
+     be read, each named in an error line; the others were printed. It
+     wins over 1, whose message is printed too (docs/fleet.md)`
 
 // explainExitCodesHelp is explain's: it reads only the embedded catalog,
 // has no --fail-on, no manifests and no cluster, so 1, 3 and 4 cannot
@@ -163,53 +165,8 @@ func orList(items []string) string {
 	return strings.Join(items[:last], ", ") + " or " + items[last]
 }
 
-// clusterError turns a failure to read the cluster into one clear line and
-// exit code 4.
+// clusterError turns a failure to read the cluster into one clear line
+// (cluster.Explain) and exit code 4.
 func (o *sourceOptions) clusterError(err error, host string) error {
-	var se *cluster.ScopeError
-	scope := ""
-	if errors.As(err, &se) {
-		scope = se.Scope.What
-		err = se.Err
-	}
-	var msg string
-	switch {
-	case apierrors.IsForbidden(err) && scope == "":
-		// Reading a named resource (deploy/web, deployments) was refused.
-		msg = fmt.Sprintf("the cluster refused to show what the arguments name (%s); ask for get/list on it, or %s the pods of a namespace you may read with -n", cluster.APIMessage(err), o.verb)
-	case apierrors.IsForbidden(err) && o.AllNamespaces:
-		msg = fmt.Sprintf("you may not list pods in all namespaces (%s); %s a namespace you may read with -n NAMESPACE", cluster.APIMessage(err), o.verb)
-	case apierrors.IsForbidden(err):
-		msg = fmt.Sprintf("you may not list pods in %s (%s); ask for get/list on pods there, or pick another namespace with -n", scope, cluster.APIMessage(err))
-	case apierrors.IsUnauthorized(err):
-		msg = "the cluster rejected the credentials (401 Unauthorized); they may have expired: log in again or refresh the kubeconfig's token"
-	case apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err) || errors.Is(err, context.DeadlineExceeded) || cluster.IsTimeout(err):
-		msg = fmt.Sprintf("the cluster did not answer in time (%v); try a larger --request-timeout or a smaller --chunk-size", err)
-	case cluster.IsConnectionError(err):
-		where := host
-		if where == "" {
-			where = "the API server"
-		}
-		msg = fmt.Sprintf("cannot reach the cluster at %s (%v); check --context/--kubeconfig and that the API server is up", where, rootCause(err))
-	case cluster.IsExpired(err):
-		msg = fmt.Sprintf("the server kept expiring the pod list (%v); retry with a smaller --chunk-size", err)
-	default:
-		if scope != "" {
-			msg = fmt.Sprintf("listing pods in %s: %v", scope, err)
-		} else {
-			msg = err.Error()
-		}
-	}
-	return &ExitError{Code: ExitCluster, Err: errors.New(msg)}
-}
-
-// rootCause is the innermost error, e.g. "connection refused".
-func rootCause(err error) error {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err
-		}
-		err = u
-	}
+	return &ExitError{Code: ExitCluster, Err: errors.New(cluster.Explain(err, host, o.verb, o.AllNamespaces))}
 }

@@ -1,7 +1,7 @@
 package cmd
 
 import (
-	"context"
+	"io"
 	"strings"
 	"time"
 
@@ -88,7 +88,7 @@ their Pods (found by their ownerReferences). Repeatable. An allowance that
 selects no audited container, or names an unknown capability, is a usage
 error (exit 2).
 
-` + manifestsHelp + `
+` + manifestsHelp + "\n\n" + fleetHelp + `
 
 A policy generated from a partial read would reject what was not read: when
 any manifest cannot be read, nothing is printed (exit 3).
@@ -143,7 +143,8 @@ func (o *PolicyOptions) Validate() error {
 	return nil
 }
 
-// Run reads the workloads as audit does and prints the policy.
+// Run reads the workloads as audit does and prints the policy: one for the
+// cluster of each context (docs/fleet.md), each headed by its context.
 func (o *PolicyOptions) Run() error {
 	var targets []*workload.Target
 	var cs []policy.Container
@@ -154,28 +155,30 @@ func (o *PolicyOptions) Run() error {
 	src := printers.PolicySource{Filenames: o.Filenames, Kustomize: o.Kustomize, Recursive: o.Recursive, Namespace: o.namespace,
 		AllNamespaces: o.AllNamespaces, Selector: o.Selector, Args: o.args}
 	if o.live() {
-		lc, err := o.connect()
-		if err != nil {
-			return err
-		}
-		col, err := o.collect(context.Background(), lc, o.ErrOut)
-		if err != nil {
-			return err
-		}
-		col.Rollup.Each(visit)
-		src.Host, src.ContextNamespace = lc.Host, lc.Namespace
-	} else if err := o.readManifests(o.In, o.ErrOut, func(_ *manifest.Workload, t *workload.Target) { visit(t) }); err != nil {
+		return o.eachCluster(o.ErrOut, nil, func(r *clusterRead) error {
+			targets, cs = nil, nil
+			r.col.Rollup.Each(visit)
+			src.Host, src.ContextNamespace, src.Context = r.lc.Host, r.lc.Namespace, r.name
+			return o.write(targets, cs, src, r.sourceOptions, r.errOut)
+		})
+	}
+	if err := o.readManifests(o.In, o.ErrOut, func(_ *manifest.Workload, t *workload.Target) { visit(t) }); err != nil {
 		return err
 	}
+	return o.write(targets, cs, src, &o.sourceOptions, o.ErrOut)
+}
+
+// write prints the policy of one source; s gives -o psa's kubectl flags.
+func (o *PolicyOptions) write(targets []*workload.Target, cs []policy.Container, src printers.PolicySource, s *sourceOptions, errOut io.Writer) error {
 	origin := printers.PolicyOrigin{Command: "kubectl caps policy --format " + o.Format, Source: src, At: policyNow()}
 	if o.Format == policy.FormatPSA {
-		return printers.WritePSA(o.Out, policy.PSA(targets), o.kubectlFlags(), origin)
+		return printers.WritePSA(o.Out, policy.PSA(targets), s.kubectlFlags(), origin)
 	}
 	ps, err := policy.Build(cs, o.opts)
 	if err != nil {
 		return usageErrorf(o.cmdPath, "%v", err)
 	}
 	origin.Command += " --mode " + o.Mode + " --scope " + o.Scope + " --action " + o.Action
-	printers.WritePolicyRejections(o.ErrOut, ps)
+	printers.WritePolicyRejections(errOut, ps)
 	return printers.WriteVAP(o.Out, ps, o.Action, origin)
 }

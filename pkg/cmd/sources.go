@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/cluster"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
+	"github.com/kubectl-caps/kubectl-caps/pkg/suggest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
@@ -41,6 +43,18 @@ left out (stderr says how many), those that set none are placed in NAMESPACE.
 kubectl apply would refuse them instead; audit only reads, so -n narrows the
 view. See docs/manifests.md.`
 
+// fleetHelp is how the live commands read several clusters, for --help.
+const fleetHelp = `Several clusters: --context a,b (or --context repeated) or --all-contexts (every
+context of the kubeconfig, sorted) reads each context's cluster with its own
+server, credentials and namespace (-n overrides it), at most --max-concurrency
+at once (default 4), and prints them in the order of the contexts: tables one
+per cluster with a CLUSTER column first, separated by a blank line, stderr
+lines prefixed with [CONTEXT]; JSON and YAML as one document with a cluster
+field in every item. Nothing is merged across clusters. A cluster that cannot
+be read is one error line naming its context; the others are printed and the
+exit code is 6 (4 when none could be read). --fail-fast stops at the first
+that fails, in context order (exit 4). See docs/fleet.md.`
+
 // sourceOptions are the flags and steps that every command reading
 // workloads shares (audit, suggest-drop): local manifests with -f, or the
 // live cluster of the kubeconfig with -n/-A/-l/--field-selector and
@@ -58,6 +72,7 @@ type sourceOptions struct {
 	ChunkSize     int64
 	PerPod        bool
 	Runtime       string
+	cluster.FleetFlags
 
 	args            []string
 	runtimeExplicit bool
@@ -97,6 +112,7 @@ func (s *sourceOptions) addFlags(cmd *cobra.Command, verb string, perPod bool) {
 	}
 	f.StringVar(&s.Runtime, "runtime", s.Runtime, "Container runtime to "+verb+" for: containerd, cri-o or docker (also a node's runtime string such as cri-o://1.17.3 or docker://20.10.24, which selects that release's behaviour). Manifests are judged with it. Live, each pod is judged with its node's runtime and this is the fallback for pods whose node's is unknown; given explicitly, it overrides every pod's node (a \"what if\"), with a warning naming the node runtimes it contradicts")
 	addConfigFlags(s.ConfigFlags, f)
+	s.FleetFlags.AddFlags(f, s.ConfigFlags, cap)
 	_ = cmd.RegisterFlagCompletionFunc("runtime", fixedCompletion("containerd", "cri-o", "docker"))
 	_ = cmd.RegisterFlagCompletionFunc("namespace", completeWith(func(p string) []string { return cluster.CompleteNamespaces(s.ConfigFlags, p) }))
 	_ = cmd.RegisterFlagCompletionFunc("context", completeWith(func(p string) []string { return cluster.CompleteContexts(s.ConfigFlags, p) }))
@@ -142,6 +158,9 @@ func (s *sourceOptions) validate() error {
 			}
 			return usageErrorf(s.cmdPath, "-A, -l and --field-selector apply to the live cluster, not to -f or -k manifests")
 		}
+	}
+	if err := s.FleetFlags.Validate(s.ConfigFlags); err != nil {
+		return usageErrorf(s.cmdPath, "%v", err)
 	}
 	if s.ChunkSize <= 0 {
 		return usageErrorf(s.cmdPath, "--chunk-size must be positive, got %d", s.ChunkSize)
@@ -258,4 +277,76 @@ func progressLine(errOut io.Writer) func(int) {
 		return nil
 	}
 	return func(n int) { fmt.Fprintf(errOut, "\r\033[Kread %d pods...", n) }
+}
+
+// clusterRead is the live cluster of one context: the source options that
+// read it (its kubeconfig context), the connection, the pods, and its
+// stderr (errOut; warnOut while it is read, held in warn with several).
+// name is the context in a run over several, "" in a run of one.
+type clusterRead struct {
+	*sourceOptions
+	name            string
+	lc              *cluster.Connection
+	col             *cluster.Collected
+	ws              []*suggest.Workload
+	errOut, warnOut io.Writer
+	warn            bytes.Buffer
+}
+
+// eachCluster connects to the cluster of each context the flags name,
+// collects its pods (then runs more, if given) and calls emit with it. One
+// context is read as kubectl reads it: its error ends the run, its warnings
+// and progress go to errOut. Several (docs/fleet.md) are read concurrently
+// and emitted one at a time in the order of the contexts, their stderr
+// lines under their names; one that fails is one error line, and the run
+// ends with exit 6 (4 when all failed, or the first with --fail-fast).
+func (s *sourceOptions) eachCluster(errOut io.Writer, more func(context.Context, *clusterRead) error, emit func(*clusterRead) error) error {
+	read := func(ctx context.Context, r *clusterRead) (*clusterRead, error) {
+		var err error
+		if r.lc, err = r.connect(); err == nil {
+			if r.col, err = r.collect(ctx, r.lc, r.warnOut); err == nil && more != nil {
+				err = more(ctx, r)
+			}
+		}
+		return r, err
+	}
+	fl, err := s.Fleet(s.ConfigFlags)
+	if err != nil {
+		return &ExitError{Code: ExitCluster, Err: err}
+	} else if fl == nil {
+		r, err := read(context.Background(), &clusterRead{sourceOptions: s, errOut: errOut, warnOut: errOut})
+		if err != nil {
+			return err
+		}
+		return emit(r)
+	}
+	fl.Failed = func(name string, err error) { printers.WriteContextError(errOut, name, err) }
+	fl.Fatal = func(err error) bool { return ExitCode(err) == ExitUsage }
+	err = cluster.EachContext(context.Background(), *fl, func(ctx context.Context, name string) (*clusterRead, error) {
+		cs := *s
+		cs.ConfigFlags = cluster.ForContext(s.ConfigFlags, name)
+		r := &clusterRead{sourceOptions: &cs, name: name, errOut: printers.ClusterLines(errOut, name)}
+		r.warnOut = &r.warn
+		return read(ctx, r)
+	}, func(_ string, r *clusterRead) error {
+		_, _ = r.errOut.Write(r.warn.Bytes())
+		return emit(r)
+	})
+	if pe := (*cluster.PartialError)(nil); errors.As(err, &pe) {
+		err = &ExitError{Code: map[bool]int{false: ExitPartial, true: ExitCluster}[pe.All()], Err: err}
+	}
+	return err
+}
+
+// afterClusters is the error of a run over several contexts that counted
+// findings: a partial run (exit 6) wins over --fail-on (exit 1), which it
+// says too, since the clusters not read may hold more.
+func afterClusters(runErr, findings error) error {
+	if runErr != nil && findings != nil && ExitCode(runErr) == ExitPartial {
+		return &ExitError{Code: ExitPartial, Err: fmt.Errorf("%v\n%v", runErr, findings)}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return findings
 }

@@ -130,7 +130,7 @@ replicationcontrollers, cronjobs: list verb) besides what audit reads; bare
 pods and workloads whose template may not be listed are judged from their
 pods, without a patch.
 
-` + manifestsHelp + `
+` + manifestsHelp + "\n\n" + fleetHelp + `
 
 Custom resources get suggestions but no patch: kubectl patch cannot apply a
 strategic merge patch to them.
@@ -259,14 +259,7 @@ func (o *SuggestOptions) options() suggest.Options {
 // cluster.
 func (o *SuggestOptions) Run() error {
 	if o.live() {
-		ws, err := o.collectLive(context.Background())
-		if err != nil {
-			return err
-		}
-		if err := o.options().Unmatched(ws); err != nil {
-			return usageErrorf(o.cmdPath, "%v", err)
-		}
-		return o.print(ws)
+		return o.runLive()
 	}
 	var ws []*suggest.Workload
 	err := o.readManifests(o.In, o.ErrOut, func(w *manifest.Workload, t *workload.Target) {
@@ -291,28 +284,65 @@ func (o *SuggestOptions) Run() error {
 	return afterOutput(err, o.print(ws))
 }
 
-// collectLive finds the workloads as audit does (pods, each judged with its
-// node's runtime, rolled up under their controller) and suggests for each:
-// from the controller's pod template where it can be read and patched
-// (suggest.Options.ForTemplate says why), else from the pods.
-func (o *SuggestOptions) collectLive(ctx context.Context) ([]*suggest.Workload, error) {
-	lc, err := o.connect()
-	if err != nil {
-		return nil, err
+// runLive finds the workloads of each context's cluster as audit does
+// (pods, each judged with its node's runtime, rolled up under their
+// controller) and suggests for each: from the controller's pod template
+// where it can be read and patched (suggest.Options.ForTemplate says why),
+// else from the pods. Several contexts (docs/fleet.md) are printed one
+// after the other, JSON and YAML as one streamed list; -o kubectl names
+// each context; the patches, which do not, take one context at a time.
+func (o *SuggestOptions) runLive() error {
+	var list *printers.ReportStream
+	failed, tables := 0, 0
+	err := o.eachCluster(o.ErrOut, func(ctx context.Context, r *clusterRead) error {
+		templates := cluster.NewTemplates(r.lc.Typed, o.ChunkSize, o.AllNamespaces)
+		ws, err := o.options().ForLive(ctx, suggest.GroupPods(r.col.Rollup), templates, cluster.IsForbidden)
+		if err != nil {
+			return o.clusterError(err, r.lc.Host)
+		}
+		for _, w := range templates.Warnings {
+			fmt.Fprintf(r.warnOut, "Warning: %s\n", w)
+		}
+		r.ws = suggest.InCluster(ws, r.name)
+		return nil
+	}, func(r *clusterRead) error {
+		if err := o.options().Unmatched(r.ws); err != nil && r.name == "" {
+			return usageErrorf(o.cmdPath, "%v", err)
+		}
+		if r.name == "" {
+			return o.print(r.ws)
+		}
+		failed += suggest.CountDropsAtLeast(r.ws, o.failOn)
+		switch o.Output {
+		case formatPatch, formatJSONPatch, formatSecurityContext:
+			return usageErrorf(o.cmdPath, "-o %s does not say which cluster a patch is for: with several contexts, use -o kubectl (which names each context) or one --context at a time", o.Output)
+		case printers.FormatJSON, printers.FormatYAML:
+			if list == nil {
+				list, _ = printers.NewListStream(o.Out, o.Output, suggest.NewList(o.strategy))
+			}
+			for _, it := range suggest.Items(r.ws) {
+				if err := list.WriteItem(&it); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if tables += min(len(r.ws), 1); tables > 1 && len(r.ws) > 0 && o.Output != formatKubectl {
+			fmt.Fprintln(o.Out)
+		}
+		view := *o
+		view.sourceOptions, view.ErrOut = *r.sourceOptions, r.errOut // -o kubectl's --context
+		return view.write(r.ws)
+	})
+	if ee := (*ExitError)(nil); list != nil && (err == nil || errors.As(err, &ee)) {
+		if cerr := list.Close(); cerr != nil {
+			return cerr
+		}
 	}
-	col, err := o.collect(ctx, lc, o.ErrOut)
-	if err != nil {
-		return nil, err
+	if n := failed; n > 0 {
+		return afterClusters(err, findingsError("%d container(s) should drop capabilities at or above --fail-on=%s", n, o.failOn))
 	}
-	templates := cluster.NewTemplates(lc.Typed, o.ChunkSize, o.AllNamespaces)
-	ws, err := o.options().ForLive(ctx, suggest.GroupPods(col.Rollup), templates, cluster.IsForbidden)
-	if err != nil {
-		return nil, o.clusterError(err, lc.Host)
-	}
-	for _, w := range templates.Warnings {
-		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
-	}
-	return ws, nil
+	return err
 }
 
 func (o *SuggestOptions) print(ws []*suggest.Workload) error {

@@ -44,6 +44,10 @@ const (
 // o.Width; -o wide adds USER, the full lists and the rest.
 func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) error {
 	header := []string{"NAMESPACE", "WORKLOAD"}
+	clusterCol := len(items) > 0 && items[0].Cluster != ""
+	if clusterCol {
+		header = slices.Insert(header, 0, "CLUSTER")
+	}
 	if o.PerPod {
 		header = append(header, "POD")
 	}
@@ -75,6 +79,9 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 	for i := range items {
 		it := &items[i]
 		row := []cell{{text: it.Namespace}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}}
+		if clusterCol {
+			row = slices.Insert(row, 0, cell{text: it.Cluster})
+		}
 		if o.PerPod {
 			pod := it.Pod
 			if it.FromTemplate {

@@ -258,7 +258,7 @@ func WriteJUnit(w io.Writer, items []report.Item, fs []finding.Finding, o CIOpti
 	used := map[string]bool{}
 	for i := range items {
 		it := &items[i]
-		class := it.Namespace + "." + it.Workload.Kind + "/" + it.Workload.Name
+		class := report.Scope(it) + "." + it.Workload.Kind + "/" + it.Workload.Name
 		si, ok := suites[class]
 		if !ok {
 			si = len(doc.Suites)
@@ -279,7 +279,7 @@ func WriteJUnit(w io.Writer, items []report.Item, fs []finding.Finding, o CIOpti
 		}
 		used[class+"\x00"+name] = true
 		tc := junitCase{Classname: class, Name: name}
-		mine := byContainer[it.Namespace+"/"+it.Workload.Kind+"/"+it.Workload.Name+"/"+it.Container]
+		mine := byContainer[report.Scope(it)+"/"+it.Workload.Kind+"/"+it.Workload.Name+"/"+it.Container]
 		var lines []string
 		errors, first := 0, ""
 		for _, f := range mine {

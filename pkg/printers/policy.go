@@ -151,6 +151,9 @@ type PolicySource struct {
 	Args          []string
 	// Host is the API server of a live run, "" for manifests.
 	Host string
+	// Context is the kubeconfig context in a run over several
+	// (docs/fleet.md): the policy is for that cluster alone.
+	Context string
 	// ContextNamespace is the kubeconfig context's namespace, which a live
 	// run without -n reads unless its arguments (ns/NAME) say where.
 	ContextNamespace string
@@ -158,6 +161,9 @@ type PolicySource struct {
 
 func (s PolicySource) String() string {
 	var parts []string
+	if s.Context != "" {
+		parts = append(parts, "context "+s.Context+" (for that cluster only),")
+	}
 	if s.Host != "" {
 		parts = append(parts, "the cluster at "+s.Host+",")
 	}

@@ -26,7 +26,14 @@ type ReportStream struct {
 // NewReportStream starts a report document in format (json or yaml) on w;
 // nothing is written before the first Write or Close.
 func NewReportStream(w io.Writer, format string) (*ReportStream, error) {
-	f, err := newStreamFormat(format)
+	return NewListStream(w, format, report.New())
+}
+
+// NewListStream streams any list document whose items are at "items"
+// (suggest-drop's DropSuggestionList over several clusters), from its
+// empty form; items are then written with WriteItem.
+func NewListStream(w io.Writer, format string, empty any) (*ReportStream, error) {
+	f, err := newStreamFormat(format, empty)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +41,10 @@ func NewReportStream(w io.Writer, format string) (*ReportStream, error) {
 }
 
 // Write adds one item.
-func (s *ReportStream) Write(it *report.Item) error {
+func (s *ReportStream) Write(it *report.Item) error { return s.WriteItem(it) }
+
+// WriteItem adds one item of any list.
+func (s *ReportStream) WriteItem(it any) error {
 	b, err := s.f.item(it)
 	if err != nil {
 		return err
@@ -48,6 +58,9 @@ func (s *ReportStream) Write(it *report.Item) error {
 	_, err = s.w.Write(b)
 	return err
 }
+
+// Started says whether an item has been written.
+func (s *ReportStream) Started() bool { return s.n > 0 }
 
 // Close ends the document and flushes it.
 func (s *ReportStream) Close() error {
@@ -63,7 +76,7 @@ func (s *ReportStream) Close() error {
 // separated by sep, close; or empty when no item is printed.
 type streamFormat struct {
 	open, sep, close, empty []byte
-	item                    func(*report.Item) ([]byte, error)
+	item                    func(any) ([]byte, error)
 }
 
 const jsonIndent = "    " // WriteObject's indent
@@ -71,9 +84,9 @@ const jsonIndent = "    " // WriteObject's indent
 // newStreamFormat takes the frame from WriteObject's rendering
 // of an empty report, so it stays identical to print's whatever fields the
 // report gains.
-func newStreamFormat(format string) (*streamFormat, error) {
+func newStreamFormat(format string, emptyDoc any) (*streamFormat, error) {
 	var empty bytes.Buffer
-	if err := WriteObject(&empty, format, report.New()); err != nil {
+	if err := WriteObject(&empty, format, emptyDoc); err != nil {
 		return nil, err
 	}
 	doc := empty.Bytes()
@@ -100,7 +113,7 @@ func newStreamFormat(format string) (*streamFormat, error) {
 			sep:   []byte(",\n" + itemIndent),
 			close: concat([]byte("\n"+jsonIndent+"]"), string(after)),
 			empty: doc,
-			item: func(it *report.Item) ([]byte, error) {
+			item: func(it any) ([]byte, error) {
 				buf.Reset()
 				if err := enc.Encode(it); err != nil {
 					return nil, err
@@ -120,14 +133,14 @@ func newStreamFormat(format string) (*streamFormat, error) {
 			open:  concat(before, "items:\n"),
 			close: after,
 			empty: doc,
-			item: func(it *report.Item) ([]byte, error) {
+			item: func(it any) ([]byte, error) {
 				// The YAML writer wraps long strings at 80 columns, so an
 				// item must be rendered at the depth it has in the report:
 				// as the one item of an "items" list, then cut out of it.
 				buf.Reset()
 				one := struct {
-					Items []*report.Item `json:"items"`
-				}{[]*report.Item{it}}
+					Items []any `json:"items"`
+				}{[]any{it}}
 				if err := WriteObject(&buf, format, one); err != nil {
 					return nil, err
 				}

@@ -30,6 +30,10 @@ type SuggestTableOptions struct {
 // themselves are for stderr).
 func WriteSuggestTable(w io.Writer, items []suggest.Item, o SuggestTableOptions) error {
 	header := []string{"NAMESPACE", "WORKLOAD", "CONTAINER"}
+	clusterCol := len(items) > 0 && items[0].Cluster != ""
+	if clusterCol {
+		header = slices.Insert(header, 0, "CLUSTER")
+	}
 	// A workload whose pods run on several runtimes has a row for each:
 	// RUNTIME tells them apart.
 	runtimeCol := spansRuntimes(len(items), func(i int) (string, string) {
@@ -50,6 +54,9 @@ func WriteSuggestTable(w io.Writer, items []suggest.Item, o SuggestTableOptions)
 		// the other way round (see allExcept).
 		drop.except, keep.except = keep.set, drop.set
 		row := []cell{{text: it.Namespace}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}, {text: ContainerLabel(it.Container, it.ContainerType, it.Sidecar)}}
+		if clusterCol {
+			row = slices.Insert(row, 0, cell{text: it.Cluster})
+		}
 		if runtimeCol {
 			row = append(row, cell{text: it.Runtime})
 		}

@@ -121,6 +121,16 @@ func containerWord(it *Item) string {
 	return "container"
 }
 
+// Scope is the namespace an item's findings name: "CONTEXT/NAMESPACE" in a
+// run over several clusters (Item.Cluster), so that one workload in two
+// clusters is two findings with two fingerprints.
+func Scope(it *Item) string {
+	if it.Cluster != "" {
+		return it.Cluster + "/" + it.Namespace
+	}
+	return it.Namespace
+}
+
 func (b *issueBuilder) add(id, risk, capName, field, summary, msg string) {
 	rule, _ := finding.Lookup(id)
 	// A second finding of one rule on the same capability or entry (two
@@ -133,9 +143,9 @@ func (b *issueBuilder) add(id, risk, capName, field, summary, msg string) {
 	}
 	b.out = append(b.out, finding.Finding{
 		RuleID: id, Level: rule.Level, Risk: risk,
-		Namespace: b.it.Namespace, Workload: b.it.Workload, Container: b.it.Container,
+		Namespace: Scope(b.it), Workload: b.it.Workload, Container: b.it.Container,
 		Capability: capName, Field: field, Summary: summary, Message: msg,
-		Fingerprint: finding.Fingerprint(id, b.it.Namespace, b.it.Workload, b.it.Container, key),
+		Fingerprint: finding.Fingerprint(id, Scope(b.it), b.it.Workload, b.it.Container, key),
 		Status:      finding.StatusOpen,
 	})
 }

@@ -29,6 +29,9 @@ func New() *Report { return &Report{APIVersion: api.APIVersion, Kind: Kind, Item
 
 // Item is one container of one workload.
 type Item struct {
+	// Cluster is the kubeconfig context the item was read from, when
+	// several were audited at once (docs/fleet.md); omitted otherwise.
+	Cluster   string       `json:"cluster,omitempty"`
 	Namespace string       `json:"namespace"`
 	Workload  workload.Ref `json:"workload"`
 	// Source is the file (and document) a local manifest came from.

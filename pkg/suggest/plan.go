@@ -74,6 +74,17 @@ func Items(ws []*Workload) []Item {
 	return out
 }
 
+// InCluster names the kubeconfig context of every item, in a run over
+// several (docs/fleet.md), and returns ws.
+func InCluster(ws []*Workload, context string) []*Workload {
+	for _, w := range ws {
+		for i := range w.Containers {
+			w.Containers[i].Item.Cluster = context
+		}
+	}
+	return ws
+}
+
 // CountDropsAtLeast counts the containers that should drop a capability
 // whose risk is at least min (suggest-drop --fail-on); 0 when min is "".
 func CountDropsAtLeast(ws []*Workload, min catalog.Risk) int {

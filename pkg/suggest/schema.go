@@ -30,6 +30,9 @@ func NewList(s Strategy) *List {
 
 // Item is the suggestion for one container of one workload.
 type Item struct {
+	// Cluster is the kubeconfig context, when several were read at once
+	// (docs/fleet.md); omitted otherwise.
+	Cluster   string       `json:"cluster,omitempty"`
 	Namespace string       `json:"namespace"`
 	Workload  workload.Ref `json:"workload"`
 	// Source is the file (and document) of a manifest.

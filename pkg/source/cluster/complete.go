@@ -48,18 +48,27 @@ func CompleteNamespaces(flags *genericclioptions.ConfigFlags, prefix string) []s
 }
 
 // CompleteContexts is the kubeconfig's contexts that start with prefix,
-// sorted, for --context.
+// sorted, for --context; after a comma (--context a,b: docs/fleet.md),
+// the contexts not yet listed that start with what follows it, each
+// completing the whole list.
 func CompleteContexts(flags *genericclioptions.ConfigFlags, prefix string) []string {
 	raw, err := flags.ToRawKubeConfigLoader().RawConfig()
 	if err != nil {
 		return nil
 	}
+	head, last := "", prefix
+	if i := strings.LastIndex(prefix, ","); i >= 0 {
+		head, last = prefix[:i+1], prefix[i+1:]
+	}
+	listed := strings.Split(head, ",")
 	var names []string
 	for n := range raw.Contexts {
-		names = append(names, n)
+		if strings.HasPrefix(n, last) && !slices.Contains(listed, n) {
+			names = append(names, head+n)
+		}
 	}
 	slices.Sort(names)
-	return withPrefix(names, prefix)
+	return names
 }
 
 // CompleteNames is the names of the objects of type typ ("deployments")

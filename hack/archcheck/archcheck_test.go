@@ -42,6 +42,8 @@ var rules = []struct {
 		"the trace reader takes streams and returns sums; the command joins them with the engine's verdicts"},
 	{"pkg/policy", []string{"pkg/printers", "pkg/source/", "pkg/cmd", "pkg/report", "k8s.io/client-go"},
 		"policies are domain: audited containers and targets in, policies out"},
+	{"pkg/finding", []string{"pkg/engine", "pkg/report", "pkg/audit", "pkg/suggest", "pkg/printers", "pkg/source/", "pkg/cmd", "k8s.io/client-go"},
+		"rule ids and identities only; pkg/report restates its verdicts as findings"},
 	{"pkg/exception", []string{"pkg/engine", "pkg/report", "pkg/audit", "pkg/suggest", "pkg/policy", "pkg/printers", "pkg/source/", "pkg/cmd", "k8s.io/client-go"},
 		"exceptions are values: annotation and file text in, entries and matches out; findings ask them"},
 	{"pkg/baseline", []string{"pkg/"}, "a baseline is fingerprints in and out; it knows no finding type"},
@@ -122,9 +124,13 @@ func TestImportGraph(t *testing.T) {
 // added --evidence, --evidence-skip-invalid (both commands),
 // --strategy=observed and --allow-empty-evidence, whose reading,
 // attribution, joining and rendering live in pkg/evidence, pkg/report,
-// pkg/suggest and pkg/printers: 60 lines; refusing --evidence over several contexts 5 more. 1,375 became 1,515.
+// pkg/suggest and pkg/printers: 60 lines; refusing --evidence over several
+// contexts 5 more. Issue 13's -o sarif, junit and github and --annotations
+// added their flag, its check and the wiring to pkg/printers (one CI
+// document for several clusters, annotations beside a stream): 35 lines.
+// 1,375 became 1,550.
 func TestCommandPackageStaysThin(t *testing.T) {
-	const limit = 1515
+	const limit = 1550
 	for _, p := range list(t) {
 		if p.ImportPath != module+"pkg/cmd" {
 			continue

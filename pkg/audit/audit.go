@@ -74,6 +74,16 @@ func (c *Container) Item() report.Item {
 			item.Warnings[i].Location = t.Locate(item.Warnings[i].Field)
 		}
 	}
+	item.Path = engine.ContainerPath(t.FieldPrefix, c.Ref.Type, c.Ref.Index)
+	if t.Position != nil {
+		// A manifest: its places are looked up now, while its text is
+		// at hand. A live object's findings, which have no place, are
+		// built only if a format asks for them (report.Findings).
+		item.Issues = report.Issues(&item, item.Path)
+		for i := range item.Issues {
+			item.Issues[i].Position = t.Position(item.Issues[i].Field)
+		}
+	}
 	if len(t.Notes) > 0 || t.Profile.Kind == runtimes.CRIO {
 		notes := append([]string(nil), t.Notes...)
 		if t.Profile.Kind == runtimes.CRIO {

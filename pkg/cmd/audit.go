@@ -30,6 +30,7 @@ type AuditOptions struct {
 	Color        string
 	SortBy       string
 	Capabilities []string
+	Annotations  string
 
 	sel     report.Selection
 	failOn  catalog.Risk
@@ -39,6 +40,8 @@ type AuditOptions struct {
 	// width is what the default table is fitted to; 0 until print asks
 	// the terminal (printers.TerminalWidth).
 	width int
+	// annotate: --annotations, decided (printers.AnnotationsOn).
+	annotate bool
 
 	genericiooptions.IOStreams
 }
@@ -161,6 +164,19 @@ custom-columns=SPEC or custom-columns-file=FILE over each row
 live audit streams json and yaml in the order read; --sort-by and the other
 formats hold the whole report in memory first.
 
+For CI and code review (docs/findings.md), -o sarif (SARIF 2.1.0, for GitHub
+code scanning), -o junit (JUnit XML, for GitLab and Jenkins) and -o github
+(GitHub Actions workflow commands, shown as annotations on the pull request)
+print the findings of the containers shown: each with a rule id (CAPS001...),
+the file, line and column of the node that causes it (the add entry,
+privileged: true, the drop list or the container where something is
+missing), and a fingerprint that survives unrelated edits. Files are named
+relative to the current directory. A finding at or above --fail-on is an
+error; the risk findings start at high (lower with a lower --fail-on).
+--annotations=always also writes the findings as annotations to stderr
+beside any -o format; a bare --annotations (auto) does so only when
+GITHUB_ACTIONS=true, so one command serves a workflow and a terminal.
+
 ` + exitCodesHelp,
 		Example: `  # Every pod in the cluster, one row per workload container
   kubectl caps audit -A
@@ -196,6 +212,9 @@ formats hold the whole report in memory first.
 
   # What the containers used, from an Inspektor Gadget trace
   kubectl caps audit -n shop --evidence caps.jsonl -o wide
+  # Findings for GitHub code scanning, and annotations in the job's log
+  kubectl caps audit -f deploy/ -R --fail-on=high -o sarif > caps.sarif
+  kubectl caps audit -f deploy/ -R --fail-on=high --annotations
 
   # Machine-readable report
   kubectl caps audit -f deploy.yaml -o json | jq '.items[] | select(.privileged)'`,
@@ -204,13 +223,16 @@ formats hold the whole report in memory first.
 	o.addFlags(cmd, "audit", true)
 	o.addEvidenceFlags(cmd)
 	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, printers.FormatName,
-		printers.FormatJSONPath, printers.FormatJSONPathFile, printers.FormatJSONPathAsJSON, printers.FormatCustomColumns, printers.FormatCustomColumnsFile)
+		printers.FormatJSONPath, printers.FormatJSONPathFile, printers.FormatJSONPathAsJSON, printers.FormatCustomColumns, printers.FormatCustomColumnsFile,
+		printers.FormatSARIF, printers.FormatJUnit, printers.FormatGitHub)
 	f := cmd.Flags()
 	f.BoolVar(&o.NoHeaders, "no-headers", false, "Print the table (or -o custom-columns) without its header line")
 	f.StringVar(&o.MinRisk, "min-risk", "", "Show only containers whose MAX-RISK is at least this: low, medium, high or critical")
 	f.StringSliceVar(&o.Capabilities, "capability", nil, "Show only containers that hold any of these capabilities, as MAX-RISK counts them (effective, or regainable through setuid or, when added, file capabilities), e.g. NET_RAW,SYS_ADMIN; repeatable")
 	f.StringVar(&o.SortBy, "sort-by", "", "Order of the rows: risk (MAX-RISK, highest first), namespace or workload (default: the order read)")
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container shown has a MAX-RISK at least this: low, medium, high or critical")
+	f.StringVar(&o.Annotations, "annotations", "never", "Also write each finding as a GitHub Actions annotation to stderr: always, never, or auto (a bare --annotations: only when GITHUB_ACTIONS=true)")
+	f.Lookup("annotations").NoOptDefVal = "auto"
 	addColorFlag(cmd, &o.Color, "the capabilities in the table")
 	for _, name := range []string{"min-risk", "fail-on"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, fixedCompletion("low", "medium", "high", "critical"))
@@ -238,6 +260,7 @@ func (o *AuditOptions) Complete(c *cobra.Command, args []string) error {
 		}
 	}
 	o.color = printers.ColorFor(o.Color, o.Out)
+	o.annotate = printers.AnnotationsOn(o.Annotations, os.Getenv("GITHUB_ACTIONS"))
 	return nil
 }
 
@@ -247,6 +270,9 @@ func (o *AuditOptions) Validate() error {
 		return err
 	}
 	if err := o.output.check(o.cmdPath); err != nil {
+		return err
+	}
+	if err := oneOf(o.cmdPath, "--annotations", o.Annotations, printers.AnnotationModes...); err != nil {
 		return err
 	}
 	return oneOf(o.cmdPath, "--color", o.Color, colorValues...)
@@ -285,8 +311,9 @@ func (o *AuditOptions) Run() error {
 func (o *AuditOptions) runLive() error {
 	s, _ := printers.NewReportStream(o.Out, o.Output) // nil for the other formats
 	failed, tables := 0, 0
+	var ci []report.Item // -o sarif, junit, github: one document for every cluster
 	err := o.eachCluster(o.ErrOut, nil, func(r *clusterRead) error {
-		rep, held := report.New(), s == nil || o.sel.Order != report.OrderRead
+		rep, held := report.New(), s == nil || o.sel.Order != report.OrderRead || o.annotate
 		// The traces are joined once the pods are read: the index they
 		// resolve pods with is filled by the collection.
 		j := report.NewJoined(o.traces.Result())
@@ -303,7 +330,10 @@ func (o *AuditOptions) runLive() error {
 				}
 			})
 		})
-		if rep.Items = o.sel.Apply(rep.Items); s == nil {
+		if rep.Items = o.sel.Apply(rep.Items); printers.IsCIFormat(o.Output) {
+			ci, failed = append(ci, rep.Items...), failed+report.CountAtLeast(o.failOn, rep.Items...)
+			return nil
+		} else if s == nil {
 			if tables += min(len(rep.Items), 1); tables > 1 && len(rep.Items) > 0 && o.printer == nil {
 				fmt.Fprintln(o.Out)
 			}
@@ -316,8 +346,16 @@ func (o *AuditOptions) runLive() error {
 			failed += report.CountAtLeast(o.failOn, rep.Items[i])
 			werr = s.Write(&rep.Items[i])
 		}
+		if werr == nil && o.annotate {
+			werr = printers.WriteCI(r.errOut, printers.FormatGitHub, rep.Items, o.failOn, printers.CIOptions{Version: version})
+		}
 		return werr
 	})
+	if ee := (*ExitError)(nil); printers.IsCIFormat(o.Output) && (err == nil || errors.As(err, &ee) && ee.Code == ExitPartial) {
+		if werr := printers.WriteCI(o.Out, o.Output, ci, o.failOn, printers.CIOptions{Version: version}); werr != nil {
+			return werr
+		}
+	}
 	// Closed unless nothing was written of a run that failed (a cluster
 	// error, not a write error): a partial or --fail-fast run is valid JSON.
 	if ee := (*ExitError)(nil); s != nil && (err == nil || errors.As(err, &ee) && (ee.Code == ExitPartial || s.Started())) {
@@ -338,9 +376,16 @@ func (o *AuditOptions) failed(n int) error {
 
 func (o *AuditOptions) print(rep *report.Report) error {
 	rep.Items = o.sel.Apply(rep.Items)
-	structured := o.Output == printers.FormatJSON || o.Output == printers.FormatYAML
+	structured := o.Output == printers.FormatJSON || o.Output == printers.FormatYAML || printers.IsCIFormat(o.Output)
+	// Files in the CI formats are named relative to where the job runs:
+	// the repository's checkout (docs/findings.md).
+	root, _ := os.Getwd()
+	ci := printers.CIOptions{Version: version, Root: root}
+	failOn, _ := catalog.ParseRisk(o.FailOn) // "" without the flag; o.failOn is "" in a cluster's view
 	var err error
 	switch {
+	case printers.IsCIFormat(o.Output):
+		err = printers.WriteCI(o.Out, o.Output, rep.Items, failOn, ci)
 	case structured:
 		err = printers.WriteObject(o.Out, o.Output, rep)
 	case o.printer != nil:
@@ -353,6 +398,9 @@ func (o *AuditOptions) print(rep *report.Report) error {
 			Wide: o.Output == printers.FormatWide, NoHeaders: o.NoHeaders, Color: o.color,
 			ShowPods: o.live(), PerPod: o.PerPod, Width: o.width, Evidence: len(o.Evidence) > 0,
 		})
+	}
+	if err == nil && o.annotate && o.Output != printers.FormatGitHub {
+		err = printers.WriteCI(o.ErrOut, printers.FormatGitHub, rep.Items, failOn, ci)
 	}
 	// Then stderr, as kubectl get: why there is no row, or the warnings
 	// and, last, so that a terminal shows it under them, the summary.

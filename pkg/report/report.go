@@ -8,6 +8,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/finding"
 	"github.com/kubectl-caps/kubectl-caps/pkg/risk"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
@@ -96,6 +97,13 @@ type Item struct {
 	// (audit --evidence, docs/evidence.md); absent without --evidence.
 	// Added in v1alpha1 (additive).
 	Evidence *Evidence `json:"evidence,omitempty"`
+	// Issues are the container's findings with rule ids and places
+	// (Issues, pkg/finding), for -o sarif, junit and github; not part of
+	// the CapabilityReport document yet. Path is the container's field
+	// path, from which Findings builds them when they were not built with
+	// the item (a live object, which has no places to look up).
+	Issues []finding.Finding `json:"-"`
+	Path   string            `json:"-"`
 }
 
 // Reachable is what a non-root container can still gain after exec.
@@ -155,7 +163,7 @@ type Warning struct {
 	Code  string `json:"code"`
 	Field string `json:"field"`
 	// Location is where Field is written in a manifest: "FILE:LINE", or
-	// FILE alone when the line is not known (JSON, a URL, kustomize's
+	// FILE alone when the line is not known (a URL, kustomize's
 	// output). Omitted for a live object. Added in v1alpha1 (additive).
 	Location string `json:"location,omitempty"`
 	// Summary is the warning in one short clause (what stderr prints);

@@ -24,7 +24,7 @@ func item(t *testing.T, pod corev1.PodSpec, rt string) Item {
 	return NewItem(Subject{Namespace: "ns", Workload: workload.Ref{Kind: "Pod", Name: "p"}, Container: c.Name, Type: engine.TypeContainer}, &r)
 }
 
-func finding(it Item, name string) *Finding {
+func capFinding(it Item, name string) *Finding {
 	for i := range it.Findings {
 		if it.Findings[i].Capability == name {
 			return &it.Findings[i]
@@ -95,7 +95,7 @@ func TestExposureAndMaxRisk(t *testing.T) {
 			if it.MaxRisk != tt.maxRisk {
 				t.Errorf("maxRisk = %s, want %s", it.MaxRisk, tt.maxRisk)
 			}
-			f := finding(it, tt.check)
+			f := capFinding(it, tt.check)
 			if f == nil {
 				t.Fatalf("no finding for %s in %v", tt.check, it.Bounding)
 			}
@@ -115,7 +115,7 @@ func TestItemListsAreCanonical(t *testing.T) {
 	if it.Added[0] != "sys_ptrace" {
 		t.Errorf("added must be as written, got %v", it.Added)
 	}
-	if !finding(it, "SYS_PTRACE").Explicit {
+	if !capFinding(it, "SYS_PTRACE").Explicit {
 		t.Error("SYS_PTRACE was added explicitly")
 	}
 	if it.Runtime != "cri-o" {
@@ -147,7 +147,7 @@ func TestExposureDockerNoPermitted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.rt, func(t *testing.T) {
 			it := item(t, pod, tt.rt)
-			f := finding(it, "NET_ADMIN")
+			f := capFinding(it, "NET_ADMIN")
 			if f == nil || f.Exposure != tt.exposure || f.Counted != tt.counted || it.MaxRisk != tt.maxRisk {
 				t.Fatalf("finding %+v maxRisk %s; want exposure %s counted %v maxRisk %s", f, it.MaxRisk, tt.exposure, tt.counted, tt.maxRisk)
 			}

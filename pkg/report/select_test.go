@@ -95,7 +95,7 @@ func TestHolds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			it := item(t, tt.pod, "containerd")
-			if f := finding(it, tt.cap.String()); f == nil {
+			if f := capFinding(it, tt.cap.String()); f == nil {
 				t.Fatalf("%s is not in the bounding set %v: the case tests nothing", tt.cap, it.Bounding)
 			}
 			if got := it.Holds(capability.SetOf(tt.cap)); got != tt.want {

@@ -62,10 +62,26 @@ type Target struct {
 	// manifest writes, or FILE alone when lines are not known. Nil for a
 	// live object.
 	Locate func(field string) string
+	// Position is Locate as a value: the file and the line and column of
+	// the same node, for findings (pkg/report, docs/findings.md). Nil for a
+	// live object.
+	Position func(field string) Position
 	// FromTemplate: a live controller none of whose pods exists now (scaled
 	// to zero, a CronJob between runs); Spec is its pod template and Pods
 	// is 0.
 	FromTemplate bool
+}
+
+// Position is where a node of a manifest is written: File as the source
+// names it (the path as given, a URL, "STDIN"), the 1-based Line and
+// Column (in characters) of the node, or of its nearest ancestor the
+// manifest writes; Line or Column is 0 when not known (kustomize's output,
+// a URL, a document that cannot be parsed again). The zero Position is a
+// live object's.
+type Position struct {
+	File   string
+	Line   int
+	Column int
 }
 
 // Template is a controller's pod template as a live source read it,

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/kubectl-caps/kubectl-caps/internal/sariftest"
 	"github.com/kubectl-caps/kubectl-caps/internal/testserver"
 )
 
@@ -118,6 +119,30 @@ func TestSeveralContexts(t *testing.T) {
 		r = run("audit", "--context", "beta", "--context", "alpha", "-o", "json")
 		if got := fleetItems(t, r); !slices.Equal(got, []string{wantAB[1], wantAB[0]}) {
 			t.Errorf("repeated --context: items %q", got)
+		}
+	})
+
+	t.Run("sarif and junit are one document for every cluster", func(t *testing.T) {
+		r := run("audit", "--context", "alpha,beta", "-n", shared, "-o", "sarif")
+		if r.Code != 0 {
+			t.Fatalf("exit %d:\n%s", r.Code, r.ErrOut)
+		}
+		sariftest.Validate(t, []byte(r.Out))
+		for _, want := range []string{`"fullyQualifiedName": "alpha/` + shared + `/Pod/in-a/app"`, `"fullyQualifiedName": "beta/` + shared + `/Pod/in-b/app"`} {
+			if !strings.Contains(r.Out, want) {
+				t.Errorf("no %s in\n%s", want, r.Out)
+			}
+		}
+		// A context that cannot be read: the others' findings, still one valid document.
+		r = run("audit", "--context", "alpha,gamma", "-n", shared, "-o", "sarif")
+		if r.Code == 0 || !strings.Contains(r.Out, "alpha/"+shared+"/Pod/in-a/app") {
+			t.Fatalf("exit %d, stdout:\n%s", r.Code, r.Out)
+		}
+		sariftest.Validate(t, []byte(r.Out))
+		r = run("audit", "--context", "alpha,beta", "-n", shared, "-o", "junit")
+		if r.Code != 0 || strings.Count(r.Out, "<testsuites ") != 1 ||
+			!strings.Contains(r.Out, `classname="alpha/`+shared+`.Pod/in-a"`) || !strings.Contains(r.Out, `classname="beta/`+shared+`.Pod/in-b"`) {
+			t.Errorf("exit %d, stdout:\n%s", r.Code, r.Out)
 		}
 	})
 

@@ -16,7 +16,9 @@ import (
 // their lines; only when a warning asks, and once per document.
 type fieldLines struct {
 	text  []byte
-	start int    // the line of the file on which text starts
+	start int // the line of the file on which text starts
+	// For JSON, text is the object's own text, preceded by blanks up to
+	// its column, so that the nodes' columns are the file's.
 	first int    // the document's first content line: the answer when nothing better is known
 	item  string // "items[N]" for an object of a List, which shares the List's text
 	root  *yaml.Node
@@ -28,6 +30,14 @@ type fieldLines struct {
 // manifest leaves out, e.g. runAsUser: its container is then the place to
 // add it); the document's first line if the text cannot be parsed.
 func (f *fieldLines) line(path string) int {
+	l, _ := f.position(path)
+	return l
+}
+
+// position is line with the 1-based column of the same node (of its key,
+// for a mapping's value; of the entry, for a sequence's): the column is 0
+// when only the document's first line is known.
+func (f *fieldLines) position(path string) (int, int) {
 	if !f.tried {
 		f.tried = true
 		var doc yaml.Node
@@ -37,46 +47,46 @@ func (f *fieldLines) line(path string) int {
 		f.text = nil // parsed once; the nodes are all that is needed
 	}
 	if f.root == nil {
-		return f.first
+		return f.first, 0
 	}
 	if f.item != "" {
 		path = f.item + "." + path
 	}
-	n, at := f.root, f.root.Line
+	n, at, col := f.root, f.root.Line, f.root.Column
 	for _, seg := range splitPath(path) {
-		var line int
-		if n, line = child(n, seg); n == nil {
+		var line, c int
+		if n, line, c = child(n, seg); n == nil {
 			break
 		}
-		at = line
+		at, col = line, c
 	}
-	return f.start + at - 1
+	return f.start + at - 1, col
 }
 
 // child is the value under n for one path segment (a key, or "[i]" for an
 // index), nil when the document does not write it, and the line where it
 // is written: for a key, the key's line, even when the value is a block
-// that starts on the next line.
-func child(n *yaml.Node, seg string) (*yaml.Node, int) {
+// that starts on the next line; with its column.
+func child(n *yaml.Node, seg string) (*yaml.Node, int, int) {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
 	if i, ok := strings.CutPrefix(seg, "["); ok {
 		idx, err := strconv.Atoi(strings.TrimSuffix(i, "]"))
 		if err != nil || n.Kind != yaml.SequenceNode || idx < 0 || idx >= len(n.Content) {
-			return nil, 0
+			return nil, 0, 0
 		}
-		return n.Content[idx], n.Content[idx].Line
+		return n.Content[idx], n.Content[idx].Line, n.Content[idx].Column
 	}
 	if n.Kind != yaml.MappingNode {
-		return nil, 0
+		return nil, 0, 0
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == seg {
-			return n.Content[i+1], n.Content[i].Line
+			return n.Content[i+1], n.Content[i].Line, n.Content[i].Column
 		}
 	}
-	return nil, 0
+	return nil, 0, 0
 }
 
 // splitPath splits "a.b[0].c" into "a", "b", "[0]", "c".

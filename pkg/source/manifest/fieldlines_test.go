@@ -1,12 +1,12 @@
 package manifest
 
 import (
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
+	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
 // Warnings name a field path; Locate must give the line a user opens in an
@@ -101,16 +101,76 @@ items:
 	}
 }
 
-// Where lines are not known, Locate names the file alone: JSON (positions
-// counts its objects, not lines).
-func TestLocateWithoutLines(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "examples", "10-debug-pod-list.json")
-	ws, _, err := readAll(t, Options{Filenames: []string{path}})
-	if err != nil || len(ws) == 0 {
-		t.Fatalf("%d workloads, %v", len(ws), err)
+// Position gives the line and the column of the node a finding points at,
+// in YAML documents after others, in Lists, and in JSON streams and Lists
+// (issue 13): the entry of an add or drop list (its value, after "- "), a
+// key, or the nearest ancestor the manifest writes. Columns count from 1,
+// as editors and SARIF do.
+func TestPosition(t *testing.T) {
+	const twoDocs = "apiVersion: v1\nkind: Service\nmetadata: {name: svc}\n---\n" + // lines 1-4
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n" + // 5-9
+		"  - name: a\n    image: x\n    securityContext:\n      privileged: true\n" + // 10-13
+		"      capabilities:\n        add: [NET_ADMIN, \"SYS_TIME\"]\n        drop:\n        - ALL\n" // 14-17
+	const yamlList = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p}\n" +
+		"  spec:\n    containers:\n    - name: a\n      image: x\n      securityContext: {capabilities: {add: [BPF]}}\n"
+	const jsonStream = "{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"s\"}}\n" +
+		"{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\",\n  \"metadata\": {\"name\": \"p\"},\n" + // 2-5
+		"  \"spec\": {\"containers\": [\n    {\"name\": \"a\", \"image\": \"x\",\n" + // 6-7
+		"     \"securityContext\": {\"capabilities\": {\"add\": [\"NET_RAW\", \"BPF\"]}}}]}}\n" // 8
+	const jsonList = "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n" +
+		"  {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"q\"},\n" +
+		"   \"spec\": {\"containers\": [{\"name\": \"a\", \"image\": \"x\"}]}},\n" +
+		"  {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"},\n" +
+		"   \"spec\": {\"containers\": [{\"name\": \"a\", \"image\": \"x\", \"securityContext\": {\"privileged\": true}}]}}]}\n"
+	tests := []struct {
+		name, in, field string
+		line, col       int
+	}{
+		{"second document, a flow add entry", twoDocs, "spec.containers[0].securityContext.capabilities.add[1]", 15, 26},
+		{"second document, a block drop entry", twoDocs, "spec.containers[0].securityContext.capabilities.drop[0]", 17, 11},
+		{"second document, the drop list", twoDocs, "spec.containers[0].securityContext.capabilities.drop", 16, 9},
+		{"second document, privileged", twoDocs, "spec.containers[0].securityContext.privileged", 13, 7},
+		{"an absent field: the securityContext", twoDocs, "spec.containers[0].securityContext.runAsUser", 12, 5},
+		{"List item, flow style", yamlList, "spec.containers[0].securityContext.capabilities.add[0]", 11, 46},
+		{"List item, the container", yamlList, "spec.containers[0]", 9, 7},
+		{"JSON stream, second object", jsonStream, "spec.containers[0].securityContext.capabilities.add[1]", 8, 62},
+		{"JSON stream, the container", jsonStream, "spec.containers[0].securityContext.runAsUser", 8, 6},
+		{"JSON List, second item", jsonList, "spec.containers[0].securityContext.privileged", 5, 76},
+		{"CRLF line ends", strings.ReplaceAll(twoDocs, "\n", "\r\n"), "spec.containers[0].securityContext.capabilities.add[1]", 15, 26},
 	}
-	if got := ws[0].Locate("spec.containers[0]"); got != path {
-		t.Errorf("Locate = %q, want the file alone %q", got, path)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ws, _, err := readAll(t, Options{Filenames: []string{"-"}, Stdin: strings.NewReader(tt.in)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range ws {
+				if ws[i].Name != "p" {
+					continue
+				}
+				p, _ := runtimes.Parse("containerd")
+				tg := ws[i].Target("", p)
+				got := tg.Position(tt.field)
+				want := workload.Position{File: "STDIN", Line: tt.line, Column: tt.col}
+				if got != want {
+					t.Errorf("Position(%s) = %+v, want %+v", tt.field, got, want)
+				}
+				return
+			}
+			t.Fatalf("no workload p")
+		})
+	}
+}
+
+// Where lines are not known, Locate names the file alone and Position has
+// no line: kustomize's output is not the user's text.
+func TestLocateWithoutLines(t *testing.T) {
+	w := Workload{Source: "kustomization"}
+	if got := w.Locate("spec.containers[0]"); got != "kustomization" {
+		t.Errorf("Locate = %q, want the source alone", got)
+	}
+	if got := w.Position("spec.containers[0]"); got != (workload.Position{File: "kustomization"}) {
+		t.Errorf("Position = %+v, want no line", got)
 	}
 }
 

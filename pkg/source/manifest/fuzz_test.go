@@ -28,6 +28,8 @@ func FuzzRead(f *testing.F) {
 		"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: List\n  items: []\n",
 		"kind: Pod\napiVersion: v1\nspec: {containers: [{}]}\n",
 		"\xff\xfe\x00\x00", "\xef\xbb\xbf---\n",
+		`{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "é"}, "spec": {"containers": [{"name": "c", "securityContext": {"capabilities": {"add": ["X"]}}}]}} {"kind": "Pod"}`,
+		"{\"apiVersion\": \"v1\", \"kind\": \"List\",\n\t\"items\": [{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"spec\": {\"containers\": [{\"name\": \"c\"}]}}]}",
 	} {
 		f.Add([]byte(s))
 	}
@@ -40,6 +42,11 @@ func FuzzRead(f *testing.F) {
 			}
 			if w.Document < 1 {
 				t.Errorf("%s %q: document %d; positions lost step with the decoder", w.Kind, w.Name, w.Document)
+			}
+			// Findings' places (issue 13): a line of the input, YAML or JSON.
+			pos := w.Position(w.FieldPrefix + ".containers[0].securityContext.capabilities.add[0]")
+			if w.lines != nil && (pos.Line < 1 || pos.Line > bytes.Count(data, []byte("\n"))+1 || pos.Column < 0) {
+				t.Errorf("%s %q: position %+v outside the input", w.Kind, w.Name, pos)
 			}
 			return nil
 		})

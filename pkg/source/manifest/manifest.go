@@ -16,6 +16,7 @@
 package manifest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -595,8 +596,10 @@ func (r *reader) workload(at loc, u *unstructured.Unstructured, w *workloadKind)
 		}
 	}
 	var lines *fieldLines
-	if at.line > 0 && at.text != nil {
-		lines = &fieldLines{text: at.text, start: at.start, first: at.line}
+	if at.text != nil {
+		// JSON has no first line (Line stays 0, as in its problems) but
+		// its fields have lines.
+		lines = &fieldLines{text: at.text, start: at.start, first: cmp.Or(at.line, at.start)}
 		if at.item > 0 {
 			lines.item = fmt.Sprintf("items[%d]", at.item-1)
 		}
@@ -690,15 +693,27 @@ func (w *Workload) Target(namespace string, p runtimes.Profile) workload.Target 
 		UnknownFields: w.UnknownFields,
 		Notes:         w.Notes,
 		Locate:        w.Locate,
+		Position:      w.Position,
 	}
+}
+
+// Position is Locate's answer as a value, with the column of the node
+// (workload.Position).
+func (w *Workload) Position(field string) workload.Position {
+	p := workload.Position{File: w.Source, Line: w.Line}
+	if w.lines != nil {
+		p.Line, p.Column = w.lines.position(field)
+	}
+	return p
 }
 
 // Locate says where a field path of the object is written: "FILE:LINE"
 // with the line of the field, or of its nearest ancestor the manifest
 // writes (a warning about a missing runAsUser points at the container);
 // "FILE:LINE" with the document's first line when the document cannot be
-// parsed again; FILE alone when lines are not known (JSON, a URL,
-// kustomize's output, whose lines are not the user's).
+// parsed again; FILE alone when lines are not known (a URL, kustomize's
+// output, whose lines are not the user's). A JSON object's fields have
+// lines too.
 func (w *Workload) Locate(field string) string {
 	switch {
 	case w.lines != nil:

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"unicode/utf8"
 
@@ -74,6 +75,13 @@ type positions struct {
 	ended     bool
 	exhausted bool  // a record was asked for and none was there: stop guessing
 	readErr   error // the first error reading the stream, which the decoder reports as a parse error
+	// json is the stream so far while it may be JSON, whose objects are
+	// not split into lines by "---": each is found by decoding it again
+	// (nextJSON) from jsonOff, the end of the previous one, which is on
+	// line jsonLine (1-based) and column jsonCol (0-based, in characters).
+	json              []byte
+	jsonOff, jsonLine int
+	jsonCol           int
 }
 
 // chunk is the text between two separators, as YAMLReader returns it.
@@ -115,6 +123,11 @@ func (p *positions) write(b []byte) {
 	}
 	if p.mode == modeUnknown {
 		p.guessMode(b)
+	}
+	if p.mode == modeYAML {
+		p.json = nil
+	} else {
+		p.json = append(p.json, b...)
 	}
 	p.seen += len(b)
 	for len(b) > 0 {
@@ -269,7 +282,8 @@ func (p *positions) nextText(ordinal int) (docPos, []byte) {
 		return docPos{}, nil
 	}
 	if p.mode == modeJSON {
-		return docPos{doc: ordinal}, nil
+		text, line := p.nextJSON()
+		return docPos{doc: ordinal, start: line}, text
 	}
 	if p.exhausted || len(p.queue) == 0 {
 		p.exhausted = true
@@ -281,6 +295,47 @@ func (p *positions) nextText(ordinal int) (docPos, []byte) {
 		p.queue = p.queue[:0:0] // let the backing array go; the queue is short-lived
 	}
 	return d.docPos, d.text
+}
+
+// nextJSON finds the next JSON value after the previous one: its text,
+// preceded by blanks up to its column so that a YAML parser's columns are
+// the file's (JSON is YAML), and the line it starts on; nil if it cannot
+// be decoded from what was read (the decoder then reports the error). The
+// decoder's callback for an object comes after it has read all of it.
+func (p *positions) nextJSON() ([]byte, int) {
+	if p.jsonLine == 0 {
+		p.jsonLine = 1
+	}
+	rest := p.json[p.jsonOff:]
+	start := len(rest) - len(bytes.TrimLeft(rest, " \t\r\n"))
+	dec := json.NewDecoder(bytes.NewReader(rest[start:]))
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		p.jsonOff = len(p.json)
+		return nil, 0
+	}
+	end := start + int(dec.InputOffset())
+	p.advanceJSON(rest[:start])
+	line, col := p.jsonLine, p.jsonCol
+	p.advanceJSON(rest[start:end])
+	text := make([]byte, 0, col+end-start)
+	text = append(append(text, bytes.Repeat([]byte(" "), col)...), rest[start:end]...)
+	// What is behind is never read again: keep only what the decoder has
+	// read ahead, so that a large stream is not held twice.
+	p.json = append(p.json[:0], rest[end:]...)
+	p.jsonOff = 0
+	return text, line
+}
+
+// advanceJSON moves jsonLine and jsonCol over b. Columns count
+// characters, as yaml.v3's do.
+func (p *positions) advanceJSON(b []byte) {
+	if n := bytes.Count(b, []byte("\n")); n > 0 {
+		p.jsonLine += n
+		p.jsonCol = utf8.RuneCount(b[bytes.LastIndexByte(b, '\n')+1:])
+		return
+	}
+	p.jsonCol += utf8.RuneCount(b)
 }
 
 // isBinary reports whether the start of the stream holds bytes no manifest

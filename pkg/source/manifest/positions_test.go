@@ -141,9 +141,27 @@ func TestPositionsJSON(t *testing.T) {
 			t.Errorf("%.20q...: mode %d, want %d", tt.input, p.mode, tt.mode)
 		}
 	}
-	p := observeAll(t, `{"a": 1}{"b": 2}`)
-	if d := p.next(2); d != (docPos{doc: 2}) {
-		t.Errorf("second JSON object at %+v, want document 2, line unknown", d)
+	// Objects of a JSON stream are found again, with the blanks before
+	// them on their line, so that their fields' lines and columns are the
+	// file's (fieldLines).
+	p := observeAll(t, "{\"a\": 1}{\"b\": 2}\n\n  {\"c\":\n 3}")
+	for i, want := range []struct {
+		text string
+		line int
+	}{{`{"a": 1}`, 1}, {`        {"b": 2}`, 1}, {"  {\"c\":\n 3}", 3}} {
+		d, text := p.nextText(i + 1)
+		if d != (docPos{doc: i + 1, start: want.line}) || string(text) != want.text {
+			t.Errorf("JSON object %d at %+v, text %q; want line %d, text %q", i+1, d, text, want.line, want.text)
+		}
+	}
+	if d, text := p.nextText(4); text != nil || d.start != 0 {
+		t.Errorf("past the last JSON object: %+v %q, want nothing", d, text)
+	}
+	// The padding counts characters, as yaml.v3's columns do.
+	p = observeAll(t, `{"a": "é"}{"b": 2}`)
+	p.nextText(1)
+	if _, text := p.nextText(2); string(text) != `          {"b": 2}` {
+		t.Errorf("after a multi-byte character: %q, want 10 blanks before the object", text)
 	}
 }
 

@@ -51,7 +51,10 @@ log() { printf 'policytools: %s\n' "$*" >&2; }
 
 # Read the pins straight from go.mod: the warm path must not wait for the go
 # command to load Kyverno's module graph.
-pin() { awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit }' "$tools_mod/$1/go.mod"; }
+# A pin is `MOD VERSION` inside a require block or `require MOD VERSION`.
+pin() {
+	awk -v m="$2" '$1 == "require" { $1 = ""; $0 = $0 } $1 == m && $2 ~ /^v/ { print $2; exit }' "$tools_mod/$1/go.mod"
+}
 kyverno_version="$(pin kyverno github.com/kyverno/kyverno)"
 openshift_version="$(pin openshift-api github.com/openshift/api)"
 if [[ -z "$kyverno_version" || -z "$openshift_version" ]]; then

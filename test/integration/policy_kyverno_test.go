@@ -255,7 +255,14 @@ func kyvernoApply(t *testing.T, kyverno, policies string, resource *unstructured
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := filepath.Join(t.TempDir(), "resource.yaml")
+	// Not t.TempDir: a subtest's name can hold a comma, and --resource is
+	// a comma-separated list.
+	dir, err := os.MkdirTemp("", "kubectl-caps-kyverno-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	f := filepath.Join(dir, "resource.yaml")
 	if err := os.WriteFile(f, y, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -131,7 +131,11 @@ func writeSCCComment(b *strings.Builder, p *policy.Policy) {
 	// An SCC has no Windows exemption; OpenShift's own restricted-v2 SCC
 	// has none either.
 	q.WindowsExempt = false
-	writePolicyComment(b, &q)
+	var c strings.Builder
+	writePolicyComment(&c, &q)
+	// An SCC does not refuse a container without drop ALL: it adds ALL.
+	b.WriteString(strings.Replace(c.String(), `#   capabilities.drop must hold "ALL": yes`,
+		`#   capabilities.drop must hold "ALL": the SCC adds "ALL" to every container's drop (requiredDropCapabilities)`, 1))
 }
 
 // WriteSCCRejections is WritePolicyRejections for the SCC's own rules.

@@ -63,7 +63,7 @@ func WriteVAP(w io.Writer, ps []policy.Policy, action string, o PolicyOrigin) er
 func WriteKyverno(w io.Writer, ps []policy.Policy, action string, o PolicyOrigin) error {
 	var b strings.Builder
 	o.header(&b, "Kyverno policies of the capabilities the audited workloads use (docs/policy.md).")
-	b.WriteString("# Nothing was applied: review it, then kubectl apply -f it (Kyverno 1.13 or later; written against the v1.19 CRDs).\n")
+	b.WriteString("# Nothing was applied: review it, then kubectl apply -f it (written against Kyverno v1.19.1's CRDs).\n")
 	b.WriteString("# The rule is validate.cel, the CEL of --format vap; autogen is off because the rule matches every pod-template kind itself.\n")
 	for i := range ps {
 		p := &ps[i]

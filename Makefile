@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/kubectl-caps/kubectl-caps/pkg/cmd.version=$(VER
              -X github.com/kubectl-caps/kubectl-caps/pkg/cmd.commit=$(COMMIT)
 FUZZTIME  ?= 5s
 
-.PHONY: all build test test-cluster-release test-unit testbin test-integration test-e2e test-runtime runtimes verification bench-live fuzz lint verify verify-docs verify-mod docs bench clean
+.PHONY: all build test test-cluster-release test-unit testbin policytools test-integration test-e2e test-runtime runtimes verification bench-live fuzz lint verify verify-docs verify-mod docs bench clean
 
 all: build
 
@@ -36,11 +36,17 @@ test-unit:
 testbin:
 	hack/testbin.sh >/dev/null
 
+## policytools: gather (or reuse from ~/.cache) the Kyverno and OpenShift CRDs
+## that the policy tests install; POLICYTOOLS_FLAGS=--with-cli also builds the
+## Kyverno CLI, which CI skips: ~26 CPU-minutes cold (hack/policytools.sh)
+policytools:
+	hack/policytools.sh $(POLICYTOOLS_FLAGS) >/dev/null
+
 # -count=1: these tests drive external binaries and a server that go test's
 # cache cannot see, so a cached "ok" would prove nothing.
 ## test-integration: the live-cluster tests against a real etcd + kube-apiserver
-test-integration: testbin
-	KUBECTL_CAPS_TESTBIN="$$(hack/testbin.sh)" $(GO) test -count=1 -tags integration ./internal/testserver/... ./test/integration/...
+test-integration: testbin policytools
+	KUBECTL_CAPS_TESTBIN="$$(hack/testbin.sh)" KUBECTL_CAPS_POLICYTOOLS="$$(hack/policytools.sh $(POLICYTOOLS_FLAGS))" $(GO) test -count=1 -tags integration ./internal/testserver/... ./test/integration/...
 
 ## test-e2e: the built plugin run through the real kubectl, as a user runs it
 test-e2e: testbin

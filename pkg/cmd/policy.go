@@ -32,12 +32,12 @@ func NewCmdPolicy(streams genericiooptions.IOStreams) *cobra.Command {
 	o := &PolicyOptions{sourceOptions: newSourceOptions(), IOStreams: streams, Flags: policy.Flags{
 		Mode: policy.ModeObserved, Scope: policy.ScopeNamespace, Action: policy.ActionDeny}}
 	cmd := &cobra.Command{
-		Use:   "policy --format vap|psa [TYPE[/NAME] ...] [-n NAMESPACE | -A] [-l SELECTOR] | policy --format vap|psa -f FILENAME | -k DIR",
+		Use:   "policy --format vap|kyverno|scc|psa [TYPE[/NAME] ...] [-n NAMESPACE | -A] [-l SELECTOR] | policy --format FORMAT -f FILENAME | -k DIR",
 		Short: "Print admission policies that keep the capabilities the audit found",
 		Long: `Print admission policies that lock in what the audit found, so that the next
 deployment cannot add SYS_ADMIN back. It reads the same sources as audit and
 never writes to the cluster: the output is YAML to review and kubectl apply
-(vap), or kubectl label commands to review and run (psa).
+(vap, kyverno, scc), or kubectl label commands to review and run (psa).
 
 Formats:
   vap  a ValidatingAdmissionPolicy and its ValidatingAdmissionPolicyBinding
@@ -58,6 +58,24 @@ Formats:
          - a drop without "ALL", where the mode requires it.
        --action sets the binding's validationActions: deny (Deny), warn (Warn)
        or audit (Audit).
+  kyverno  a Kyverno Policy per namespace (--scope cluster: one
+       ClusterPolicy), kyverno.io/v1, background scanning on, whose one
+       validate rule runs the CEL of vap (validate.cel), so both refuse the
+       same objects. It matches Pods (and their ephemeral containers) and
+       the seven pod-template kinds itself; Kyverno's autogen is off. The
+       capability-spelling annotation says how names are read. --action:
+       deny (failureAction Enforce), warn (Audit, with warnings to the
+       client) or audit (Audit).
+  scc  OpenShift SecurityContextConstraints (security.openshift.io/v1) per
+       namespace (--scope cluster: one), with allowedCapabilities (exact
+       strings, as OpenShift compares them), requiredDropCapabilities (ALL
+       where the mode requires it: the SCC adds it), defaultAddCapabilities
+       [] and allowPrivilegedContainer; host access as the workloads use it
+       (observed) or none (baseline, restricted); user, SELinux and group
+       strategies RunAsAny. Plus a ClusterRole granting use of it and a
+       RoleBinding per namespace to the service accounts of the workloads
+       it covers. Each --allow becomes an SCC of its own, bound to that
+       workload's service account. No --action: an SCC only admits or refuses.
   psa  per namespace, the highest Pod Security Standards level (privileged,
        baseline, restricted) that every pod meets, judged on the whole pod
        by Pod Security Admission's own evaluator
@@ -65,7 +83,7 @@ Formats:
        and checks that block the next level, and the kubectl label command
        that enforces the level and warns and audits at the next one.
 
-Modes (vap):
+Modes (vap, kyverno, scc):
   observed    (default) allow exactly the capabilities the audited workloads
               of the namespace add today, require drop ALL where every one of
               them drops ALL, refuse privileged where none is privileged.
@@ -104,6 +122,10 @@ any manifest cannot be read, nothing is printed (exit 3).
   # Apply it after review
   kubectl caps policy --format vap -n shop > caps-policy.yaml && kubectl apply -f caps-policy.yaml
 
+  # The same as a Kyverno ClusterPolicy, and as OpenShift SCCs with their RBAC
+  kubectl caps policy --format kyverno --scope cluster -A
+  kubectl caps policy --format scc -n shop
+
   # The Pod Security Admission level every namespace's pods already meet
   kubectl caps policy --format psa -A`,
 		RunE: runE(o),
@@ -111,10 +133,10 @@ any manifest cannot be read, nothing is printed (exit 3).
 	o.addFlags(cmd, "read", false)
 	f := cmd.Flags()
 	f.StringVar(&o.Format, "format", "", "What to print: "+strings.Join(policy.Formats, " or ")+" (required)")
-	f.StringVar(&o.Mode, "mode", o.Mode, "vap: which capabilities to allow: "+strings.Join(policy.Modes, ", "))
-	f.StringVar(&o.Scope, "scope", o.Scope, "vap: one policy per namespace or one for the cluster: "+strings.Join(policy.Scopes, ", "))
-	f.StringVar(&o.Action, "action", o.Action, "vap: what the binding does with a rejected object: "+strings.Join(policy.Actions, ", "))
-	f.StringArrayVar(&o.Allow, "allow", nil, "vap: let one workload's containers add more: "+policy.AllowForm+", e.g. --allow=shop/deploy/web:proxy=NET_ADMIN; repeatable")
+	f.StringVar(&o.Mode, "mode", o.Mode, "vap, kyverno, scc: which capabilities to allow: "+strings.Join(policy.Modes, ", "))
+	f.StringVar(&o.Scope, "scope", o.Scope, "vap, kyverno, scc: one policy per namespace or one for the cluster: "+strings.Join(policy.Scopes, ", "))
+	f.StringVar(&o.Action, "action", o.Action, "vap, kyverno: what the policy does with a rejected object: "+strings.Join(policy.Actions, ", "))
+	f.StringArrayVar(&o.Allow, "allow", nil, "vap, kyverno, scc: let one workload's containers add more: "+policy.AllowForm+", e.g. --allow=shop/deploy/web:proxy=NET_ADMIN; repeatable")
 	for name, values := range map[string][]string{"format": policy.Formats, "mode": policy.Modes, "scope": policy.Scopes, "action": policy.Actions} {
 		_ = cmd.RegisterFlagCompletionFunc(name, fixedCompletion(values...))
 	}
@@ -178,7 +200,5 @@ func (o *PolicyOptions) write(targets []*workload.Target, cs []policy.Container,
 	if err != nil {
 		return usageErrorf(o.cmdPath, "%v", err)
 	}
-	origin.Command += " --mode " + o.Mode + " --scope " + o.Scope + " --action " + o.Action
-	printers.WritePolicyRejections(errOut, ps)
-	return printers.WriteVAP(o.Out, ps, o.Action, origin)
+	return printers.WritePolicies(o.Out, errOut, o.Format, ps, o.Mode, o.Scope, o.Action, origin)
 }

@@ -28,6 +28,16 @@ func TestPolicyGolden(t *testing.T) {
 			"policy/examples-vap-restricted-cluster.yaml"},
 		{"vap observed, one namespace", []string{"--format", "vap", "-f", examples, "-n", "shop"}, "policy/examples-vap-observed-shop.yaml"},
 		{"psa", []string{"--format", "psa", "-f", examples, "-R"}, "policy/examples-psa.sh"},
+		{"kyverno observed", []string{"--format", "kyverno", "-f", examples, "-R"}, "policy/examples-kyverno-observed.yaml"},
+		{"kyverno baseline, warn", []string{"--format", "kyverno", "--mode", "baseline", "--action", "warn", "-f", examples}, "policy/examples-kyverno-baseline.yaml"},
+		{"kyverno restricted, cluster, with allowances", []string{"--format", "kyverno", "--mode", "restricted", "--scope", "cluster", "-f", examples,
+			"--allow", "net/deploy/vpn=NET_ADMIN,NET_RAW", "--allow", "cj/backup:backup=DAC_READ_SEARCH", "--action", "audit"},
+			"policy/examples-kyverno-restricted-cluster.yaml"},
+		{"scc observed", []string{"--format", "scc", "-f", examples, "-R"}, "policy/examples-scc-observed.yaml"},
+		{"scc baseline", []string{"--format", "scc", "--mode", "baseline", "-f", examples}, "policy/examples-scc-baseline.yaml"},
+		{"scc restricted, cluster, with allowances", []string{"--format", "scc", "--mode", "restricted", "--scope", "cluster", "-f", examples,
+			"--allow", "net/deploy/vpn=NET_ADMIN,NET_RAW", "--allow", "cj/backup:backup=DAC_READ_SEARCH"},
+			"policy/examples-scc-restricted-cluster.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,8 +58,13 @@ func TestPolicyErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no format", []string{"-f", examples}, ExitUsage, "--format is required: vap or psa"},
-		{"kyverno not yet", []string{"--format", "kyverno", "-f", examples}, ExitUsage, `unknown --format "kyverno"; use vap or psa`},
+		{"no format", []string{"-f", examples}, ExitUsage, "--format is required: vap, kyverno, scc or psa"},
+		{"unknown format", []string{"--format", "gatekeeper", "-f", examples}, ExitUsage, `unknown --format "gatekeeper"; use vap, kyverno, scc or psa`},
+		{"kyverno: unknown capability", []string{"--format", "kyverno", "-f", examples, "--allow", "shop/deploy/web=SYS_FOO"}, ExitUsage,
+			`--allow "shop/deploy/web=SYS_FOO": unknown capability "SYS_FOO"`},
+		{"scc: allowance matching nothing", []string{"--format", "scc", "-f", examples, "--allow", "shop/deploy/web:sidecar=NET_ADMIN"}, ExitUsage,
+			"--allow shop/deploy/web:sidecar=NET_ADMIN matched no container"},
+		{"scc: --action", []string{"--format", "scc", "--action", "warn", "-f", examples}, ExitUsage, "--action does not apply to --format scc"},
 		{"bad mode", []string{"--format", "vap", "--mode", "strict", "-f", examples}, ExitUsage, `unknown --mode "strict"; use observed, baseline or restricted`},
 		{"bad scope", []string{"--format", "vap", "--scope", "ns", "-f", examples}, ExitUsage, `unknown --scope "ns"`},
 		{"bad action", []string{"--format", "vap", "--action", "Deny", "-f", examples}, ExitUsage, `unknown --action "Deny"; use deny, warn or audit`},
@@ -57,7 +72,7 @@ func TestPolicyErrors(t *testing.T) {
 			`--allow "shop/deploy/web=NET_ADMINN": unknown capability "NET_ADMINN"; did you mean NET_ADMIN?`},
 		{"allowance matching nothing", []string{"--format", "vap", "-f", examples, "--allow", "shop/deploy/web:sidecar=NET_ADMIN"}, ExitUsage,
 			"--allow shop/deploy/web:sidecar=NET_ADMIN matched no container"},
-		{"vap flags with psa", []string{"--format", "psa", "--mode", "restricted", "-f", examples}, ExitUsage, "--mode apply to --format vap"},
+		{"vap flags with psa", []string{"--format", "psa", "--mode", "restricted", "-f", examples}, ExitUsage, "--mode apply to --format vap, kyverno and scc"},
 		{"unreadable manifest", []string{"--format", "vap", "-f", "testdata/no-such-file.yaml"}, ExitInput, "no-such-file.yaml"},
 	}
 	for _, tt := range tests {

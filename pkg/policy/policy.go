@@ -96,6 +96,38 @@ type Container struct {
 	Privileged bool
 	// Windows: the pod sets spec.os.name: windows.
 	Windows bool
+	// Pod is what an SCC reads of the container's pod besides
+	// capabilities.
+	Pod PodAccess
+}
+
+// PodAccess is what the pod uses of the host, and its service account:
+// what an OpenShift SCC grants besides capabilities.
+type PodAccess struct {
+	ServiceAccount                string
+	HostNetwork, HostPID, HostIPC bool
+	HostPorts, HostPath           bool
+}
+
+func podAccess(spec *corev1.PodSpec) PodAccess {
+	if spec == nil {
+		return PodAccess{ServiceAccount: "default"}
+	}
+	a := PodAccess{ServiceAccount: spec.ServiceAccountName, HostNetwork: spec.HostNetwork, HostPID: spec.HostPID, HostIPC: spec.HostIPC}
+	if a.ServiceAccount == "" {
+		a.ServiceAccount = "default"
+	}
+	for _, v := range spec.Volumes {
+		a.HostPath = a.HostPath || v.HostPath != nil
+	}
+	for _, l := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for _, c := range l {
+			for _, p := range c.Ports {
+				a.HostPorts = a.HostPorts || p.HostPort != 0
+			}
+		}
+	}
+	return a
 }
 
 // FromAudit is the container as the audit judged it (audit.Each), so the
@@ -104,7 +136,7 @@ func FromAudit(a *audit.Container) Container {
 	t := a.Target
 	return Container{Namespace: t.Namespace, Kind: t.Workload.Kind, Name: t.Workload.Name, Container: a.Ref.Container.Name,
 		Type: a.Ref.Type, Add: append([]string(nil), a.Result.Added...), Drop: append([]string(nil), a.Result.Dropped...),
-		Privileged: a.Result.Privileged, Windows: t.Spec != nil && t.Spec.OS != nil && t.Spec.OS.Name == corev1.Windows}
+		Privileged: a.Result.Privileged, Windows: t.Spec != nil && t.Spec.OS != nil && t.Spec.OS.Name == corev1.Windows, Pod: podAccess(t.Spec)}
 }
 
 // Workload names the container's workload as tables and messages do (deploy/web).
@@ -132,6 +164,9 @@ type Policy struct {
 	// why: non-canonical names in observed mode, and in baseline and
 	// restricted mode whatever breaks their rules.
 	Rejected []Rejection
+	// members are the containers it was generated from (for the SCC's
+	// bindings and host access).
+	members []Container
 }
 
 // Rejection is one current container a policy would not admit.
@@ -197,6 +232,7 @@ func build(ns string, cs []Container, o Options) Policy {
 		}
 	}
 	p.Workloads, p.Containers = len(workloads), len(cs)
+	p.members = cs
 	return p
 }
 
@@ -344,21 +380,23 @@ func unmatched(cs []Container, rules []suggest.KeepRule) error {
 		strings.Join(miss, ", "))
 }
 
-// Formats are what kubectl caps policy prints (kyverno and scc are the
-// next steps of issue 14).
-var Formats = []string{FormatVAP, FormatPSA}
+// Formats are what kubectl caps policy prints.
+var Formats = []string{FormatVAP, FormatKyverno, FormatSCC, FormatPSA}
 
 // The formats.
 const (
-	FormatVAP = "vap"
-	FormatPSA = "psa"
+	FormatVAP     = "vap"
+	FormatKyverno = "kyverno"
+	FormatSCC     = "scc"
+	FormatPSA     = "psa"
 )
 
 // Flags are the command's own flag values, as given.
 type Flags struct {
 	Format, Mode, Scope, Action string
 	Allow                       []string
-	// VAPOnly names the vap-only flags the user gave (--mode, ...).
+	// VAPOnly names the flags the user gave that psa does not take
+	// (--mode, --scope, --action, --allow).
 	VAPOnly []string
 }
 
@@ -377,7 +415,10 @@ func (f Flags) Parse() (Options, error) {
 		}
 	}
 	if f.Format == FormatPSA && len(f.VAPOnly) > 0 {
-		return Options{}, fmt.Errorf("%s apply to --format vap; psa judges whole pods against the Pod Security Standards", strings.Join(f.VAPOnly, ", "))
+		return Options{}, fmt.Errorf("%s apply to --format vap, kyverno and scc; psa judges whole pods against the Pod Security Standards", strings.Join(f.VAPOnly, ", "))
+	}
+	if f.Format == FormatSCC && has(f.VAPOnly, "--action") {
+		return Options{}, fmt.Errorf("--action does not apply to --format scc: an SCC admits or refuses a pod and has no warn or audit mode")
 	}
 	allow, err := ParseAllow(f.Allow)
 	return Options{Mode: f.Mode, Scope: f.Scope, Allow: allow}, err

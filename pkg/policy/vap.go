@@ -35,7 +35,7 @@ func VAP(p *Policy, action string) (*admissionv1.ValidatingAdmissionPolicy, *adm
 		Spec: admissionv1.ValidatingAdmissionPolicySpec{
 			FailurePolicy:    ptr.To(admissionv1.Fail),
 			MatchConstraints: &admissionv1.MatchResources{ResourceRules: resourceRules()},
-			Variables:        variables(p),
+			Variables:        variables(p, vapDialect),
 			Validations:      validations(p),
 		},
 	}
@@ -95,12 +95,26 @@ var lists = []struct {
 	{"ephemeralContainers", engine.TypeEphemeralContainer},
 }
 
-func variables(p *Policy) []admissionv1.Variable {
+// dialect is what differs between the engines that run the policy's CEL:
+// the apiserver's ValidatingAdmissionPolicy and Kyverno's validate.cel
+// rules, which run the same k8s.io/apiserver CEL library
+// (pkg/engine/handlers/validation/validate_cel.go in Kyverno) but also in
+// background scans and in the Kyverno CLI, where there is no request.
+type dialect struct {
+	// resource is CEL yielding the object's resource in the plural (pods).
+	resource string
+	// namespace is CEL yielding the object's namespace.
+	namespace string
+}
+
+// vapDialect reads the request: the resource, not the kind, is "pods" for
+// the pods/ephemeralcontainers subresource too, whose request kind has
+// varied between releases (EphemeralContainers, Pod).
+var vapDialect = dialect{resource: "request.resource.resource", namespace: "request.namespace"}
+
+func variables(p *Policy, d dialect) []admissionv1.Variable {
 	vs := []admissionv1.Variable{
-		// The resource, not the kind: it is "pods" for the
-		// pods/ephemeralcontainers subresource too, whose request kind has
-		// varied between releases (EphemeralContainers, Pod).
-		{Name: "resource", Expression: "request.resource.resource"},
+		{Name: "resource", Expression: d.resource},
 		{Name: "spec", Expression: "variables.resource == 'pods' ? object.spec : variables.resource == 'cronjobs' ? " +
 			"object.spec.jobTemplate.spec.template.spec : object.spec.template.spec"},
 	}
@@ -116,7 +130,7 @@ func variables(p *Policy) []admissionv1.Variable {
 		vs = append(vs, admissionv1.Variable{Name: "windows", Expression: "variables.spec.?os.?name.orValue('') == 'windows'"})
 	}
 	for i, r := range p.Allowances {
-		vs = append(vs, admissionv1.Variable{Name: fmt.Sprintf("allow%d", i), Expression: selects(r, p.Namespace == "")})
+		vs = append(vs, admissionv1.Variable{Name: fmt.Sprintf("allow%d", i), Expression: selects(r, p.Namespace == "", d)})
 	}
 	return vs
 }
@@ -202,7 +216,7 @@ func allowanceTerms(rules []suggest.KeepRule) string {
 // pod-template-hash label HASH); a CronJob's Jobs (owner CronJob) and their
 // Pods (owner Job NAME-TIME, the name the CronJob controller gives);
 // another controller's Pods (owner KIND NAME).
-func selects(r suggest.KeepRule, clusterScope bool) string {
+func selects(r suggest.KeepRule, clusterScope bool, d dialect) string {
 	is := func(kind string) string {
 		k, _ := workload.Lookup(kind)
 		return fmt.Sprintf("variables.resource == '%s'", k.Plural())
@@ -226,7 +240,7 @@ func selects(r suggest.KeepRule, clusterScope bool) string {
 	}
 	expr := "(" + strings.Join(terms, ") || (") + ")"
 	if clusterScope && r.Namespace != "" {
-		expr = fmt.Sprintf("request.namespace == '%s' && (%s)", r.Namespace, expr)
+		expr = fmt.Sprintf("%s == '%s' && (%s)", d.namespace, r.Namespace, expr)
 	}
 	return expr
 }

@@ -29,6 +29,24 @@ func (o PolicyOrigin) header(w io.Writer, what string) {
 	fmt.Fprintf(w, "# Generated at: %s\n", o.At.UTC().Format(time.RFC3339))
 }
 
+// WritePolicies prints the policies in format (vap, kyverno or scc) to w,
+// after the containers each would reject to errOut, and completes the
+// generating command in their header: SCCs take no --action (an SCC only
+// admits or rejects).
+func WritePolicies(w, errOut io.Writer, format string, ps []policy.Policy, mode, scope, action string, o PolicyOrigin) error {
+	o.Command += " --mode " + mode + " --scope " + scope
+	if format == policy.FormatSCC {
+		WriteSCCRejections(errOut, ps)
+		return WriteSCC(w, ps, o)
+	}
+	o.Command += " --action " + action
+	WritePolicyRejections(errOut, ps)
+	if format == policy.FormatKyverno {
+		return WriteKyverno(w, ps, action, o)
+	}
+	return WriteVAP(w, ps, action, o)
+}
+
 // WriteVAP prints each policy as a ValidatingAdmissionPolicy and its
 // binding, one YAML stream that kubectl apply -f takes, each namespace's
 // pair under a comment that says what it allows and which current
@@ -55,6 +73,97 @@ func WriteVAP(w io.Writer, ps []policy.Policy, action string, o PolicyOrigin) er
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// WriteKyverno prints each policy as a Kyverno ClusterPolicy (cluster
+// scope) or Policy (in its namespace), kyverno.io/v1, whose one validate
+// rule runs the same CEL as the ValidatingAdmissionPolicy.
+func WriteKyverno(w io.Writer, ps []policy.Policy, action string, o PolicyOrigin) error {
+	var b strings.Builder
+	o.header(&b, "Kyverno policies of the capabilities the audited workloads use (docs/policy.md).")
+	b.WriteString("# Nothing was applied: review it, then kubectl apply -f it (written against Kyverno v1.19.1's CRDs).\n")
+	b.WriteString("# The rule is validate.cel, the CEL of --format vap; autogen is off because the rule matches every pod-template kind itself.\n")
+	for i := range ps {
+		p := &ps[i]
+		b.WriteString("---\n")
+		writePolicyComment(&b, p)
+		y, err := objectYAML(policy.Kyverno(p, action))
+		if err != nil {
+			return err
+		}
+		b.Write(y)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteSCC prints each policy as OpenShift SecurityContextConstraints, the
+// ClusterRole that grants use of each and the RoleBindings that give it to
+// the service accounts of the workloads it covers.
+func WriteSCC(w io.Writer, ps []policy.Policy, o PolicyOrigin) error {
+	var b strings.Builder
+	o.header(&b, "OpenShift SecurityContextConstraints of the capabilities the audited workloads use (docs/policy.md).")
+	b.WriteString("# Nothing was applied: review it, then oc apply -f it. An SCC only grants: a pod may use every SCC its service account\n")
+	b.WriteString("# or user may use, so this one restricts only where the wider SCCs (privileged, anyuid, ...) are taken away.\n")
+	b.WriteString("# An SCC compares added capabilities as exact strings and adds requiredDropCapabilities to each container instead of\n")
+	b.WriteString("# refusing it; it does not read the spelling of drop entries (docs/policy.md).\n")
+	for i := range ps {
+		p := &ps[i]
+		set := policy.SCCs(p)
+		for j, s := range set.SCCs {
+			b.WriteString("---\n")
+			if j == 0 {
+				writeSCCComment(&b, p)
+			}
+			fmt.Fprintf(&b, "# SCC %s: %s\n", s.Metadata.Name, strings.Join(set.Comments[j], "; "))
+			var who []string
+			for _, a := range s.Bindings() {
+				who = append(who, a.Namespace+"/"+a.ServiceAccount)
+			}
+			fmt.Fprintf(&b, "#   granted to the service accounts: %s\n", strings.Join(who, ", "))
+			objs := []any{s, set.ClusterRoles[j]}
+			for _, rb := range set.RoleBindings {
+				if rb.RoleRef.Name == s.Metadata.Name {
+					objs = append(objs, rb)
+				}
+			}
+			for k, obj := range objs {
+				if k > 0 {
+					b.WriteString("---\n")
+				}
+				y, err := objectYAML(obj)
+				if err != nil {
+					return err
+				}
+				b.Write(y)
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeSCCComment(b *strings.Builder, p *policy.Policy) {
+	q := *p
+	q.Rejected = p.SCCRejected()
+	// An SCC has no Windows exemption; OpenShift's own restricted-v2 SCC
+	// has none either.
+	q.WindowsExempt = false
+	var c strings.Builder
+	writePolicyComment(&c, &q)
+	// An SCC does not refuse a container without drop ALL: it adds ALL.
+	b.WriteString(strings.Replace(c.String(), `#   capabilities.drop must hold "ALL": yes`,
+		`#   capabilities.drop must hold "ALL": the SCC adds "ALL" to every container's drop (requiredDropCapabilities)`, 1))
+}
+
+// WriteSCCRejections is WritePolicyRejections for the SCC's own rules.
+func WriteSCCRejections(w io.Writer, ps []policy.Policy) {
+	qs := make([]policy.Policy, len(ps))
+	for i := range ps {
+		qs[i] = ps[i]
+		qs[i].Rejected = ps[i].SCCRejected()
+	}
+	WritePolicyRejections(w, qs)
 }
 
 func writePolicyComment(b *strings.Builder, p *policy.Policy) {

@@ -9,7 +9,8 @@ import (
 // Relevant returns a copy of spec that keeps only what the engine, the
 // suggestions and Pod Security Admission's checks (kubectl caps policy
 // --format psa) read: the pod and container security contexts, the host
-// namespaces, hostUsers, the OS, hostPath volumes and their mounts, the
+// namespaces, hostUsers, the OS, the service account (which
+// OpenShift's SCCs are granted to: kubectl caps policy --format scc), hostPath volumes and their mounts, the
 // types of the other volumes, container names, restart policies, ports, and
 // the hosts of probes and lifecycle handlers. Pods of one workload differ
 // in node names, service-account token volumes and the like; their relevant
@@ -29,6 +30,7 @@ func Relevant(spec *corev1.PodSpec) *corev1.PodSpec {
 		ShareProcessNamespace: spec.ShareProcessNamespace,
 		HostUsers:             spec.HostUsers,
 		OS:                    spec.OS,
+		ServiceAccountName:    spec.ServiceAccountName,
 	}
 	hostPath := map[string]bool{}
 	for _, v := range spec.Volumes {

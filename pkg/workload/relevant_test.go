@@ -122,3 +122,12 @@ func TestRollupGroupsIdenticalPods(t *testing.T) {
 		t.Errorf("--per-pod keeps every pod: %d groups", per.Len())
 	}
 }
+
+// kubectl caps policy --format scc binds its SCC to the service accounts
+// of the workloads: a live run reads them from the reduced spec.
+func TestRelevantKeepsTheServiceAccount(t *testing.T) {
+	got := workload.Relevant(&corev1.PodSpec{ServiceAccountName: "proxy", NodeName: "node-1"})
+	if got.ServiceAccountName != "proxy" || got.NodeName != "" {
+		t.Errorf("service account %q, node %q; want proxy and nothing", got.ServiceAccountName, got.NodeName)
+	}
+}

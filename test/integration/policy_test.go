@@ -645,7 +645,7 @@ func TestPolicyLiveMatchesManifests(t *testing.T) {
 		}
 		return strings.Join(keep, "\n")
 	}
-	for _, format := range []string{"vap", "psa"} {
+	for _, format := range []string{"vap", "kyverno", "scc", "psa"} {
 		live := runPlugin(t, e.srv.Kubeconfig(), append([]string{"policy", "--format", format}, args...)...)
 		files := runPlugin(t, e.srv.Kubeconfig(), "policy", "--format", format, "-f", ex.file)
 		if live.Code != 0 || files.Code != 0 {

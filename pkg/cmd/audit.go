@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+	"github.com/kubectl-caps/kubectl-caps/pkg/finding"
 	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
@@ -22,6 +23,7 @@ import (
 type AuditOptions struct {
 	sourceOptions
 	evidenceFlags
+	exceptionFlags
 
 	Output       string
 	NoHeaders    bool
@@ -177,6 +179,14 @@ error; the risk findings start at high (lower with a lower --fail-on).
 beside any -o format; a bare --annotations (auto) does so only when
 GITHUB_ACTIONS=true, so one command serves a workflow and a terminal.
 
+Exceptions and a baseline (docs/exceptions.md): --exceptions FILE and a
+workload's caps.kubectl-caps.io/allow annotation ('CONTAINER: CAP,CAP;
+reason: WHY') record which capabilities or rules a workload is allowed and
+why; --baseline FILE (written by --write-baseline) accepts today's
+findings. Excepted and known findings are still printed, with their
+reason, but only open ones count for --fail-on; expired and unused
+exceptions and fixed baseline entries are reported on stderr.
+
 ` + exitCodesHelp,
 		Example: `  # Every pod in the cluster, one row per workload container
   kubectl caps audit -A
@@ -222,6 +232,7 @@ GITHUB_ACTIONS=true, so one command serves a workflow and a terminal.
 	}
 	o.addFlags(cmd, "audit", true)
 	o.addEvidenceFlags(cmd)
+	o.addExceptionFlags(cmd)
 	o.output = addOutputFlag(cmd, &o.Output, "table", printers.FormatWide, printers.FormatJSON, printers.FormatYAML, printers.FormatName,
 		printers.FormatJSONPath, printers.FormatJSONPathFile, printers.FormatJSONPathAsJSON, printers.FormatCustomColumns, printers.FormatCustomColumnsFile,
 		printers.FormatSARIF, printers.FormatJUnit, printers.FormatGitHub)
@@ -283,17 +294,31 @@ func (o *AuditOptions) Run() error {
 	if err := o.readEvidence(&o.sourceOptions, o.In, o.ErrOut); err != nil {
 		return err
 	}
+	if err := o.readExceptions(); err != nil {
+		return err
+	}
 	if o.live() {
+		if o.settling() {
+			o.needsOne = "--exceptions, --baseline and --write-baseline read"
+		}
 		return o.runLive()
 	}
 	rep := report.New()
-	err := o.readManifests(o.In, o.ErrOut, func(_ *manifest.Workload, t *workload.Target) {
+	err := o.readManifests(o.In, o.ErrOut, func(w *manifest.Workload, t *workload.Target) {
+		if entries, err := w.Allowances(t); err != nil && o.annErr == nil {
+			o.annErr = &ExitError{Code: ExitInput, Err: err}
+		} else {
+			o.exc.Entries = append(o.exc.Entries, entries...)
+		}
 		o.index.AddWorkload(t.Namespace, t.Workload)
 		audit.Items(t, func(it report.Item) { rep.Items = append(rep.Items, it) })
 	})
 	var partial *partialError
 	if err != nil && !errors.As(err, &partial) {
 		return err
+	}
+	if o.annErr != nil {
+		return o.annErr
 	}
 	j := report.NewJoined(o.traces.Result())
 	for i := range rep.Items {
@@ -313,7 +338,7 @@ func (o *AuditOptions) runLive() error {
 	failed, tables := 0, 0
 	var ci []report.Item // -o sarif, junit, github: one document for every cluster
 	err := o.eachCluster(o.ErrOut, nil, func(r *clusterRead) error {
-		rep, held := report.New(), s == nil || o.sel.Order != report.OrderRead || o.annotate
+		rep, held := report.New(), s == nil || o.sel.Order != report.OrderRead || o.annotate || o.settling()
 		// The traces are joined once the pods are read: the index they
 		// resolve pods with is filled by the collection.
 		j := report.NewJoined(o.traces.Result())
@@ -339,20 +364,20 @@ func (o *AuditOptions) runLive() error {
 			}
 			view := *o
 			view.ErrOut, view.failOn = r.errOut, ""
-			failed += report.CountAtLeast(o.failOn, rep.Items...)
+			failed += o.failing(rep.Items, nil)
 			return view.print(rep)
 		}
+		failed += o.failing(rep.Items, r.errOut)
 		for i := 0; i < len(rep.Items) && werr == nil; i++ { // held for --sort-by
-			failed += report.CountAtLeast(o.failOn, rep.Items[i])
 			werr = s.Write(&rep.Items[i])
 		}
 		if werr == nil && o.annotate {
-			werr = printers.WriteCI(r.errOut, printers.FormatGitHub, rep.Items, o.failOn, printers.CIOptions{Version: version})
+			werr = printers.WriteCI(r.errOut, printers.FormatGitHub, rep.Items, o.ciFindings(rep.Items), printers.CIOptions{Version: version, Baseline: o.base != nil})
 		}
 		return werr
 	})
 	if ee := (*ExitError)(nil); printers.IsCIFormat(o.Output) && (err == nil || errors.As(err, &ee) && ee.Code == ExitPartial) {
-		if werr := printers.WriteCI(o.Out, o.Output, ci, o.failOn, printers.CIOptions{Version: version}); werr != nil {
+		if werr := printers.WriteCI(o.Out, o.Output, ci, o.ciFindings(ci), printers.CIOptions{Version: version, Baseline: o.base != nil}); werr != nil {
 			return werr
 		}
 	}
@@ -380,12 +405,18 @@ func (o *AuditOptions) print(rep *report.Report) error {
 	// Files in the CI formats are named relative to where the job runs:
 	// the repository's checkout (docs/findings.md).
 	root, _ := os.Getwd()
-	ci := printers.CIOptions{Version: version, Root: root}
-	failOn, _ := catalog.ParseRisk(o.FailOn) // "" without the flag; o.failOn is "" in a cluster's view
+	ci := printers.CIOptions{Version: version, Root: root, Baseline: o.base != nil}
+	// Settled against --fail-on (o.failOn is "" in a cluster's view), the
+	// exceptions and the baseline, when anything asks for findings.
+	var st finding.Settled
 	var err error
+	if printers.IsCIFormat(o.Output) || o.annotate || o.settling() {
+		st, err = o.settle(rep.Items, o.FailOn)
+	}
 	switch {
+	case err != nil:
 	case printers.IsCIFormat(o.Output):
-		err = printers.WriteCI(o.Out, o.Output, rep.Items, failOn, ci)
+		err = printers.WriteCI(o.Out, o.Output, rep.Items, st.Findings, ci)
 	case structured:
 		err = printers.WriteObject(o.Out, o.Output, rep)
 	case o.printer != nil:
@@ -400,7 +431,10 @@ func (o *AuditOptions) print(rep *report.Report) error {
 		})
 	}
 	if err == nil && o.annotate && o.Output != printers.FormatGitHub {
-		err = printers.WriteCI(o.ErrOut, printers.FormatGitHub, rep.Items, failOn, ci)
+		err = printers.WriteCI(o.ErrOut, printers.FormatGitHub, rep.Items, st.Findings, ci)
+	}
+	if err == nil && o.settling() {
+		printers.WriteSettled(o.ErrOut, st, o.WriteBaseline)
 	}
 	// Then stderr, as kubectl get: why there is no row, or the warnings
 	// and, last, so that a terminal shows it under them, the summary.
@@ -419,6 +453,9 @@ func (o *AuditOptions) print(rep *report.Report) error {
 		if err := printers.WriteAuditSummary(o.ErrOut, rep.Items); err != nil {
 			return err
 		}
+	}
+	if o.settling() && o.failOn != "" {
+		return o.failed(finding.Failing(st.Findings))
 	}
 	return o.failed(report.CountAtLeast(o.failOn, rep.Items...))
 }

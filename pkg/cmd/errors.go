@@ -27,7 +27,7 @@ const exitCodesHelp = `Exit codes:
   0  success
   1  findings at or above --fail-on (audit, suggest-drop)
   2  usage error: bad flag or argument, unknown capability or runtime name
-  3  input error: a manifest or an --evidence trace could not be read or parsed
+  3  input error: a manifest, an --evidence trace, an --exceptions or --baseline file or an allow annotation could not be read or parsed
   4  cluster error: unreachable, unauthorised, forbidden or timed out
   5  the output could not be written (a closed pipe, a full disk), or an
      internal error (a bug: please report it)

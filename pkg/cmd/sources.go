@@ -85,6 +85,10 @@ type sourceOptions struct {
 	// verb is what the command does to workloads ("audit"), for messages.
 	verb  string
 	index *workload.PodIndex // --evidence: the pods or workloads read
+	// needsOne names flags that take one cluster, e.g. because their
+	// records name namespaces but never a cluster: several contexts are a
+	// usage error with them.
+	needsOne string
 }
 
 func newSourceOptions() sourceOptions {
@@ -322,10 +326,11 @@ func (s *sourceOptions) eachCluster(errOut io.Writer, more func(context.Context,
 		}
 		return emit(r)
 	}
-	if s.index != nil {
-		// A trace names namespaces, pods and nodes, never a cluster: in
-		// several clusters the same pod name may be two pods.
-		return usageErrorf(s.cmdPath, "--evidence reads the traces of one cluster: give one --context with it")
+	if s.index != nil { // a trace names pods, never a cluster: one pod name may be two pods
+		s.needsOne = "--evidence reads the traces of"
+	}
+	if s.needsOne != "" {
+		return usageErrorf(s.cmdPath, "%s one cluster: give one --context with it", s.needsOne)
 	}
 	fl.Failed = func(name string, err error) { printers.WriteContextError(errOut, name, err) }
 	fl.Fatal = func(err error) bool { return ExitCode(err) == ExitUsage }

@@ -68,6 +68,11 @@ type Finding struct {
 	// Fingerprint identifies the finding across edits (see Fingerprint).
 	Fingerprint string
 	Status      Status
+	// ExceptedBy and Reason name the exception that covers an excepted
+	// finding: where it is written ("FILE:LINE", or the workload's
+	// annotation) and why (Settle).
+	ExceptedBy string
+	Reason     string
 }
 
 // Fingerprint is a finding's identity: a hash of the rule, the workload

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/finding"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 )
@@ -34,6 +33,9 @@ type CIOptions struct {
 	// already); an absolute one under Root is made relative; one outside
 	// Root gets no file location (see fileURI).
 	Root string
+	// Baseline: a --baseline was given, so every SARIF result says
+	// whether it is new or unchanged (baselineState).
+	Baseline bool
 }
 
 // fileURI is a finding's file as a relative URI reference (SARIF's
@@ -107,13 +109,20 @@ type (
 		Level string `json:"level"`
 	}
 	sarifResult struct {
-		RuleID              string            `json:"ruleId"`
-		RuleIndex           int               `json:"ruleIndex"`
-		Level               string            `json:"level"`
-		Message             sarifText         `json:"message"`
-		Locations           []sarifLocation   `json:"locations"`
-		PartialFingerprints map[string]string `json:"partialFingerprints"`
-		Properties          map[string]any    `json:"properties"`
+		RuleID              string             `json:"ruleId"`
+		RuleIndex           int                `json:"ruleIndex"`
+		Level               string             `json:"level"`
+		Message             sarifText          `json:"message"`
+		Locations           []sarifLocation    `json:"locations"`
+		PartialFingerprints map[string]string  `json:"partialFingerprints"`
+		Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+		BaselineState       string             `json:"baselineState,omitempty"`
+		Properties          map[string]any     `json:"properties"`
+	}
+	sarifSuppression struct {
+		Kind          string `json:"kind"`
+		Status        string `json:"status"`
+		Justification string `json:"justification"`
 	}
 	sarifLocation struct {
 		Physical *sarifPhysical `json:"physicalLocation,omitempty"`
@@ -189,13 +198,31 @@ func WriteSARIF(w io.Writer, fs []finding.Finding, o CIOptions) error {
 		if f.Risk != "" {
 			props["risk"] = f.Risk
 		}
-		run.Results = append(run.Results, sarifResult{
+		res := sarifResult{
 			RuleID: f.RuleID, RuleIndex: index[f.RuleID], Level: string(f.Level),
 			Message:             sarifText{Text: f.Message},
 			Locations:           []sarifLocation{loc},
 			PartialFingerprints: map[string]string{SARIFFingerprint: f.Fingerprint},
 			Properties:          props,
-		})
+		}
+		// An excepted finding is reported as suppressed, with the reason
+		// (SARIF 2.1.0, sections 3.27.23 and 3.35): inSource when the workload's
+		// annotation says so, external for an --exceptions file. GitHub
+		// code scanning shows suppressed results as dismissed.
+		if f.Status == finding.StatusExcepted {
+			kind := "external"
+			if strings.Contains(f.ExceptedBy, "annotation") {
+				kind = "inSource"
+			}
+			res.Suppressions = []sarifSuppression{{Kind: kind, Status: "accepted", Justification: f.Reason + " (" + f.ExceptedBy + ")"}}
+		}
+		switch {
+		case f.Status == finding.StatusKnown:
+			res.BaselineState = "unchanged"
+		case o.Baseline:
+			res.BaselineState = "new"
+		}
+		run.Results = append(run.Results, res)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -287,7 +314,7 @@ func WriteJUnit(w io.Writer, items []report.Item, fs []finding.Finding, o CIOpti
 				tc.File = o.fileURI(f.Position.File)
 			}
 			lines = append(lines, findingLine(&f, o))
-			if f.Level == finding.LevelError {
+			if f.Level == finding.LevelError && f.Status != finding.StatusExcepted && f.Status != finding.StatusKnown {
 				if errors == 0 {
 					first = f.RuleID + " " + f.Summary
 				}
@@ -335,7 +362,19 @@ func findingLine(f *finding.Finding, o CIOptions) string {
 			at += ":" + strconv.Itoa(f.Position.Column)
 		}
 	}
-	return fmt.Sprintf("%s %s %s %s", f.Level, f.RuleID, at, f.Summary)
+	return fmt.Sprintf("%s %s %s %s%s", f.Level, f.RuleID, at, f.Summary, statusNote(f))
+}
+
+// statusNote says why a finding does not fail the run: an exception
+// (where it is written, and its reason) or the baseline; "" when open.
+func statusNote(f *finding.Finding) string {
+	switch f.Status {
+	case finding.StatusExcepted:
+		return fmt.Sprintf(" [excepted by %s: %s]", f.ExceptedBy, f.Reason)
+	case finding.StatusKnown:
+		return " [known: in the baseline]"
+	}
+	return ""
 }
 
 // WriteGitHub writes each finding as a GitHub Actions workflow command
@@ -357,10 +396,12 @@ func WriteGitHub(w io.Writer, fs []finding.Finding, o CIOptions) error {
 	for i := range sorted {
 		f := &sorted[i]
 		cmd := "notice"
-		switch f.Level {
-		case finding.LevelError:
+		switch {
+		case f.Status == finding.StatusExcepted || f.Status == finding.StatusKnown:
+			// Shown, never hidden, but as a notice: it fails nothing.
+		case f.Level == finding.LevelError:
 			cmd = "error"
-		case finding.LevelWarning:
+		case f.Level == finding.LevelWarning:
 			cmd = "warning"
 		}
 		var props []string
@@ -379,7 +420,7 @@ func WriteGitHub(w io.Writer, fs []finding.Finding, o CIOptions) error {
 			title += " " + f.Capability
 		}
 		props = append(props, "title="+escapeProperty(title))
-		if _, err := fmt.Fprintf(w, "::%s %s::%s\n", cmd, strings.Join(props, ","), escapeData(f.Message)); err != nil {
+		if _, err := fmt.Fprintf(w, "::%s %s::%s\n", cmd, strings.Join(props, ","), escapeData(f.Message+statusNote(f))); err != nil {
 			return err
 		}
 	}
@@ -412,8 +453,7 @@ func IsCIFormat(output string) bool {
 
 // WriteCI writes the findings of the rows shown, settled against --fail-on
 // (report.Findings), in a CI format.
-func WriteCI(w io.Writer, format string, items []report.Item, failOn catalog.Risk, o CIOptions) error {
-	fs := report.Findings(items, failOn)
+func WriteCI(w io.Writer, format string, items []report.Item, fs []finding.Finding, o CIOptions) error {
 	switch format {
 	case FormatSARIF:
 		return WriteSARIF(w, fs, o)

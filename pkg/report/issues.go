@@ -5,10 +5,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/baseline"
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/exception"
 	"github.com/kubectl-caps/kubectl-caps/pkg/finding"
 )
 
@@ -191,4 +194,10 @@ func (b *issueBuilder) entry(field string) string {
 		return list[i]
 	}
 	return ""
+}
+
+// Settle is the findings of the rows shown (Findings), settled against
+// the exceptions and the baseline (finding.Settle; base may be nil).
+func Settle(items []Item, failOn catalog.Risk, ex exception.Set, base *baseline.Baseline, now time.Time) finding.Settled {
+	return finding.Settle(Findings(items, failOn), ex, base, now)
 }

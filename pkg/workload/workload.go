@@ -202,3 +202,22 @@ func Names(keep func(Kind) bool) string {
 	}
 	return strings.Join(out[:len(out)-1], ", ") + " and " + out[len(out)-1]
 }
+
+// ContainerNames lists the names of every container of a pod spec:
+// containers, initContainers, then ephemeralContainers.
+func ContainerNames(spec *corev1.PodSpec) []string {
+	if spec == nil {
+		return nil
+	}
+	out := make([]string, 0, len(spec.Containers)+len(spec.InitContainers)+len(spec.EphemeralContainers))
+	for _, c := range spec.Containers {
+		out = append(out, c.Name)
+	}
+	for _, c := range spec.InitContainers {
+		out = append(out, c.Name)
+	}
+	for _, c := range spec.EphemeralContainers {
+		out = append(out, c.Name)
+	}
+	return out
+}

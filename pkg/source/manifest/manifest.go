@@ -34,6 +34,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured/unstructuredscheme"
 	"k8s.io/cli-runtime/pkg/resource"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/exception"
 	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
@@ -722,4 +723,42 @@ func (w *Workload) Locate(field string) string {
 		return w.Source + ":" + strconv.Itoa(w.Line)
 	}
 	return w.Source
+}
+
+// Annotation is the value of an annotation the object or its pod template
+// sets, and the field path of the annotations that set it ("" when
+// neither does). The object's own metadata is read first. When both set
+// it to different values, which one applies would be a guess: an error.
+func (w *Workload) Annotation(key string) (value, field string, err error) {
+	objField, tmplField := "metadata.annotations", strings.TrimSuffix(w.FieldPrefix, "spec")+"metadata.annotations"
+	meta, _ := w.Object["metadata"].(map[string]any)
+	anns, _ := meta["annotations"].(map[string]any)
+	obj, onObj := anns[key].(string)
+	tmpl, onTmpl := w.PodMeta.Annotations[key]
+	switch {
+	case onObj && onTmpl && obj != tmpl && objField != tmplField:
+		return "", objField, fmt.Errorf("%s: annotation %s is set on the object (%s) and on its pod template (%s) with different values; keep one",
+			w.Locate(objField), key, w.Locate(objField), w.Locate(tmplField))
+	case onObj:
+		return obj, objField, nil
+	case onTmpl:
+		return tmpl, tmplField, nil
+	}
+	return "", "", nil
+}
+
+// Allowances are the exceptions the workload's allow annotation
+// (exception.AnnotationKey, on the object or its pod template) records
+// for t's containers; an error names the file and line of the
+// annotations and the object (docs/exceptions.md).
+func (w *Workload) Allowances(t *workload.Target) ([]exception.Entry, error) {
+	v, field, err := w.Annotation(exception.AnnotationKey)
+	if err != nil || field == "" {
+		return nil, err
+	}
+	entries, err := exception.FromAnnotation(t.Namespace, t.Workload, workload.ContainerNames(t.Spec), v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", w.Locate(field), err)
+	}
+	return entries, nil
 }

@@ -338,6 +338,9 @@ func (o *AuditOptions) runLive() error {
 	failed, tables := 0, 0
 	var ci []report.Item // -o sarif, junit, github: one document for every cluster
 	err := o.eachCluster(o.ErrOut, nil, func(r *clusterRead) error {
+		if err := o.liveAllowances(r); err != nil {
+			return err
+		}
 		rep, held := report.New(), s == nil || o.sel.Order != report.OrderRead || o.annotate || o.settling()
 		// The traces are joined once the pods are read: the index they
 		// resolve pods with is filled by the collection.
@@ -356,7 +359,7 @@ func (o *AuditOptions) runLive() error {
 			})
 		})
 		if rep.Items = o.sel.Apply(rep.Items); printers.IsCIFormat(o.Output) {
-			ci, failed = append(ci, rep.Items...), failed+report.CountAtLeast(o.failOn, rep.Items...)
+			ci, failed = append(ci, rep.Items...), failed+o.failing(rep.Items, r.errOut)
 			return nil
 		} else if s == nil {
 			if tables += min(len(rep.Items), 1); tables > 1 && len(rep.Items) > 0 && o.printer == nil {

@@ -79,3 +79,13 @@ func (o *AuditOptions) ciFindings(items []report.Item) []finding.Finding {
 	st, _ := o.settle(items, o.FailOn)
 	return st.Findings
 }
+
+// liveAllowances adds the allow annotations of a cluster's pods.
+func (o *AuditOptions) liveAllowances(r *clusterRead) error {
+	es, err := r.col.Exceptions(r.name)
+	if err != nil {
+		return &ExitError{Code: ExitInput, Err: err}
+	}
+	o.exc.Entries = append(o.exc.Entries, es...)
+	return nil
+}

@@ -46,3 +46,47 @@ func TestFindingsLive(t *testing.T) {
 		t.Errorf("exit %d:\n%s", junit.Code, junit.Out)
 	}
 }
+
+// TestExceptionsLive: a live audit honours the allow annotation its pods
+// carry from their template (docs/exceptions.md): the finding it covers is
+// excepted and fails nothing, the others still do; a malformed annotation
+// is an input error naming the object.
+func TestExceptionsLive(t *testing.T) {
+	e := newEnv(t)
+	kc := e.auditor()
+	ns := e.namespace("exceptions")
+	node := e.node("exceptions", "containerd://2.1.4")
+	root := ptr(int64(0))
+	spec := func(add ...corev1.Capability) corev1.PodSpec {
+		return corev1.PodSpec{Containers: []corev1.Container{{Name: "agent", SecurityContext: &corev1.SecurityContext{RunAsUser: root,
+			Capabilities: &corev1.Capabilities{Add: add, Drop: []corev1.Capability{"ALL"}}}}}}
+	}
+	annotate := func(v string) podOpt {
+		return func(p *corev1.Pod) { p.Annotations = map[string]string{"caps.kubectl-caps.io/allow": v} }
+	}
+	e.pod(ns, "agent", node, spec("SYS_ADMIN", "NET_ADMIN"), annotate("agent: SYS_ADMIN; reason: mounts cgroups"))
+
+	gh := runPlugin(t, kc, "audit", "-n", ns, "-o", "github", "--fail-on", "high")
+	for _, want := range []string{
+		"::notice title=CAPS001 " + ns + "/pod/agent agent SYS_ADMIN::",
+		"[excepted by " + ns + "/pod/agent annotation caps.kubectl-caps.io/allow: mounts cgroups]",
+		"::error title=CAPS002 " + ns + "/pod/agent agent NET_ADMIN::",
+	} {
+		if !strings.Contains(gh.Out, want) {
+			t.Errorf("lacks %q:\n%s", want, gh.Out)
+		}
+	}
+	if gh.Code != 1 || !strings.Contains(gh.ErrOut, "Findings: 1 open, 1 excepted") {
+		t.Errorf("exit %d, want 1 (NET_ADMIN is open):\n%s", gh.Code, gh.ErrOut)
+	}
+	if table := runPlugin(t, kc, "audit", "-n", ns, "--fail-on", "critical"); table.Code != 0 {
+		t.Errorf("--fail-on critical with SYS_ADMIN excepted: exit %d, want 0:\n%s", table.Code, table.ErrOut)
+	}
+
+	bad := e.namespace("exceptions-bad")
+	e.pod(bad, "agent", node, spec("SYS_ADMIN"), annotate("agnet: SYS_ADMIN; reason: r"))
+	got := runPlugin(t, kc, "audit", "-n", bad)
+	if want := bad + `/pod/agent: caps.kubectl-caps.io/allow names container "agnet"`; got.Code != 3 || !strings.Contains(got.ErrOut, want) {
+		t.Errorf("exit %d, want 3 with %q:\n%s", got.Code, want, got.ErrOut)
+	}
+}

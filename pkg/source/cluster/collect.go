@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/exception"
 	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
@@ -68,6 +69,19 @@ type Collected struct {
 	Rollup *workload.Rollup
 	// Warnings are for stderr: degraded lookups, restarts.
 	Warnings []string
+	// Allow holds each workload's caps.kubectl-caps.io/allow annotation
+	// as its pods carry it from their template (docs/exceptions.md), in
+	// the order read; the first pod's value when a rollout mixes two.
+	Allow []Allowance
+}
+
+// Allowance is a workload's allow annotation and its containers' names,
+// which the annotation must name.
+type Allowance struct {
+	Namespace  string
+	Workload   workload.Ref
+	Containers []string
+	Value      string
 }
 
 // maxRestarts bounds how often an expired continue token restarts the
@@ -127,6 +141,8 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 		// The workloads that have pods, and the scopes that matched one:
 		// controllers without pods are audited from their templates.
 		seenWorkloads := map[seenKey]bool{}
+		var allow []Allowance
+		allowed := map[seenKey]bool{}
 		matched := make([]bool, len(q.Scopes))
 		err := func() error {
 			for i, s := range q.Scopes {
@@ -156,6 +172,10 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 					if q.Progress != nil && seen%int(max(q.ChunkSize, 1)) == 0 {
 						q.Progress(seen)
 					}
+					if v, ok := pod.Annotations[exception.AnnotationKey]; ok && !allowed[seenKey{pod.Namespace, owner.Kind, owner.Name}] {
+						allowed[seenKey{pod.Namespace, owner.Kind, owner.Name}] = true
+						allow = append(allow, Allowance{pod.Namespace, owner, workload.ContainerNames(&pod.Spec), v})
+					}
 					return roll.Add(target(pod, owner, resolver.of(pod)), pod.Name)
 				})
 				if err != nil {
@@ -178,7 +198,7 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 			return addIdle(idle, q.Scopes, matched, seenWorkloads, resolver.templateProfiles(), roll)
 		}()
 		if err == nil {
-			out.Rollup = roll
+			out.Rollup, out.Allow = roll, allow
 			out.Warnings = append(out.Warnings, idleWarnings...)
 			if w := resolver.overrideWarning(); w != "" {
 				out.Warnings = append(out.Warnings, w)
@@ -410,4 +430,24 @@ func flagValue(p runtimes.Profile) string {
 		return p.Name()
 	}
 	return string(p.Kind) + "://" + p.Version
+}
+
+// Exceptions are the entries of the allow annotations the pods carry
+// (docs/exceptions.md); prefix, when not "", scopes each to its cluster
+// ("CONTEXT/NAMESPACE", as a finding of several contexts names it). A
+// malformed annotation is an error naming the object.
+func (c *Collected) Exceptions(prefix string) ([]exception.Entry, error) {
+	var out []exception.Entry
+	for _, a := range c.Allow {
+		ns := a.Namespace
+		if prefix != "" {
+			ns = prefix + "/" + ns
+		}
+		es, err := exception.FromAnnotation(ns, a.Workload, a.Containers, a.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+	}
+	return out, nil
 }

@@ -60,15 +60,8 @@ func WriteVAP(w io.Writer, ps []policy.Policy, action string, o PolicyOrigin) er
 		vap, binding := policy.VAP(p, action)
 		b.WriteString("---\n")
 		writePolicyComment(&b, p)
-		for j, obj := range []any{vap, binding} {
-			if j > 0 {
-				b.WriteString("---\n")
-			}
-			y, err := objectYAML(obj)
-			if err != nil {
-				return err
-			}
-			b.Write(y)
+		if err := writeDocuments(&b, vap, binding); err != nil {
+			return err
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -127,15 +120,8 @@ func WriteSCC(w io.Writer, ps []policy.Policy, o PolicyOrigin) error {
 					objs = append(objs, rb)
 				}
 			}
-			for k, obj := range objs {
-				if k > 0 {
-					b.WriteString("---\n")
-				}
-				y, err := objectYAML(obj)
-				if err != nil {
-					return err
-				}
-				b.Write(y)
+			if err := writeDocuments(&b, objs...); err != nil {
+				return err
 			}
 		}
 	}
@@ -297,4 +283,19 @@ func (s PolicySource) String() string {
 		parts = append(parts, "-l "+s.Selector)
 	}
 	return strings.TrimSuffix(strings.Join(append(parts, s.Args...), " "), ",")
+}
+
+// writeDocuments writes objects as YAML documents, "---" between them.
+func writeDocuments(b *strings.Builder, objs ...any) error {
+	for i, obj := range objs {
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		y, err := objectYAML(obj)
+		if err != nil {
+			return err
+		}
+		b.Write(y)
+	}
+	return nil
 }

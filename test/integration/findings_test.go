@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-caps/kubectl-caps/internal/sariftest"
 )
@@ -83,8 +84,16 @@ func TestExceptionsLive(t *testing.T) {
 		t.Errorf("--fail-on critical with SYS_ADMIN excepted: exit %d, want 0:\n%s", table.Code, table.ErrOut)
 	}
 
+	// The malformed annotation fails every audit that reads it (exit 3),
+	// so it must not outlive this test on the shared apiserver: deleted
+	// at once (grace 0: no kubelet confirms).
 	bad := e.namespace("exceptions-bad")
 	e.pod(bad, "agent", node, spec("SYS_ADMIN"), annotate("agnet: SYS_ADMIN; reason: r"))
+	defer func() {
+		if err := e.cs.CoreV1().Pods(bad).Delete(e.ctx, "agent", metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0))}); err != nil {
+			t.Errorf("deleting the malformed pod: %v", err)
+		}
+	}()
 	got := runPlugin(t, kc, "audit", "-n", bad)
 	if want := bad + `/pod/agent: caps.kubectl-caps.io/allow names container "agnet"`; got.Code != 3 || !strings.Contains(got.ErrOut, want) {
 		t.Errorf("exit %d, want 3 with %q:\n%s", got.Code, want, got.ErrOut)

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -359,18 +360,17 @@ func (o *AuditOptions) runLive() error {
 			})
 		})
 		if rep.Items = o.sel.Apply(rep.Items); printers.IsCIFormat(o.Output) {
-			ci, failed = append(ci, rep.Items...), failed+o.failing(rep.Items, r.errOut)
-			return nil
+			ci = append(ci, rep.Items...)
+			return o.failing(&failed, rep.Items, r.errOut)
 		} else if s == nil {
 			if tables += min(len(rep.Items), 1); tables > 1 && len(rep.Items) > 0 && o.printer == nil {
 				fmt.Fprintln(o.Out)
 			}
 			view := *o
 			view.ErrOut, view.failOn = r.errOut, ""
-			failed += o.failing(rep.Items, nil)
-			return view.print(rep)
+			return cmp.Or(o.failing(&failed, rep.Items, nil), view.print(rep))
 		}
-		failed += o.failing(rep.Items, r.errOut)
+		werr = o.failing(&failed, rep.Items, r.errOut)
 		for i := 0; i < len(rep.Items) && werr == nil; i++ { // held for --sort-by
 			werr = s.Write(&rep.Items[i])
 		}

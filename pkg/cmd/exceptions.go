@@ -60,23 +60,26 @@ func (e *exceptionFlags) settle(items []report.Item, failOn string) (finding.Set
 	return st, nil
 }
 
-// failing is what --fail-on counts of a cluster's rows: the containers
-// with open findings at or above it when records are in force, else the
-// rows. errOut, when not nil, is told what the records did.
-func (o *AuditOptions) failing(items []report.Item, errOut io.Writer) int {
+// failing adds to *failed what --fail-on counts of a cluster's rows: the
+// containers with open findings at or above it when records are in force,
+// else the rows. errOut, when not nil, is told what the records did. A
+// --write-baseline that cannot be written is its error.
+func (o *AuditOptions) failing(failed *int, items []report.Item, errOut io.Writer) error {
 	if !o.settling() {
-		return report.CountAtLeast(o.failOn, items...)
+		*failed += report.CountAtLeast(o.failOn, items...)
+		return nil
 	}
-	st, _ := o.settle(items, o.FailOn)
-	if errOut != nil {
+	st, err := o.settle(items, o.FailOn)
+	if err == nil && errOut != nil {
 		printers.WriteSettled(errOut, st, o.WriteBaseline)
 	}
-	return map[bool]int{true: finding.Failing(st.Findings)}[o.failOn != ""]
+	*failed += map[bool]int{true: finding.Failing(st.Findings)}[o.failOn != ""]
+	return err
 }
 
 // ciFindings are the findings of the CI formats, settled.
 func (o *AuditOptions) ciFindings(items []report.Item) []finding.Finding {
-	st, _ := o.settle(items, o.FailOn)
+	st, _ := o.settle(items, o.FailOn) // failing, on the same rows first, returned a --write-baseline error
 	return st.Findings
 }
 

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -79,6 +80,14 @@ func TestExceptionsLive(t *testing.T) {
 	}
 	if gh.Code != 1 || !strings.Contains(gh.ErrOut, "Findings: 1 open, 1 excepted") {
 		t.Errorf("exit %d, want 1 (NET_ADMIN is open):\n%s", gh.Code, gh.ErrOut)
+	}
+	// A baseline that cannot be written is an error in every format,
+	// the CI formats and a JSON stream included, not a silent loss.
+	for _, o := range []string{"sarif", "json", "wide"} {
+		got := runPlugin(t, kc, "audit", "-n", ns, "-o", o, "--write-baseline", filepath.Join(t.TempDir(), "missing", "b.yaml"))
+		if got.Code != 5 || !strings.Contains(got.ErrOut, "--write-baseline: open ") {
+			t.Errorf("-o %s with an unwritable --write-baseline: exit %d, want 5:\n%s", o, got.Code, got.ErrOut)
+		}
 	}
 	if table := runPlugin(t, kc, "audit", "-n", ns, "--fail-on", "critical"); table.Code != 0 {
 		t.Errorf("--fail-on critical with SYS_ADMIN excepted: exit %d, want 0:\n%s", table.Code, table.ErrOut)

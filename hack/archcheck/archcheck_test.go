@@ -47,6 +47,7 @@ var rules = []struct {
 	{"pkg/exception", []string{"pkg/engine", "pkg/report", "pkg/audit", "pkg/suggest", "pkg/policy", "pkg/printers", "pkg/source/", "pkg/cmd", "k8s.io/client-go"},
 		"exceptions are values: annotation and file text in, entries and matches out; findings ask them"},
 	{"pkg/baseline", []string{"pkg/"}, "a baseline is fingerprints in and out; it knows no finding type"},
+	{"pkg/safetext", []string{"pkg/"}, "how input is printed safely: a leaf that workload labels and printers share"},
 }
 
 type pkg struct {

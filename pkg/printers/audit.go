@@ -11,6 +11,7 @@ import (
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/safetext"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
@@ -84,9 +85,9 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 	rows := make([][]cell, 0, len(items))
 	for i := range items {
 		it := &items[i]
-		row := []cell{{text: it.Namespace}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}}
+		row := []cell{{text: safetext.Quote(it.Namespace)}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}}
 		if clusterCol {
-			row = slices.Insert(row, 0, cell{text: it.Cluster})
+			row = slices.Insert(row, 0, cell{text: safetext.Quote(it.Cluster)})
 		}
 		if o.PerPod {
 			pod := it.Pod
@@ -117,7 +118,7 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 			// "-" would read as a running container that holds nothing.
 			eff = cell{text: "(not started)"}
 		case o.Wide:
-			eff = cell{text: eff.caps.full(o.Color)}
+			eff = cell{text: eff.caps.full(o.Color), styled: true}
 		}
 		risk := cell{forms: maxRiskForms(it, o.Color)}
 		if o.Wide {
@@ -128,7 +129,7 @@ func WriteAuditTable(w io.Writer, items []report.Item, o AuditTableOptions) erro
 			row = append(row, evidenceCells(it, o.Wide, o.Color)...)
 		}
 		if o.Wide {
-			row = append(row, cell{text: heldCell(it, it.Bounding).full(o.Color)}, cell{text: RuntimeLabel(it)}, cell{text: it.PSSCapabilities},
+			row = append(row, cell{text: heldCell(it, it.Bounding).full(o.Color), styled: true}, cell{text: RuntimeLabel(it)}, cell{text: it.PSSCapabilities},
 				cell{text: listOrDash(it.Added)}, cell{text: listOrDash(it.Dropped)}, cell{text: strconv.Itoa(len(it.Warnings))})
 		}
 		rows = append(rows, row)
@@ -156,6 +157,7 @@ func WorkloadLabel(kind, name string) string {
 // beside the main ones for the pod's life) and ephemeral containers so they
 // are not mistaken for the workload's main ones.
 func ContainerLabel(name string, typ engine.ContainerType, sidecar bool) string {
+	name = safetext.Quote(name)
 	switch {
 	case sidecar:
 		return name + " (sidecar)"
@@ -178,7 +180,11 @@ func listOrDash(l []string) string {
 	if len(l) == 0 {
 		return "-"
 	}
-	return strings.Join(l, ",")
+	q := make([]string, len(l))
+	for i, s := range l {
+		q[i] = safetext.Quote(s)
+	}
+	return strings.Join(q, ",")
 }
 
 // heldCell is a set the container holds, each member with its risk in

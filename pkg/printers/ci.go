@@ -14,6 +14,7 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/finding"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/safetext"
 )
 
 // Formats for CI and code review (docs/findings.md).
@@ -415,12 +416,15 @@ func WriteGitHub(w io.Writer, fs []finding.Finding, o CIOptions) error {
 				}
 			}
 		}
-		title := fmt.Sprintf("%s %s/%s %s", f.RuleID, f.Namespace, f.Workload.Label(), f.Container)
+		// The names and the message go through safetext first: the
+		// runner unescapes %0A back into a line break, and a terminal
+		// escape would reach the log as it is.
+		title := fmt.Sprintf("%s %s/%s %s", f.RuleID, safetext.Quote(f.Namespace), f.Workload.Label(), safetext.Quote(f.Container))
 		if f.Capability != "" {
-			title += " " + f.Capability
+			title += " " + safetext.Quote(f.Capability)
 		}
 		props = append(props, "title="+escapeProperty(title))
-		if _, err := fmt.Fprintf(w, "::%s %s::%s\n", cmd, strings.Join(props, ","), escapeData(f.Message+statusNote(f))); err != nil {
+		if _, err := fmt.Fprintf(w, "::%s %s::%s\n", cmd, strings.Join(props, ","), escapeData(safetext.Prose(f.Message+statusNote(f)))); err != nil {
 			return err
 		}
 	}

@@ -41,9 +41,11 @@ func ciFinding(rule string, lvl finding.Level, file string, line, col int, msg s
 	}
 }
 
-// The workflow commands exactly as the runner reads them: %, CR and LF
-// escaped in the message, and : and , too in a property (the runner's
-// ActionCommand unescaping; actions/toolkit command.ts escapeProperty).
+// The workflow commands exactly as the runner reads them: % escaped in the
+// message, and : and , too in a property (the runner's ActionCommand
+// unescaping; actions/toolkit command.ts escapeProperty). A line break in
+// a message, which only the input can put there, is written as \r\n
+// (safetext.Prose), so the runner cannot unescape it into a second line.
 func TestWriteGitHub(t *testing.T) {
 	fs := []finding.Finding{
 		ciFinding("CAPS002", finding.LevelError, "dir,1/web:v2.yaml", 12, 9, "100% bad\r\nnext line"),
@@ -54,7 +56,7 @@ func TestWriteGitHub(t *testing.T) {
 	if err := WriteGitHub(&b, fs, CIOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	want := "::error file=dir%2C1/web%3Av2.yaml,line=12,col=9,title=CAPS002 shop/deploy/web app NET_ADMIN::100%25 bad%0D%0Anext line\n" +
+	want := "::error file=dir%2C1/web%3Av2.yaml,line=12,col=9,title=CAPS002 shop/deploy/web app NET_ADMIN::100%25 bad\\r\\nnext line\n" +
 		"::warning title=CAPS105 shop/deploy/web app NET_ADMIN::no file\n" +
 		"::notice file=a.yaml,line=4,title=CAPS007 shop/deploy/web app NET_ADMIN::note\n"
 	if got := b.String(); got != want {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/evidence"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/safetext"
 )
 
 // evidenceHeader are the audit table's columns from traces: USED (an
@@ -42,7 +43,7 @@ func evidenceCells(it *report.Item, wide, color bool) []cell {
 		// "ALL except" reads as a holding; here it would mislead.
 		c.except = 0
 		if wide {
-			out[i] = cell{text: c.full(color)}
+			out[i] = cell{text: c.full(color), styled: true}
 		} else {
 			out[i] = cell{caps: c}
 		}
@@ -80,7 +81,7 @@ func WriteEvidenceDisagreements(w io.Writer, items []report.Item) {
 		fmt.Fprintf(w, "WARNING: MODEL DISAGREEMENT in %s %s container %s: the trace shows %s allowed, but the audit (runtime %s) says the container cannot hold %s. "+
 			"The runtime profile may be wrong for this node (--runtime), a node-level setting may override it, or this is a defect of kubectl caps (please report it). "+
 			"The audit's verdict is left as it is; see docs/evidence.md.\n",
-			it.Namespace, it.Workload.Label(), it.Container, strings.Join(it.Evidence.Disagreements, ", "), RuntimeLabel(it), pronoun(len(it.Evidence.Disagreements)))
+			safetext.Quote(it.Namespace), it.Workload.Label(), safetext.Quote(it.Container), strings.Join(it.Evidence.Disagreements, ", "), RuntimeLabel(it), pronoun(len(it.Evidence.Disagreements)))
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	cliprinters "k8s.io/cli-runtime/pkg/printers"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/safetext"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
@@ -95,10 +96,11 @@ func writeNames(out, errOut io.Writer, rep *report.Report) error {
 		}
 		seen[key] = true
 		if name, ok := ObjectName(it.Workload); ok {
-			b.WriteString(name + "\n")
+			b.WriteString(safetext.Quote(name) + "\n")
 		} else {
 			fmt.Fprintf(errOut, "Note: -o name leaves out %s/%s/%s: the report does not carry a custom resource's API group, so kubectl's name for it is unknown "+
-				"(-o custom-columns=NAMESPACE:.namespace,KIND:.workload.kind,NAME:.workload.name lists it)\n", it.Namespace, it.Workload.Kind, it.Workload.Name)
+				"(-o custom-columns=NAMESPACE:.namespace,KIND:.workload.kind,NAME:.workload.name lists it)\n",
+				safetext.Quote(it.Namespace), safetext.Quote(it.Workload.Kind), safetext.Quote(it.Workload.Name))
 		}
 	}
 	_, err := out.Write(b.Bytes())
@@ -223,8 +225,10 @@ func relaxedJSONPath(p string) (string, error) {
 
 // writeColumns prints one line per item, as kubectl's CustomColumnsPrinter
 // does: cli-runtime's tab writer, "<none>" for a missing field, the values
-// of a list joined by commas, terminal escapes removed. No item, no
-// header: kubectl prints nothing for no objects either.
+// of a list joined by commas. Where kubectl only defuses terminal escapes
+// (cliprinters.EscapeTerminal), each value is safetext.Quote'd, so that a
+// line break or a "::" in a value forges no line. No item, no header:
+// kubectl prints nothing for no objects either.
 func writeColumns(out io.Writer, cols []column, noHeaders bool, items []report.Item) error {
 	if len(items) == 0 {
 		return nil
@@ -253,7 +257,7 @@ func writeColumns(out io.Writer, cols []column, noHeaders bool, items []report.I
 			var values []string
 			for _, r := range results {
 				for _, v := range r {
-					values = append(values, cliprinters.EscapeTerminal(fmt.Sprint(v.Interface())))
+					values = append(values, safetext.Quote(fmt.Sprint(v.Interface())))
 				}
 			}
 			if len(values) == 0 {

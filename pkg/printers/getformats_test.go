@@ -86,8 +86,8 @@ func TestReportPrinters(t *testing.T) {
 				"data         backup   critical   <none>          <none>\n" +
 				"data         web      low        <none>          <none>\n" +
 				"serverless   hello    none       <none>          <none>\n", ""},
-		{"custom-columns: terminal escapes removed, no headers", "custom-columns=C:.container", true,
-			"nginx\nsidecar\nbackup\nweb^[[31m\ncontainers[0]\n", ""},
+		{"custom-columns: a value with a terminal escape quoted (safetext.Quote), no headers", "custom-columns=C:.container", true,
+			"nginx\nsidecar\nbackup\n\"web\\x1b[31m\"\ncontainers[0]\n", ""},
 		{"custom-columns-file", "custom-columns-file=" + columns, false,
 			"NS           WORKLOAD   RISK\nshop         web        high\nshop         web        none\ndata         backup     critical\ndata         web        low\nserverless   hello      none\n", ""},
 	}

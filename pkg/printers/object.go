@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-
-	"sigs.k8s.io/yaml"
 )
 
 // Formats every command's -o flag accepts besides its own extras.
@@ -25,7 +23,7 @@ func WriteObject(w io.Writer, format string, v any) error {
 		enc.SetIndent("", "    ")
 		return enc.Encode(v)
 	case FormatYAML:
-		b, err := yaml.Marshal(v)
+		b, err := marshalYAML(v)
 		if err != nil {
 			return err
 		}

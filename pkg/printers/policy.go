@@ -7,9 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/kubectl-caps/kubectl-caps/pkg/policy"
+	"github.com/kubectl-caps/kubectl-caps/pkg/safetext"
 )
 
 // PolicyOrigin is what a generated policy says it was generated from, in
@@ -108,12 +107,12 @@ func WriteSCC(w io.Writer, ps []policy.Policy, o PolicyOrigin) error {
 			if j == 0 {
 				writeSCCComment(&b, p)
 			}
-			fmt.Fprintf(&b, "# SCC %s: %s\n", s.Metadata.Name, strings.Join(set.Comments[j], "; "))
+			fmt.Fprintf(&b, "# SCC %s: %s\n", safetext.Prose(s.Metadata.Name), safetext.Prose(strings.Join(set.Comments[j], "; ")))
 			var who []string
 			for _, a := range s.Bindings() {
 				who = append(who, a.Namespace+"/"+a.ServiceAccount)
 			}
-			fmt.Fprintf(&b, "#   granted to the service accounts: %s\n", strings.Join(who, ", "))
+			fmt.Fprintf(&b, "#   granted to the service accounts: %s\n", safetext.Prose(strings.Join(who, ", ")))
 			objs := []any{s, set.ClusterRoles[j]}
 			for _, rb := range set.RoleBindings {
 				if rb.RoleRef.Name == s.Metadata.Name {
@@ -153,7 +152,7 @@ func WriteSCCRejections(w io.Writer, ps []policy.Policy) {
 }
 
 func writePolicyComment(b *strings.Builder, p *policy.Policy) {
-	where := "Namespace " + p.Namespace
+	where := "Namespace " + safetext.Quote(p.Namespace)
 	if p.Namespace == "" {
 		where = "Cluster"
 	}
@@ -174,7 +173,7 @@ func writePolicyComment(b *strings.Builder, p *policy.Policy) {
 		b.WriteString("#   Windows pods (spec.os.name: windows) are exempt, as Pod Security Admission's restricted capability check exempts them.\n")
 	}
 	for _, r := range p.Rejected {
-		fmt.Fprintf(b, "#   REJECTS today's %s/%s %s %q: %s\n", r.Namespace, r.Workload, r.Type, r.Container, strings.Join(r.Reasons, "; "))
+		fmt.Fprintf(b, "#   REJECTS today's %s/%s %s %q: %s\n", safetext.Quote(r.Namespace), safetext.Prose(r.Workload), r.Type, r.Container, safetext.Prose(strings.Join(r.Reasons, "; ")))
 	}
 }
 
@@ -185,7 +184,7 @@ func WritePolicyRejections(w io.Writer, ps []policy.Policy) {
 	n := 0
 	for i := range ps {
 		for _, r := range ps[i].Rejected {
-			fmt.Fprintf(w, "Warning: %s rejects %s/%s %s %q, which %s\n", ps[i].Name(), r.Namespace, r.Workload, r.Type, r.Container, strings.Join(r.Reasons, "; "))
+			fmt.Fprintf(w, "Warning: %s rejects %s/%s %s %q, which %s\n", safetext.Prose(ps[i].Name()), safetext.Quote(r.Namespace), safetext.Prose(r.Workload), r.Type, r.Container, safetext.Prose(strings.Join(r.Reasons, "; ")))
 			n++
 		}
 	}
@@ -205,7 +204,7 @@ func objectYAML(obj any) ([]byte, error) {
 		return nil, err
 	}
 	delete(m, "status")
-	return yaml.Marshal(m)
+	return marshalYAML(m)
 }
 
 // WritePSA prints, per namespace, the Pod Security Standards level every
@@ -221,14 +220,14 @@ func WritePSA(w io.Writer, ls []policy.PSALevel, kubectlFlags []string, o Policy
 		l := &ls[i]
 		b.WriteString("\n")
 		if l.Next == "" {
-			fmt.Fprintf(&b, "# Namespace %s: every pod of %d workload(s) meets %s.\n", l.Namespace, l.Workloads, l.Level)
+			fmt.Fprintf(&b, "# Namespace %s: every pod of %d workload(s) meets %s.\n", safetext.Quote(l.Namespace), l.Workloads, l.Level)
 		} else {
-			fmt.Fprintf(&b, "# Namespace %s: every pod of %d workload(s) meets %s; %d workload(s) block %s:\n", l.Namespace, l.Workloads, l.Level, len(l.Blocking), l.Next)
+			fmt.Fprintf(&b, "# Namespace %s: every pod of %d workload(s) meets %s; %d workload(s) block %s:\n", safetext.Quote(l.Namespace), l.Workloads, l.Level, len(l.Blocking), l.Next)
 			for _, bl := range l.Blocking {
-				fmt.Fprintf(&b, "#   %s: %s\n", bl.Workload, strings.Join(bl.Reasons, "; "))
+				fmt.Fprintf(&b, "#   %s: %s\n", safetext.Prose(bl.Workload), safetext.Prose(strings.Join(bl.Reasons, "; ")))
 			}
 		}
-		b.WriteString(policy.LabelCommand(l, kubectlFlags) + "\n")
+		b.WriteString(safetext.Prose(policy.LabelCommand(l, kubectlFlags)) + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

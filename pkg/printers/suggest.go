@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
+	"github.com/kubectl-caps/kubectl-caps/pkg/safetext"
 	"github.com/kubectl-caps/kubectl-caps/pkg/suggest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
@@ -36,13 +36,13 @@ func WriteNotes(w io.Writer, ws []*suggest.Workload) {
 				}
 				// Named as the table names them (shop deploy/web nginx), so a
 				// note leads back to its rows.
-				x.subj = append(x.subj, fmt.Sprintf("%s %s %s", wl.Namespace, WorkloadLabel(wl.Kind, wl.Name),
+				x.subj = append(x.subj, fmt.Sprintf("%s %s %s", safetext.Quote(wl.Namespace), WorkloadLabel(wl.Kind, wl.Name),
 					ContainerLabel(c.Item.Container, c.Item.ContainerType, c.Item.Sidecar)))
 			}
 		}
 	}
 	for _, n := range order {
-		fmt.Fprintf(w, "%s\n  containers: %s\n", n.msg, strings.Join(n.subj, ", "))
+		fmt.Fprintf(w, "%s\n  containers: %s\n", safetext.Prose(n.msg), safetext.Prose(strings.Join(n.subj, ", ")))
 	}
 }
 
@@ -104,6 +104,10 @@ func header(w *suggest.Workload, p *suggest.Patch, how string) []string {
 			}
 		}
 	}
+	// One comment line each, whatever the names hold (safetext).
+	for i, l := range lines {
+		lines[i] = safetext.Prose(l)
+	}
 	return lines
 }
 
@@ -132,7 +136,7 @@ func WritePatches(out io.Writer, ws []*suggest.Workload, jsonPatch bool) error {
 			b, err = json.MarshalIndent(p.JSONPatch(), "", "  ")
 			b = append(b, '\n')
 		} else {
-			b, err = yaml.Marshal(p.Strategic())
+			b, err = marshalYAML(p.Strategic())
 		}
 		if err != nil {
 			return err
@@ -157,7 +161,7 @@ func WritePatched(out io.Writer, ws []*suggest.Workload) error {
 		if err != nil {
 			return err
 		}
-		b, err := yaml.Marshal(obj)
+		b, err := marshalYAML(obj)
 		if err != nil {
 			return err
 		}
@@ -191,7 +195,7 @@ func WriteKubectl(out io.Writer, ws []*suggest.Workload, flags []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(out, line)
+		fmt.Fprintln(out, safetext.Prose(line))
 	}
 	return nil
 }
@@ -208,7 +212,7 @@ func WriteSecurityContexts(out io.Writer, ws []*suggest.Workload) error {
 			}
 			first = false
 			it := &c.Item
-			fmt.Fprintf(out, "# %s, %s\n", w.Label(), strings.Replace(ContainerLabel(it.Container, it.ContainerType, it.Sidecar), it.Container, fmt.Sprintf("container %q", it.Container), 1))
+			fmt.Fprintf(out, "# %s, %s\n", safetext.Prose(w.Label()), strings.Replace(ContainerLabel(it.Container, it.ContainerType, it.Sidecar), safetext.Quote(it.Container), fmt.Sprintf("container %q", it.Container), 1))
 			if it.ContainerType == engine.TypeEphemeralContainer {
 				fmt.Fprintln(out, "# ephemeral: cannot be changed; use kubectl debug --profile=restricted next time")
 				continue
@@ -237,7 +241,7 @@ func WriteSecurityContexts(out io.Writer, ws []*suggest.Workload) error {
 					sc.Capabilities.Drop = append(sc.Capabilities.Drop, corev1.Capability(d))
 				}
 			}
-			b, err := yaml.Marshal(map[string]any{"securityContext": sc})
+			b, err := marshalYAML(map[string]any{"securityContext": sc})
 			if err != nil {
 				return err
 			}

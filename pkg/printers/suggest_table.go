@@ -7,6 +7,7 @@ import (
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+	"github.com/kubectl-caps/kubectl-caps/pkg/safetext"
 	"github.com/kubectl-caps/kubectl-caps/pkg/suggest"
 )
 
@@ -53,15 +54,15 @@ func WriteSuggestTable(w io.Writer, items []suggest.Item, o SuggestTableOptions)
 		// DROP "ALL except X" is exact only when X is what it keeps, and
 		// the other way round (see allExcept).
 		drop.except, keep.except = keep.set, drop.set
-		row := []cell{{text: it.Namespace}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}, {text: ContainerLabel(it.Container, it.ContainerType, it.Sidecar)}}
+		row := []cell{{text: safetext.Quote(it.Namespace)}, {text: WorkloadLabel(it.Workload.Kind, it.Workload.Name)}, {text: ContainerLabel(it.Container, it.ContainerType, it.Sidecar)}}
 		if clusterCol {
-			row = slices.Insert(row, 0, cell{text: it.Cluster})
+			row = slices.Insert(row, 0, cell{text: safetext.Quote(it.Cluster)})
 		}
 		if runtimeCol {
 			row = append(row, cell{text: it.Runtime})
 		}
 		if o.Wide {
-			row = append(row, cell{text: drop.full(o.Color)}, cell{text: keep.full(o.Color)}, cell{text: noteCodes(it.Notes)})
+			row = append(row, cell{text: drop.full(o.Color), styled: true}, cell{text: keep.full(o.Color), styled: true}, cell{text: noteCodes(it.Notes)})
 		} else {
 			row = append(row, cell{caps: drop}, cell{caps: keep})
 		}

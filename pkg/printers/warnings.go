@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
+	"github.com/kubectl-caps/kubectl-caps/pkg/safetext"
 )
 
 // WriteWarnings prints the spec warnings on stderr, so that stdout stays
@@ -33,7 +34,7 @@ func WriteWarnings(w io.Writer, items []report.Item, full bool) {
 			}
 			line := warningLine(it, &warn)
 			if full {
-				line += "\n  " + warn.Message
+				line += "\n  " + safetext.Prose(warn.Message)
 			}
 			if printed[line] {
 				continue
@@ -53,14 +54,14 @@ func warningLine(it *report.Item, warn *report.Warning) string {
 	var b strings.Builder
 	b.WriteString("Warning: ")
 	if warn.Location != "" {
-		b.WriteString(warn.Location + ": ")
+		b.WriteString(safetext.Prose(warn.Location) + ": ")
 	}
-	fmt.Fprintf(&b, "%s %s, container %s: %s: ", it.Namespace, WorkloadLabel(it.Workload.Kind, it.Workload.Name),
+	fmt.Fprintf(&b, "%s %s, container %s: %s: ", safetext.Quote(it.Namespace), WorkloadLabel(it.Workload.Kind, it.Workload.Name),
 		ContainerLabel(it.Container, it.ContainerType, it.Sidecar), warn.Field)
 	if warn.Summary != "" {
-		b.WriteString(warn.Summary)
+		b.WriteString(safetext.Prose(warn.Summary))
 	} else {
-		b.WriteString(warn.Message)
+		b.WriteString(safetext.Prose(warn.Message))
 	}
 	return b.String()
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"golang.org/x/term"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/safetext"
 )
 
 // DefaultWidth is the width the default table is fitted to when stdout is
@@ -39,9 +41,12 @@ func TerminalWidth(w io.Writer) int {
 // forms (forms[k] at budget k, the longest last: audit's MAX-RISK with its
 // reason).
 type cell struct {
-	text  string
-	caps  *capCell
-	forms []string
+	// text is printed through safetext.Prose, unless styled says it
+	// carries this tool's own colour sequences (and only capability names).
+	text   string
+	styled bool
+	caps   *capCell
+	forms  []string
 }
 
 // fit renders rows so that every line is at most width columns (0:
@@ -101,8 +106,10 @@ func render(rows [][]cell, budget []int, color bool) [][]string {
 				out[r][i] = c.caps.short(budget[i], color)
 			case len(c.forms) > 0:
 				out[r][i] = c.forms[min(budget[i], len(c.forms)-1)]
-			default:
+			case c.styled:
 				out[r][i] = c.text
+			default:
+				out[r][i] = safetext.Prose(c.text)
 			}
 		}
 	}

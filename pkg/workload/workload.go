@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
+	"github.com/kubectl-caps/kubectl-caps/pkg/safetext"
 )
 
 // Ref names the object a container belongs to: the controller for pods
@@ -29,7 +30,9 @@ func (r Ref) Label() string {
 	if k, ok := Lookup(kind); ok {
 		kind = k.Short
 	}
-	return kind + "/" + r.Name
+	// Quoted when the name is not printable text: a manifest's names reach
+	// the output unvalidated (safetext).
+	return safetext.Quote(kind + "/" + r.Name)
 }
 
 // Target is one pod spec to judge, with where it came from.

@@ -17,7 +17,7 @@ import (
 // printers.Quote and printers.Prose).
 func TestHostileInputStaysInItsPlace(t *testing.T) {
 	const (
-		manifests = "testdata/hostile/manifests.yaml"
+		manifests = "testdata/hostile/manifests.yaml" // and exceptions.yaml
 		trace     = "testdata/hostile/trace.jsonl"
 	)
 	audit := []string{"audit", "-f", manifests}
@@ -34,6 +34,8 @@ func TestHostileInputStaysInItsPlace(t *testing.T) {
 		append(audit, "-o", "junit"),
 		append(audit, "-o", "github"),
 		append(audit, "--annotations=always", "--fail-on", "critical"),
+		append(audit, "--exceptions", "testdata/hostile/exceptions.yaml", "-o", "wide"),
+		append(audit, "--exceptions", "testdata/hostile/exceptions.yaml", "-o", "github"),
 		suggest,
 		append(suggest, "-o", "wide"),
 		append(suggest, "--evidence", trace, "--strategy", "observed", "-o", "wide"),

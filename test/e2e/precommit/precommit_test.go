@@ -175,21 +175,22 @@ func cacheDir(t *testing.T) string {
 }
 
 // snapshot commits the working tree as it is (tracked and untracked files,
-// not ignored ones; as pre-commit try-repo does), without touching the
-// repository's index or refs, pushes it to the bare repository bare, and
+// not ignored ones; as pre-commit try-repo does) into the bare repository
+// bare, through an index of its own, so the project's own index, refs and
+// objects are untouched and a tree that is no git checkout works too, and
 // returns the commit. The commit has fixed dates and no parent, so one
 // tree is one rev, and pre-commit's store builds it once. The store holds
 // one rev (each is some 280 MB): another tree empties it.
 func snapshot(t *testing.T, root, bare, store string) string {
-	index := filepath.Join(t.TempDir(), "index")
-	env := append(os.Environ(), "GIT_INDEX_FILE="+index,
+	env := append(os.Environ(), "GIT_DIR="+bare, "GIT_WORK_TREE="+root,
+		"GIT_INDEX_FILE="+filepath.Join(t.TempDir(), "index"),
 		"GIT_AUTHOR_NAME=kubectl-caps test", "GIT_AUTHOR_EMAIL=test@kubectl-caps.invalid",
 		"GIT_COMMITTER_NAME=kubectl-caps test", "GIT_COMMITTER_EMAIL=test@kubectl-caps.invalid",
 		"GIT_AUTHOR_DATE=2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE=2026-01-01T00:00:00Z")
-	run := func(dir string, args ...string) string {
+	run := func(args ...string) string {
 		t.Helper()
 		c := exec.Command("git", args...)
-		c.Dir, c.Env = dir, env
+		c.Dir, c.Env = root, env
 		out, err := c.Output()
 		if err != nil {
 			var stderr []byte
@@ -200,19 +201,19 @@ func snapshot(t *testing.T, root, bare, store string) string {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	run(root, "read-tree", "HEAD")
-	run(root, "add", "-A")
-	tree := run(root, "write-tree")
-	commit := run(root, "commit-tree", tree, "-m", "kubectl-caps working tree for the pre-commit test")
 	if _, err := os.Stat(bare); err != nil {
-		run(filepath.Dir(bare), "init", "-q", "--bare", bare)
+		if out, err := exec.Command("git", "init", "-q", "--bare", bare).CombinedOutput(); err != nil {
+			t.Fatalf("git init --bare %s: %v\n%s", bare, err, out)
+		}
 	}
+	run("add", "-A")
+	commit := run("commit-tree", run("write-tree"), "-m", "kubectl-caps working tree for the pre-commit test")
 	if old, _ := exec.Command("git", "--git-dir", bare, "rev-parse", "-q", "--verify", "refs/heads/snapshot").Output(); strings.TrimSpace(string(old)) != commit {
 		if err := os.RemoveAll(store); err != nil {
 			t.Fatal(err)
 		}
 	}
-	run(root, "push", "-q", "--force", bare, commit+":refs/heads/snapshot")
+	run("update-ref", "refs/heads/snapshot", commit)
 	return commit
 }
 

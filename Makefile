@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/kubectl-caps/kubectl-caps/pkg/cmd.version=$(VER
              -X github.com/kubectl-caps/kubectl-caps/pkg/cmd.commit=$(COMMIT)
 FUZZTIME  ?= 5s
 
-.PHONY: all build test test-cluster-release test-unit testbin policytools test-integration test-e2e test-runtime runtimes verification bench-live fuzz lint verify verify-docs verify-mod docs bench clean
+.PHONY: all build test test-cluster-release test-unit testbin policytools precommit test-integration test-e2e test-runtime runtimes verification bench-live fuzz lint verify verify-docs verify-mod docs bench clean
 
 all: build
 
@@ -48,9 +48,14 @@ policytools:
 test-integration: testbin policytools
 	KUBECTL_CAPS_TESTBIN="$$(hack/testbin.sh)" KUBECTL_CAPS_POLICYTOOLS="$$(hack/policytools.sh $(POLICYTOOLS_FLAGS))" $(GO) test -count=1 -tags integration ./internal/testserver/... ./test/integration/...
 
-## test-e2e: the built plugin run through the real kubectl, as a user runs it
-test-e2e: testbin
-	KUBECTL_CAPS_TESTBIN="$$(hack/testbin.sh)" $(GO) test -count=1 -tags e2e ./test/e2e/...
+## precommit: install Debian's pre-commit when missing (root), for test-e2e
+precommit:
+	hack/precommit.sh >/dev/null
+
+## test-e2e: the built plugin run through the real kubectl, as a user runs
+## it, and the repository's pre-commit hook run by the real pre-commit
+test-e2e: testbin precommit
+	KUBECTL_CAPS_TESTBIN="$$(hack/testbin.sh)" KUBECTL_CAPS_PRECOMMIT="$$(hack/precommit.sh)" $(GO) test -count=1 -tags e2e ./test/e2e/...
 
 ## runtimes: build (or reuse from ~/.cache) containerd and runc, install Debian's docker.io
 runtimes:

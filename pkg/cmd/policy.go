@@ -109,6 +109,14 @@ their Pods (found by their ownerReferences). Repeatable. An allowance that
 selects no audited container, or names an unknown capability, is a usage
 error (exit 2).
 
+Recorded exceptions (docs/exceptions.md) become the same allowances: the
+caps.kubectl-caps.io/allow annotation of every workload read, and the
+entries of --exceptions FILE (repeatable). Globs are expanded against the
+workloads read; expired entries, and entries that select no workload read,
+are left out with a warning; an entry with no capabilities, or with a rule
+other than CAPS001-CAPS004, cannot be a policy's allowance and is an error
+(exit 3). The policy's comments give each allowance's origin and reason.
+
 ` + manifestsHelp + "\n\n" + fleetHelp + `
 
 A policy generated from a partial read would reject what was not read: when
@@ -121,6 +129,9 @@ any manifest cannot be read, nothing is printed (exit 3).
   # The restricted capability rules for one namespace, warning only, with an exception
   kubectl caps policy --format vap --mode restricted --action warn -n shop \
     --allow shop/deploy/web:proxy=NET_ADMIN
+
+  # The same, allowing what a reviewed exceptions file and the annotations record
+  kubectl caps policy --format vap --mode restricted -n shop --exceptions caps-exceptions.yaml
 
   # Apply it after review
   kubectl caps policy --format vap -n shop > caps-policy.yaml && kubectl apply -f caps-policy.yaml

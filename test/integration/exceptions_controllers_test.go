@@ -78,6 +78,19 @@ func TestExceptionsLiveOnControllers(t *testing.T) {
 		t.Errorf("deploy/web with its allowance: exit %d, want 0:\n%s", named.Code, named.ErrOut)
 	}
 
+	// kubectl caps policy reads them too: web and idle are allowed NET_ADMIN
+	// by their annotations, plain is named as rejected.
+	pol := runPlugin(t, kc, "policy", "--format", "vap", "--mode", "restricted", "-n", ns)
+	for _, want := range []string{"reason: on the deployment", "reason: on the template"} {
+		if !strings.Contains(pol.Out, want) {
+			t.Errorf("the policy lacks %q:\n%s", want, pol.Out)
+		}
+	}
+	if pol.Code != 0 || !strings.Contains(pol.ErrOut, "rejects "+ns+"/deploy/plain") || strings.Contains(pol.ErrOut, "/deploy/web") ||
+		strings.Contains(pol.ErrOut, "/deploy/idle") {
+		t.Errorf("policy: exit %d, want 0 rejecting only deploy/plain:\n%s", pol.Code, pol.ErrOut)
+	}
+
 	// Object and template disagree: an error naming the object, removed
 	// at once so that it does not fail other audits of the namespace.
 	bad, err := apps.Deployments(ns).Create(e.ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "both", Annotations: allow("both: NET_ADMIN; reason: a")},

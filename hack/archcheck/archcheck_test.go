@@ -134,11 +134,14 @@ func TestImportGraph(t *testing.T) {
 // findings, and the allow annotations of manifests; the file I/O lives in
 // pkg/source/records, the parsing in pkg/exception and pkg/baseline, the
 // statuses in finding.Settle, the live annotations in cluster.Collected):
-// 127 lines. 1,375 became 1,675. That is a
+// 127 lines. 1,375 became 1,675. Issue 14's last point, policy honouring
+// the exceptions (--exceptions and the allow annotations, manifests and
+// live, whose conversion to allowances is policy.FromExceptions): 25
+// lines, 1,700. That is a
 // fifth more in one session: the next step should move the per-cluster
 // printing of audit and suggest-drop out of pkg/cmd.
 func TestCommandPackageStaysThin(t *testing.T) {
-	const limit = 1675
+	const limit = 1700
 	for _, p := range list(t) {
 		if p.ImportPath != module+"pkg/cmd" {
 			continue

@@ -306,11 +306,7 @@ func (o *AuditOptions) Run() error {
 	}
 	rep := report.New()
 	err := o.readManifests(o.In, o.ErrOut, func(w *manifest.Workload, t *workload.Target) {
-		if entries, err := w.Allowances(t); err != nil && o.annErr == nil {
-			o.annErr = &ExitError{Code: ExitInput, Err: err}
-		} else {
-			o.exc.Entries = append(o.exc.Entries, entries...)
-		}
+		o.exc.Entries = append(o.exc.Entries, o.annotations(w.Allowances(t))...)
 		o.index.AddWorkload(t.Namespace, t.Workload)
 		audit.Items(t, func(it report.Item) { rep.Items = append(rep.Items, it) })
 	})

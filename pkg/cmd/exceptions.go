@@ -83,6 +83,15 @@ func (o *AuditOptions) ciFindings(items []report.Item) []finding.Finding {
 	return st.Findings
 }
 
+// annotations passes on a manifest's allow annotation
+// (manifest.Workload.Allowances), keeping the first malformed one in annErr.
+func (e *exceptionFlags) annotations(es []exception.Entry, err error) []exception.Entry {
+	if err != nil && e.annErr == nil {
+		e.annErr = &ExitError{Code: ExitInput, Err: err}
+	}
+	return es
+}
+
 // liveAllowances adds the allow annotations of a cluster's pods.
 func (o *AuditOptions) liveAllowances(r *clusterRead) error {
 	es, err := r.col.Exceptions(r.name)

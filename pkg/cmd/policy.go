@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"io"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
+	"github.com/kubectl-caps/kubectl-caps/pkg/exception"
 	"github.com/kubectl-caps/kubectl-caps/pkg/policy"
 	"github.com/kubectl-caps/kubectl-caps/pkg/printers"
 	"github.com/kubectl-caps/kubectl-caps/pkg/source/manifest"
@@ -22,6 +24,7 @@ var policyNow = time.Now
 type PolicyOptions struct {
 	sourceOptions
 	policy.Flags
+	exceptionFlags
 
 	opts policy.Options
 	genericiooptions.IOStreams
@@ -106,6 +109,14 @@ their Pods (found by their ownerReferences). Repeatable. An allowance that
 selects no audited container, or names an unknown capability, is a usage
 error (exit 2).
 
+Recorded exceptions (docs/exceptions.md) become the same allowances: the
+caps.kubectl-caps.io/allow annotation of every workload read, and the
+entries of --exceptions FILE (repeatable). Globs are expanded against the
+workloads read; expired entries, and entries that select no workload read,
+are left out with a warning; an entry with no capabilities, or with a rule
+other than CAPS001-CAPS004, cannot be a policy's allowance and is an error
+(exit 3). The policy's comments give each allowance's origin and reason.
+
 ` + manifestsHelp + "\n\n" + fleetHelp + `
 
 A policy generated from a partial read would reject what was not read: when
@@ -118,6 +129,9 @@ any manifest cannot be read, nothing is printed (exit 3).
   # The restricted capability rules for one namespace, warning only, with an exception
   kubectl caps policy --format vap --mode restricted --action warn -n shop \
     --allow shop/deploy/web:proxy=NET_ADMIN
+
+  # The same, allowing what a reviewed exceptions file and the annotations record
+  kubectl caps policy --format vap --mode restricted -n shop --exceptions caps-exceptions.yaml
 
   # Apply it after review
   kubectl caps policy --format vap -n shop > caps-policy.yaml && kubectl apply -f caps-policy.yaml
@@ -137,6 +151,7 @@ any manifest cannot be read, nothing is printed (exit 3).
 	f.StringVar(&o.Scope, "scope", o.Scope, "vap, kyverno, scc: one policy per namespace or one for the cluster: "+strings.Join(policy.Scopes, ", "))
 	f.StringVar(&o.Action, "action", o.Action, "vap, kyverno: what the policy does with a rejected object: "+strings.Join(policy.Actions, ", "))
 	f.StringArrayVar(&o.Allow, "allow", nil, "vap, kyverno, scc: let one workload's containers add more: "+policy.AllowForm+", e.g. --allow=shop/deploy/web:proxy=NET_ADMIN; repeatable")
+	f.StringArrayVar(&o.ExceptionFiles, "exceptions", nil, "vap, kyverno, scc: a file of exceptions (docs/exceptions.md) whose entries become allowances as --allow's do, besides the workloads' allow annotations; repeatable")
 	for name, values := range map[string][]string{"format": policy.Formats, "mode": policy.Modes, "scope": policy.Scopes, "action": policy.Actions} {
 		_ = cmd.RegisterFlagCompletionFunc(name, fixedCompletion(values...))
 	}
@@ -145,7 +160,7 @@ any manifest cannot be read, nothing is printed (exit 3).
 
 // Complete records the command line and which vap-only flags were given.
 func (o *PolicyOptions) Complete(c *cobra.Command, args []string) error {
-	for _, name := range []string{"mode", "scope", "action", "allow"} {
+	for _, name := range []string{"mode", "scope", "action", "allow", "exceptions"} {
 		if c.Flags().Changed(name) {
 			o.VAPOnly = append(o.VAPOnly, "--"+name)
 		}
@@ -170,6 +185,10 @@ func (o *PolicyOptions) Validate() error {
 func (o *PolicyOptions) Run() error {
 	var targets []*workload.Target
 	var cs []policy.Container
+	var ann []exception.Entry // the allow annotations of the workloads read
+	if err := o.readExceptions(); err != nil {
+		return err
+	}
 	visit := func(t *workload.Target) {
 		targets = append(targets, t)
 		audit.Each(t, func(c *audit.Container) { cs = append(cs, policy.FromAudit(c)) })
@@ -177,26 +196,37 @@ func (o *PolicyOptions) Run() error {
 	src := printers.PolicySource{Filenames: o.Filenames, Kustomize: o.Kustomize, Recursive: o.Recursive, Namespace: o.namespace,
 		AllNamespaces: o.AllNamespaces, Selector: o.Selector, Args: o.args}
 	if o.live() {
-		return o.eachCluster(o.ErrOut, nil, func(r *clusterRead) error {
+		return o.eachCluster(o.ErrOut, nil, func(r *clusterRead) (err error) {
 			targets, cs = nil, nil
 			r.col.Rollup.Each(visit)
+			if ann, err = r.col.Exceptions(""); err != nil {
+				return &ExitError{Code: ExitInput, Err: err}
+			}
 			src.Host, src.ContextNamespace, src.Context = r.lc.Host, r.lc.Namespace, r.name
-			return o.write(targets, cs, src, r.sourceOptions, r.errOut)
+			return o.write(targets, cs, ann, src, r.sourceOptions, r.errOut)
 		})
 	}
-	if err := o.readManifests(o.In, o.ErrOut, func(_ *manifest.Workload, t *workload.Target) { visit(t) }); err != nil {
-		return err
+	if err := o.readManifests(o.In, o.ErrOut, func(w *manifest.Workload, t *workload.Target) {
+		visit(t)
+		ann = append(ann, o.annotations(w.Allowances(t))...)
+	}); err != nil || o.annErr != nil {
+		return cmp.Or(err, o.annErr)
 	}
-	return o.write(targets, cs, src, &o.sourceOptions, o.ErrOut)
+	return o.write(targets, cs, ann, src, &o.sourceOptions, o.ErrOut)
 }
 
 // write prints the policy of one source; s gives -o psa's kubectl flags.
-func (o *PolicyOptions) write(targets []*workload.Target, cs []policy.Container, src printers.PolicySource, s *sourceOptions, errOut io.Writer) error {
+func (o *PolicyOptions) write(targets []*workload.Target, cs []policy.Container, ann []exception.Entry, src printers.PolicySource, s *sourceOptions, errOut io.Writer) error {
 	origin := printers.PolicyOrigin{Command: "kubectl caps policy --format " + o.Format, Source: src, At: policyNow()}
 	if o.Format == policy.FormatPSA {
 		return printers.WritePSA(o.Out, policy.PSA(targets), s.kubectlFlags(), origin)
 	}
-	ps, err := policy.Build(cs, o.opts)
+	opts, notes, err := o.opts.WithExceptions(o.exc.Entries, ann, cs, origin.At)
+	if err != nil {
+		return &ExitError{Code: ExitInput, Err: err}
+	}
+	printers.WritePolicyNotes(errOut, notes)
+	ps, err := policy.Build(cs, opts)
 	if err != nil {
 		return usageErrorf(o.cmdPath, "%v", err)
 	}

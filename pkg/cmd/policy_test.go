@@ -38,6 +38,21 @@ func TestPolicyGolden(t *testing.T) {
 		{"scc restricted, cluster, with allowances", []string{"--format", "scc", "--mode", "restricted", "--scope", "cluster", "-f", examples,
 			"--allow", "net/deploy/vpn=NET_ADMIN,NET_RAW", "--allow", "cj/backup:backup=DAC_READ_SEARCH"},
 			"policy/examples-scc-restricted-cluster.yaml"},
+		// The allow annotation (net/deploy/vpn) and an --exceptions file
+		// (a glob, an expired entry, one for a namespace not read) become
+		// allowances as --allow's do (docs/policy.md).
+		{"vap restricted, cluster, annotation", []string{"--format", "vap", "--mode", "restricted", "--scope", "cluster", "-f", excWorkloads},
+			"policy/exceptions/vap-annotation.yaml"},
+		{"vap restricted, annotation and file", []string{"--format", "vap", "--mode", "restricted", "-f", excWorkloads, "--exceptions", excFile},
+			"policy/exceptions/vap-file.yaml"},
+		{"kyverno restricted, cluster, annotation", []string{"--format", "kyverno", "--mode", "restricted", "--scope", "cluster", "-f", excWorkloads},
+			"policy/exceptions/kyverno-annotation.yaml"},
+		{"kyverno restricted, annotation and file", []string{"--format", "kyverno", "--mode", "restricted", "-f", excWorkloads, "--exceptions", excFile},
+			"policy/exceptions/kyverno-file.yaml"},
+		{"scc restricted, cluster, annotation", []string{"--format", "scc", "--mode", "restricted", "--scope", "cluster", "-f", excWorkloads},
+			"policy/exceptions/scc-annotation.yaml"},
+		{"scc restricted, annotation and file", []string{"--format", "scc", "--mode", "restricted", "-f", excWorkloads, "--exceptions", excFile},
+			"policy/exceptions/scc-file.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,6 +65,12 @@ func TestPolicyGolden(t *testing.T) {
 		})
 	}
 }
+
+// The manifests and exceptions file of the exception goldens.
+const (
+	excWorkloads = "testdata/policy/exceptions/workloads.yaml"
+	excFile      = "testdata/policy/exceptions/exceptions.yaml"
+)
 
 func TestPolicyErrors(t *testing.T) {
 	tests := []struct {
@@ -74,6 +95,13 @@ func TestPolicyErrors(t *testing.T) {
 			"--allow shop/deploy/web:sidecar=NET_ADMIN matched no container"},
 		{"vap flags with psa", []string{"--format", "psa", "--mode", "restricted", "-f", examples}, ExitUsage, "--mode apply to --format vap, kyverno and scc"},
 		{"unreadable manifest", []string{"--format", "vap", "-f", "testdata/no-such-file.yaml"}, ExitInput, "no-such-file.yaml"},
+		{"exceptions: a rule a policy cannot express", []string{"--format", "kyverno", "-f", excWorkloads, "--exceptions", "testdata/policy/exceptions/rules.yaml"}, ExitInput,
+			"the exception at testdata/policy/exceptions/rules.yaml:8 excepts rule CAPS005: a policy allows capabilities per workload and cannot except other findings"},
+		{"exceptions: a missing file", []string{"--format", "scc", "-f", excWorkloads, "--exceptions", "testdata/policy/exceptions/missing.yaml"}, ExitInput,
+			"testdata/policy/exceptions/missing.yaml"},
+		{"exceptions: a malformed annotation", []string{"--format", "vap", "-f", "testdata/policy/exceptions/bad-annotation.yaml"}, ExitInput,
+			"no reason; end with '; reason: WHY'"},
+		{"exceptions with psa", []string{"--format", "psa", "-f", excWorkloads, "--exceptions", excFile}, ExitUsage, "--exceptions apply to --format vap, kyverno and scc"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@
 package exception
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -174,4 +175,30 @@ func (a Allowance) String() string {
 	b.WriteString("reason: ")
 	b.WriteString(a.Reason)
 	return b.String()
+}
+
+// Annotated is a workload's allow annotation where it may be set: the
+// object's own metadata, and its pod template (which a pod's own
+// annotations are, live).
+type Annotated struct {
+	Object, Template     string
+	OnObject, OnTemplate bool
+}
+
+// ErrBothDiffer is Pick's error: which value applies would be a guess.
+var ErrBothDiffer = errors.New("set on the object and on its pod template with different values; keep one")
+
+// Pick is the value that applies, the one rule of manifests and live
+// audits: the object's, else the template's; ok is false when neither is
+// set; both set to different values is ErrBothDiffer.
+func (a Annotated) Pick() (value string, onObject, ok bool, err error) {
+	switch {
+	case a.OnObject && a.OnTemplate && a.Object != a.Template:
+		return "", true, false, ErrBothDiffer
+	case a.OnObject:
+		return a.Object, true, true, nil
+	case a.OnTemplate:
+		return a.Template, false, true, nil
+	}
+	return "", false, false, nil
 }

@@ -123,3 +123,31 @@ func FuzzParseAnnotation(f *testing.F) {
 		}
 	})
 }
+
+// One rule for manifests and live audits: the object's value, else the
+// template's; both different is an error.
+func TestAnnotatedPick(t *testing.T) {
+	tests := []struct {
+		name     string
+		a        Annotated
+		value    string
+		onObject bool
+		ok       bool
+		err      bool
+	}{
+		{name: "neither"},
+		{name: "object", a: Annotated{Object: "a", OnObject: true}, value: "a", onObject: true, ok: true},
+		{name: "template", a: Annotated{Template: "b", OnTemplate: true}, value: "b", ok: true},
+		{name: "both, equal", a: Annotated{Object: "a", OnObject: true, Template: "a", OnTemplate: true}, value: "a", onObject: true, ok: true},
+		{name: "both, different", a: Annotated{Object: "a", OnObject: true, Template: "b", OnTemplate: true}, onObject: true, err: true},
+		{name: "an empty value is set, not absent", a: Annotated{OnTemplate: true}, ok: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			value, onObject, ok, err := tt.a.Pick()
+			if value != tt.value || onObject != tt.onObject || ok != tt.ok || (err != nil) != tt.err {
+				t.Errorf("Pick() = %q, %v, %v, %v; want %q, %v, %v, error %v", value, onObject, ok, err, tt.value, tt.onObject, tt.ok, tt.err)
+			}
+		})
+	}
+}

@@ -115,8 +115,7 @@ func (set Set) Match(s Subject, now time.Time) Match {
 }
 
 func (e Entry) covers(s Subject) bool {
-	if !glob(e.Namespace, s.Namespace, false) || !glob(e.Kind, s.Kind, true) ||
-		!glob(e.Name, s.Name, false) || !glob(e.Container, s.Container, false) {
+	if !e.Selects(s.Namespace, s.Kind, s.Name, s.Container) {
 		return false
 	}
 	if len(e.Rules) > 0 && !slices.Contains(e.Rules, s.Rule) {
@@ -126,6 +125,14 @@ func (e Entry) covers(s Subject) bool {
 		return false
 	}
 	return true
+}
+
+// Selects reports whether the entry's selectors (globs) name the
+// container, whatever its capabilities and rules: what a policy expands an
+// entry to.
+func (e Entry) Selects(namespace, kind, name, container string) bool {
+	return glob(e.Namespace, namespace, false) && glob(e.Kind, kind, true) &&
+		glob(e.Name, name, false) && glob(e.Container, container, false)
 }
 
 func glob(pattern, name string, fold bool) bool {

@@ -50,15 +50,16 @@ var (
 type Options struct {
 	Mode  string
 	Scope string
-	// Allow are the per-workload allowances (--allow).
-	Allow []suggest.KeepRule
+	// Allow are the per-workload allowances (--allow, then the
+	// exceptions: FromExceptions).
+	Allow []Allowance
 }
 
 // ParseAllow reads the values of --allow with suggest's parser of the same
 // selector (--keep), so both flags name workloads and containers alike.
 // Only built-in kinds are accepted: the policy matches them and their pods.
-func ParseAllow(values []string) ([]suggest.KeepRule, error) {
-	var out []suggest.KeepRule
+func ParseAllow(values []string) ([]Allowance, error) {
+	var out []Allowance
 	for _, v := range values {
 		if !strings.Contains(v, "=") {
 			return nil, fmt.Errorf("--allow %q: no '=' before the capabilities; the form is %s, e.g. --allow=shop/deploy/web:proxy=NET_ADMIN", v, AllowForm)
@@ -76,7 +77,7 @@ func ParseAllow(values []string) ([]suggest.KeepRule, error) {
 		if _, ok := workload.Lookup(r.Kind); !ok || r.Kind == "PodTemplate" {
 			return nil, fmt.Errorf("--allow %q: %s is not a kind the policy matches; name a Pod or one of %s", v, r.Kind, allowKinds())
 		}
-		out = append(out, r)
+		out = append(out, Allowance{KeepRule: r})
 	}
 	return out, nil
 }
@@ -156,8 +157,8 @@ type Policy struct {
 	// WindowsExempt: Windows pods skip the rules, as PSA's restricted
 	// capability check does from v1.25 (restricted mode).
 	WindowsExempt bool
-	// Allowances are the --allow rules that apply here.
-	Allowances []suggest.KeepRule
+	// Allowances are the --allow rules and exceptions that apply here.
+	Allowances []Allowance
 	// Workloads and Containers count what the policy was generated from.
 	Workloads, Containers int
 	// Rejected are the current containers this policy would reject, with
@@ -362,7 +363,7 @@ func sortCaps(names []string) []string {
 }
 
 // unmatched is the error naming the --allow rules that select no container.
-func unmatched(cs []Container, rules []suggest.KeepRule) error {
+func unmatched(cs []Container, rules []Allowance) error {
 	var miss []string
 	for _, r := range rules {
 		found := false

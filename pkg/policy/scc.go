@@ -8,8 +8,6 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/kubectl-caps/kubectl-caps/pkg/suggest"
 )
 
 // SCC is an OpenShift SecurityContextConstraints (security.openshift.io/v1),
@@ -99,8 +97,8 @@ func SCCs(p *Policy) SCCSet {
 // allowanceComment says which workloads an allowance's SCC reaches: an SCC
 // is granted to a service account, so every workload running as it gets
 // the allowance, and every container of theirs.
-func allowanceComment(r suggest.KeepRule, covered, all []Container) []string {
-	out := []string{"--allow " + r.Text + ": " + strings.Join(r.Caps.Names(), ", ")}
+func allowanceComment(r Allowance, covered, all []Container) []string {
+	out := []string{r.By() + ": " + strings.Join(r.Caps.Names(), ", ")}
 	if r.Container != "" {
 		out = append(out, "an SCC applies to whole pods: every container of the pod may add these, not only "+r.Container)
 	}

@@ -9,7 +9,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/engine"
-	"github.com/kubectl-caps/kubectl-caps/pkg/suggest"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
@@ -198,7 +197,7 @@ func allowedText(p *Policy) string {
 // allowanceTerms are the per-workload allowances inside a container's
 // check: the object is the allowance's workload (variables.allowN) and
 // the container is the one it names.
-func allowanceTerms(rules []suggest.KeepRule) string {
+func allowanceTerms(rules []Allowance) string {
 	var b strings.Builder
 	for i, r := range rules {
 		fmt.Fprintf(&b, " || variables.allow%d", i)
@@ -216,7 +215,7 @@ func allowanceTerms(rules []suggest.KeepRule) string {
 // pod-template-hash label HASH); a CronJob's Jobs (owner CronJob) and their
 // Pods (owner Job NAME-TIME, the name the CronJob controller gives);
 // another controller's Pods (owner KIND NAME).
-func selects(r suggest.KeepRule, clusterScope bool, d dialect) string {
+func selects(r Allowance, clusterScope bool, d dialect) string {
 	is := func(kind string) string {
 		k, _ := workload.Lookup(kind)
 		return fmt.Sprintf("variables.resource == '%s'", k.Plural())

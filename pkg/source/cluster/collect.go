@@ -44,6 +44,9 @@ type Scope struct {
 	Controller *workload.Ref
 	Prefix     string
 	Template   *corev1.PodTemplateSpec
+	// ObjectAllow is the allow annotation on that controller's own
+	// metadata, nil when it has none.
+	ObjectAllow *string
 }
 
 // Query says what to collect and how.
@@ -70,8 +73,10 @@ type Collected struct {
 	// Warnings are for stderr: degraded lookups, restarts.
 	Warnings []string
 	// Allow holds each workload's caps.kubectl-caps.io/allow annotation
-	// as its pods carry it from their template (docs/exceptions.md), in
-	// the order read; the first pod's value when a rollout mixes two.
+	// (docs/exceptions.md): as its pods carry it from their template, in
+	// the order read (the first pod's value when a rollout mixes two);
+	// then, from the controllers listed, on a controller's own metadata
+	// and on the template of one without pods (idleList.allowances).
 	Allow []Allowance
 }
 
@@ -81,7 +86,7 @@ type Allowance struct {
 	Namespace  string
 	Workload   workload.Ref
 	Containers []string
-	Value      string
+	exception.Annotated
 }
 
 // maxRestarts bounds how often an expired continue token restarts the
@@ -174,7 +179,7 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 					}
 					if v, ok := pod.Annotations[exception.AnnotationKey]; ok && !allowed[seenKey{pod.Namespace, owner.Kind, owner.Name}] {
 						allowed[seenKey{pod.Namespace, owner.Kind, owner.Name}] = true
-						allow = append(allow, Allowance{pod.Namespace, owner, workload.ContainerNames(&pod.Spec), v})
+						allow = append(allow, Allowance{pod.Namespace, owner, workload.ContainerNames(&pod.Spec), exception.Annotated{Template: v, OnTemplate: true}})
 					}
 					return roll.Add(target(pod, owner, resolver.of(pod)), pod.Name)
 				})
@@ -195,7 +200,11 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 				return err
 			}
 			idleWarnings = warnings
-			return addIdle(idle, q.Scopes, matched, seenWorkloads, resolver.templateProfiles(), roll)
+			if err := addIdle(idle, q.Scopes, matched, seenWorkloads, resolver.templateProfiles(), roll); err != nil {
+				return err
+			}
+			allow = idle.allowances(allow, q.Scopes, seenWorkloads, roll)
+			return nil
 		}()
 		if err == nil {
 			out.Rollup, out.Allow = roll, allow
@@ -443,7 +452,14 @@ func (c *Collected) Exceptions(prefix string) ([]exception.Entry, error) {
 		if prefix != "" {
 			ns = prefix + "/" + ns
 		}
-		es, err := exception.FromAnnotation(ns, a.Workload, a.Containers, a.Value)
+		v, _, ok, err := a.Pick()
+		if err != nil {
+			return nil, fmt.Errorf("%s/%s: %s is %w", a.Namespace, a.Workload.Label(), exception.AnnotationKey, err)
+		}
+		if !ok {
+			continue
+		}
+		es, err := exception.FromAnnotation(ns, a.Workload, a.Containers, v)
 		if err != nil {
 			return nil, err
 		}

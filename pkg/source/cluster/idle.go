@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/pager"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/exception"
 	"github.com/kubectl-caps/kubectl-caps/pkg/runtimes"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
@@ -39,6 +41,9 @@ type candidate struct {
 	seenKey
 	prefix string
 	spec   []byte
+	// allow is the template's allow annotation, when set.
+	allow    string
+	hasAllow bool
 }
 
 // idleList is the controllers of the template scopes, listed while the
@@ -47,8 +52,12 @@ type candidate struct {
 type idleList struct {
 	done       chan struct{}
 	candidates []candidate
-	warnings   []string
-	err        error
+	// objectAllow is the allow annotation on the metadata of each
+	// controller listed that carries one, idle or not: its pods carry
+	// their template's, never their controller's (docs/exceptions.md).
+	objectAllow map[seenKey]string
+	warnings    []string
+	err         error
 }
 
 // startIdleList lists, in the background, the controllers of every scope
@@ -57,7 +66,7 @@ type idleList struct {
 // controller (the usual cluster, whose ReplicaSets all belong to
 // Deployments).
 func startIdleList(ctx context.Context, client kubernetes.Interface, scopes []Scope, chunk int64, owners func(ns string) *Owners) *idleList {
-	l := &idleList{done: make(chan struct{})}
+	l := &idleList{done: make(chan struct{}), objectAllow: map[seenKey]string{}}
 	go func() {
 		defer close(l.done)
 		listed := map[string]bool{}
@@ -96,6 +105,9 @@ func (l *idleList) list(ctx context.Context, client kubernetes.Interface, s Scop
 			if !ok {
 				return fmt.Errorf("unexpected object %T in a %s list", obj, strings.ToLower(kind))
 			}
+			if v, ok := m.GetAnnotations()[exception.AnnotationKey]; ok {
+				l.objectAllow[seenKey{m.GetNamespace(), kind, m.GetName()}] = v
+			}
 			if !idle(obj, m) {
 				return nil
 			}
@@ -107,7 +119,8 @@ func (l *idleList) list(ctx context.Context, client kubernetes.Interface, s Scop
 			if err != nil {
 				return fmt.Errorf("encoding the template of %s %s/%s: %w", kind, m.GetNamespace(), m.GetName(), err)
 			}
-			l.candidates = append(l.candidates, candidate{seenKey{m.GetNamespace(), kind, m.GetName()}, k.Prefix, spec})
+			v, ok := tmpl.Annotations[exception.AnnotationKey]
+			l.candidates = append(l.candidates, candidate{seenKey{m.GetNamespace(), kind, m.GetName()}, k.Prefix, spec, v, ok})
 			return nil
 		})
 		switch {
@@ -126,8 +139,8 @@ func (l *idleList) list(ctx context.Context, client kubernetes.Interface, s Scop
 	}
 	// One warning for the scope: a user who may read only pods would
 	// otherwise get seven.
-	return []string{fmt.Sprintf("you may not list %s%s (%s), so those without running pods (scaled to zero, between runs) are not shown",
-		workload.Names(func(k workload.Kind) bool { return forbidden[k.Name] }), inNamespace(s.Namespace), reason)}, nil
+	return []string{fmt.Sprintf("you may not list %s%s (%s), so those without running pods (scaled to zero, between runs) are not shown, nor the %s annotation on their own metadata read",
+		workload.Names(func(k workload.Kind) bool { return forbidden[k.Name] }), inNamespace(s.Namespace), reason, exception.AnnotationKey)}, nil
 }
 
 // wait returns the listing's warnings and error, once it is done.
@@ -196,6 +209,73 @@ func idle(obj runtime.Object, m metav1.Object) bool {
 		})
 	}
 	return true
+}
+
+// allowances completes the allow annotations the pods carry (allow: their
+// template's) with what the controllers say: the annotation on a
+// controller's own metadata (listed by the idle list, or the controller a
+// resource argument named), and the template's of a controller without
+// pods. One rule decides between object and template, as for manifests
+// (exception.Annotated.Pick). Only workloads audited count; new entries
+// come in a stable order, with the containers of their first row.
+func (l *idleList) allowances(allow []Allowance, scopes []Scope, audited map[seenKey]bool, roll *workload.Rollup) []Allowance {
+	object, template := maps.Clone(l.objectAllow), map[seenKey]string{}
+	for _, c := range l.candidates {
+		if c.hasAllow {
+			template[c.seenKey] = c.allow
+		}
+	}
+	for _, s := range scopes {
+		if s.Controller == nil {
+			continue
+		}
+		key := seenKey{s.Namespace, s.Controller.Kind, s.Controller.Name}
+		if s.ObjectAllow != nil {
+			object[key] = *s.ObjectAllow
+		}
+		if s.Template != nil {
+			if v, ok := s.Template.Annotations[exception.AnnotationKey]; ok {
+				template[key] = v
+			}
+		}
+	}
+	index := map[seenKey]int{}
+	for i, a := range allow {
+		index[seenKey{a.Namespace, a.Workload.Kind, a.Workload.Name}] = i
+	}
+	pending := map[seenKey]int{}
+	set := map[seenKey]bool{}
+	for k := range object {
+		set[k] = true
+	}
+	for k := range template {
+		set[k] = true
+	}
+	keys := slices.SortedFunc(maps.Keys(set), func(a, b seenKey) int {
+		return cmp.Or(strings.Compare(a.namespace, b.namespace), strings.Compare(a.kind, b.kind), strings.Compare(a.name, b.name))
+	})
+	for _, k := range keys {
+		if !audited[k] {
+			continue
+		}
+		i, ok := index[k]
+		if !ok {
+			v, has := template[k]
+			allow = append(allow, Allowance{Namespace: k.namespace, Workload: workload.Ref{Kind: k.kind, Name: k.name},
+				Annotated: exception.Annotated{Template: v, OnTemplate: has}})
+			i = len(allow) - 1
+			pending[k] = i
+		}
+		allow[i].Object, allow[i].OnObject = object[k]
+	}
+	if len(pending) > 0 {
+		roll.Each(func(t *workload.Target) {
+			if i, ok := pending[seenKey{t.Namespace, t.Workload.Kind, t.Workload.Name}]; ok && allow[i].Containers == nil {
+				allow[i].Containers = workload.ContainerNames(t.Spec)
+			}
+		})
+	}
+	return allow
 }
 
 // idleListFunc lists the objects of one of idleKinds.

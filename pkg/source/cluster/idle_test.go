@@ -135,7 +135,7 @@ func TestCollectIdleTemplates(t *testing.T) {
 			"shop StatefulSet/db pods=0 cri-o template",
 		},
 		wantWarnings: []string{`you may not list jobs in namespace "shop", so the pods of a Job that a CronJob created are shown under the Job, not the CronJob`,
-			`you may not list deployments, jobs and cronjobs in namespace "shop" (x is forbidden: RBAC: no), so those without running pods (scaled to zero, between runs) are not shown`},
+			`you may not list deployments, jobs and cronjobs in namespace "shop" (x is forbidden: RBAC: no), so those without running pods (scaled to zero, between runs) are not shown, nor the caps.kubectl-caps.io/allow annotation on their own metadata read`},
 	}, {
 		name:      "every ReplicaSet and Job has a controller: they are not listed again",
 		scope:     Scope{Namespace: "shop", Templates: true},

@@ -18,6 +18,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/resource"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/exception"
 	"github.com/kubectl-caps/kubectl-caps/pkg/workload"
 )
 
@@ -98,6 +99,9 @@ func Scopes(getter genericclioptions.RESTClientGetter, sel Selection) ([]Scope, 
 					return nil, &ArgumentError{fmt.Errorf("%s %s/%s: %v", kind, info.Namespace, info.Name, err)}
 				}
 				s.Controller, s.Prefix, s.Template = &want, k.Prefix, tmpl
+				if v, ok := u.GetAnnotations()[exception.AnnotationKey]; ok {
+					s.ObjectAllow = &v
+				}
 			}
 			s.Match = func(pod *corev1.Pod, owner workload.Ref) bool {
 				if owner == want {

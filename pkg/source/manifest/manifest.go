@@ -733,18 +733,23 @@ func (w *Workload) Annotation(key string) (value, field string, err error) {
 	objField, tmplField := "metadata.annotations", strings.TrimSuffix(w.FieldPrefix, "spec")+"metadata.annotations"
 	meta, _ := w.Object["metadata"].(map[string]any)
 	anns, _ := meta["annotations"].(map[string]any)
-	obj, onObj := anns[key].(string)
-	tmpl, onTmpl := w.PodMeta.Annotations[key]
+	a := exception.Annotated{}
+	a.Object, a.OnObject = anns[key].(string)
+	a.Template, a.OnTemplate = w.PodMeta.Annotations[key]
+	if objField == tmplField { // a Pod: its metadata is its template's
+		a.OnTemplate = false
+	}
+	value, onObject, ok, err := a.Pick()
 	switch {
-	case onObj && onTmpl && obj != tmpl && objField != tmplField:
+	case err != nil:
 		return "", objField, fmt.Errorf("%s: annotation %s is set on the object (%s) and on its pod template (%s) with different values; keep one",
 			w.Locate(objField), key, w.Locate(objField), w.Locate(tmplField))
-	case onObj:
-		return obj, objField, nil
-	case onTmpl:
-		return tmpl, tmplField, nil
+	case !ok:
+		return "", "", nil
+	case onObject:
+		return value, objField, nil
 	}
-	return "", "", nil
+	return value, tmplField, nil
 }
 
 // Allowances are the exceptions the workload's allow annotation

@@ -49,6 +49,7 @@ func TestHostileInputStaysInItsPlace(t *testing.T) {
 		append(policy, "--format", "vap"),
 		append(policy, "--format", "kyverno"),
 		append(policy, "--format", "scc"),
+		append(policy, "--format", "scc", "--exceptions", "testdata/hostile/exceptions.yaml"),
 		append(policy, "--format", "psa"),
 	}
 	for _, args := range cases {

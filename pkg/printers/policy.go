@@ -165,7 +165,7 @@ func writePolicyComment(b *strings.Builder, p *policy.Policy) {
 	}
 	fmt.Fprintf(b, "#   capabilities.add may hold: %s\n", added)
 	for _, r := range p.Allowances {
-		fmt.Fprintf(b, "#   and, by %s: %s\n", r.By(), strings.Join(r.Caps.Names(), ", "))
+		fmt.Fprintf(b, "#   and, by %s: %s\n", safetext.Prose(r.By()), strings.Join(r.Caps.Names(), ", "))
 	}
 	fmt.Fprintf(b, "#   capabilities.drop must hold \"ALL\": %s\n", yesNo(p.RequireDropAll))
 	fmt.Fprintf(b, "#   privileged: true is refused: %s\n", yesNo(p.ForbidPrivileged))
@@ -303,6 +303,6 @@ func writeDocuments(b *strings.Builder, objs ...any) error {
 // (policy.FromExceptions): expired, or selecting no container read.
 func WritePolicyNotes(w io.Writer, notes []string) {
 	for _, n := range notes {
-		fmt.Fprintln(w, "Warning: "+n)
+		fmt.Fprintln(w, "Warning: "+safetext.Prose(n))
 	}
 }

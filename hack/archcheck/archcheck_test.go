@@ -47,6 +47,10 @@ var rules = []struct {
 	{"pkg/exception", []string{"pkg/engine", "pkg/report", "pkg/audit", "pkg/suggest", "pkg/policy", "pkg/printers", "pkg/source/", "pkg/cmd", "k8s.io/client-go"},
 		"exceptions are values: annotation and file text in, entries and matches out; findings ask them"},
 	{"pkg/baseline", []string{"pkg/"}, "a baseline is fingerprints in and out; it knows no finding type"},
+	{"pkg/policyreport", []string{"pkg/audit", "pkg/printers", "pkg/source/", "pkg/sink/", "pkg/cmd", "pkg/suggest", "k8s.io/client-go"},
+		"policy reports are domain: report items and their findings in, report values out; pkg/sink/reports writes them"},
+	{"pkg/sink/", []string{"pkg/audit", "pkg/report", "pkg/engine", "pkg/finding", "pkg/printers", "pkg/source/", "pkg/cmd", "pkg/suggest", "pkg/policy"},
+		"a sink writes the objects it is given; it judges nothing and reads no workload"},
 }
 
 type pkg struct {

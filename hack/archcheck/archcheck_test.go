@@ -139,9 +139,14 @@ func TestImportGraph(t *testing.T) {
 // statuses in finding.Settle, the live annotations in cluster.Collected):
 // 127 lines. 1,375 became 1,675. That is a
 // fifth more in one session: the next step should move the per-cluster
-// printing of audit and suggest-drop out of pkg/cmd.
+// printing of audit and suggest-drop out of pkg/cmd. Issue 15 part 2 added
+// the sixth command, report, the only one that writes: its flags
+// (--report-api, --dry-run, -o), their checks, the wiring of each
+// cluster's audit to pkg/policyreport (the reports) and pkg/sink/reports
+// (the CRD check, server-side apply, pruning), and the root's one line:
+// 150 lines, 1,825.
 func TestCommandPackageStaysThin(t *testing.T) {
-	const limit = 1675
+	const limit = 1825
 	for _, p := range list(t) {
 		if p.ImportPath != module+"pkg/cmd" {
 			continue

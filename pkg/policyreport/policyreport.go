@@ -355,9 +355,34 @@ func Object(r openreports.Report, a API) (*unstructured.Unstructured, error) {
 	return &unstructured.Unstructured{Object: m}, nil
 }
 
+// Objects are the reports as Object writes them.
+func Objects(rs []openreports.Report, a API) ([]*unstructured.Unstructured, error) {
+	out := make([]*unstructured.Unstructured, 0, len(rs))
+	for _, r := range rs {
+		u, err := Object(r, a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
 // FromObject reads a report of either API back, for Options.Previous.
 func FromObject(u *unstructured.Unstructured) (openreports.Report, error) {
 	var r openreports.Report
 	err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &r)
 	return r, err
+}
+
+// FromObjects reads back the reports it can: one that cannot be read (an
+// edit by hand) is rewritten, its results newly stamped.
+func FromObjects(us []unstructured.Unstructured) []openreports.Report {
+	var out []openreports.Report
+	for i := range us {
+		if r, err := FromObject(&us[i]); err == nil {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -73,6 +73,9 @@ by default) and writes nothing; with -f or -k it needs no cluster.
 validates it against the CRD and persists nothing. Without -o, a line per
 report says what was done: created, configured, unchanged or deleted.
 
+deploy/ runs it in the cluster as a CronJob, with a ServiceAccount whose
+ClusterRole allows exactly this (docs/fleet.md#install).
+
 ` + fleetHelp + `
 
 ` + exitCodesHelp,

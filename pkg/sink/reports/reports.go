@@ -152,6 +152,10 @@ func (w *Writer) Write(ctx context.Context, objs []*unstructured.Unstructured, o
 	var out []Change
 	for _, o := range objs {
 		key := o.GetNamespace() + "/" + o.GetName()
+		// Two reporters at once (a CronJob run beside a manual one) may
+		// both create a missing report: the API server's apply creates
+		// it in the same storage transaction that would update it, so the
+		// second becomes an update (TestReportRBAC runs two at once).
 		got, err := w.dynamic.Resource(w.Kind.GVR).Namespace(o.GetNamespace()).Apply(ctx, o.GetName(), o,
 			metav1.ApplyOptions{FieldManager: FieldManager, Force: true, DryRun: dry})
 		if err != nil {

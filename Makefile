@@ -117,9 +117,10 @@ clean:
 
 .PHONY: dist test-release
 
-## dist: goreleaser snapshot of the working tree into dist/ (archives, checksums, goreleaser's krew manifest)
+## dist: goreleaser snapshot of the working tree into dist/ (archives, checksums, goreleaser's krew manifest), and the reporter's image as an OCI layout in dist/image
 dist:
 	hack/release/goreleaser.sh release --snapshot --clean
+	hack/release/image.sh dist dist/image
 
 ## test-release: release tests with the real goreleaser, krew and kubectl (docs/release.md)
 test-release:

@@ -8,6 +8,11 @@
 #
 #   crds/kyverno/*.yaml     config/crds/kyverno/ of github.com/kyverno/kyverno
 #   crds/openshift/*.yaml   security/v1/zz_generated.crd-manifests/ of github.com/openshift/api
+#   crds/policyreport/*.yaml  config/crds/policyreport/ of github.com/kyverno/kyverno
+#                           (wgpolicyk8s.io PolicyReport, ClusterPolicyReport)
+#   crds/openreports/*.yaml config/crd/ of github.com/openreports/reports-api, at
+#                           the version Kyverno's module graph pins (and the
+#                           plugin's go.mod requires): Report, ClusterReport
 #   kyverno                 with --with-cli: the Kyverno CLI of the same module
 #                           (github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno)
 #
@@ -84,8 +89,15 @@ crds_complete() {
 	compgen -G "$1/crds/kyverno/kyverno.io_clusterpolicies.yaml" >/dev/null &&
 		compgen -G "$1/crds/openshift/*securitycontextconstraints*.yaml" >/dev/null
 }
+# The report CRDs (kubectl caps report) came after the others: a cache
+# built before them is completed in place rather than rebuilt, so that the
+# Kyverno CLI cached beside them survives.
+reports_complete() {
+	compgen -G "$1/crds/policyreport/wgpolicyk8s.io_policyreports.yaml" >/dev/null &&
+		compgen -G "$1/crds/openreports/openreports.io_reports.yaml" >/dev/null
+}
 complete() {
-	crds_complete "$1" && { ! $with_cli || [[ -x "$1/kyverno" ]]; }
+	crds_complete "$1" && reports_complete "$1" && { ! $with_cli || [[ -x "$1/kyverno" ]]; }
 }
 
 if complete "$dest"; then
@@ -135,6 +147,28 @@ if ! crds_complete "$dest"; then
 		crds_complete "$dest" || { log "cannot move $stage to $dest"; exit 1; }
 	fi
 	log "CRDs of kyverno $kyverno_version and openshift/api $openshift_version in $dest"
+fi
+
+if ! reports_complete "$dest"; then
+	stage="$(mktemp -d "$dest/.reports-XXXXXX")"
+	trap 'rm -rf "$stage"' EXIT
+	kdir="$(moddir kyverno github.com/kyverno/kyverno)"
+	rdir="$(moddir kyverno github.com/openreports/reports-api)"
+	if [[ -z "$kdir" || -z "$rdir" ]]; then
+		log "cannot find the kyverno or openreports/reports-api module in the module cache"
+		exit 1
+	fi
+	mkdir -p "$stage/policyreport" "$stage/openreports"
+	cp "$kdir"/config/crds/policyreport/*.yaml "$stage/policyreport/"
+	cp "$rdir"/config/crd/*.yaml "$stage/openreports/"
+	chmod -R u+w "$stage"
+	chmod 0755 "$stage"/*
+	for d in policyreport openreports; do
+		rm -rf "$dest/crds/$d"
+		mv -T "$stage/$d" "$dest/crds/$d"
+	done
+	rm -rf "$stage"
+	log "report CRDs of kyverno $kyverno_version and openreports/reports-api in $dest/crds"
 fi
 
 if $with_cli && [[ ! -x "$dest/kyverno" ]]; then

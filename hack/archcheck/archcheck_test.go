@@ -48,6 +48,10 @@ var rules = []struct {
 		"exceptions are values: annotation and file text in, entries and matches out; findings ask them"},
 	{"pkg/baseline", []string{"pkg/"}, "a baseline is fingerprints in and out; it knows no finding type"},
 	{"pkg/safetext", []string{"pkg/"}, "how input is printed safely: a leaf that workload labels and printers share"},
+	{"pkg/policyreport", []string{"pkg/audit", "pkg/printers", "pkg/source/", "pkg/sink/", "pkg/cmd", "pkg/suggest", "k8s.io/client-go"},
+		"policy reports are domain: report items and their findings in, report values out; pkg/sink/reports writes them"},
+	{"pkg/sink/", []string{"pkg/audit", "pkg/report", "pkg/engine", "pkg/finding", "pkg/printers", "pkg/source/", "pkg/cmd", "pkg/suggest", "pkg/policy"},
+		"a sink writes the objects it is given; it judges nothing and reads no workload"},
 }
 
 type pkg struct {
@@ -134,14 +138,18 @@ func TestImportGraph(t *testing.T) {
 // findings, and the allow annotations of manifests; the file I/O lives in
 // pkg/source/records, the parsing in pkg/exception and pkg/baseline, the
 // statuses in finding.Settle, the live annotations in cluster.Collected):
-// 127 lines. 1,375 became 1,675. Issue 14's last point, policy honouring
-// the exceptions (--exceptions and the allow annotations, manifests and
-// live, whose conversion to allowances is policy.FromExceptions): 25
-// lines, 1,700. That is a
-// fifth more in one session: the next step should move the per-cluster
-// printing of audit and suggest-drop out of pkg/cmd.
+// 127 lines. 1,375 became 1,675: a fifth more in one session. Issue 14's
+// last point, policy honouring the exceptions (--exceptions and the allow
+// annotations, manifests and live, whose conversion to allowances is
+// policy.FromExceptions): 25 lines, 1,700. Issue 15 part 2 added
+// the sixth command, report, the only one that writes: its flags
+// (--report-api, --dry-run, -o), their checks, the wiring of each
+// cluster's audit to pkg/policyreport (the reports) and pkg/sink/reports
+// (the CRD check, server-side apply, pruning), and the root's one line:
+// 150 lines, 1,850. The next step should move the per-cluster printing
+// of audit and suggest-drop out of pkg/cmd before anything else grows it.
 func TestCommandPackageStaysThin(t *testing.T) {
-	const limit = 1700
+	const limit = 1850
 	for _, p := range list(t) {
 		if p.ImportPath != module+"pkg/cmd" {
 			continue

@@ -51,6 +51,8 @@ func TestHostileInputStaysInItsPlace(t *testing.T) {
 		append(policy, "--format", "scc"),
 		append(policy, "--format", "scc", "--exceptions", "testdata/hostile/exceptions.yaml"),
 		append(policy, "--format", "psa"),
+		{"report", "-f", manifests, "--dry-run=client", "-o", "yaml"},
+		{"report", "-f", manifests, "--dry-run=client", "--report-api", "openreports", "-o", "yaml"},
 	}
 	for _, args := range cases {
 		t.Run(strings.Join(args[3:], " "), func(t *testing.T) {

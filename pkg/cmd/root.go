@@ -54,6 +54,7 @@ Each capability is annotated with its risk from the built-in catalog.
 	root.AddCommand(NewCmdExplain(streams))
 	root.AddCommand(NewCmdSuggest(streams))
 	root.AddCommand(NewCmdPolicy(streams))
+	root.AddCommand(NewCmdReport(streams))
 	root.AddCommand(NewCmdVersion(streams))
 	return root
 }

@@ -5,8 +5,13 @@ import (
 	"fmt"
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
+
+// inCluster: the process runs in a pod with a ServiceAccount token
+// (KUBERNETES_SERVICE_HOST and the token file); tests replace it.
+var inCluster = func() bool { _, err := rest.InClusterConfig(); return err == nil }
 
 // ErrNoKubeconfig: no kubeconfig names a cluster, and no --server was given.
 var ErrNoKubeconfig = errors.New("no kubeconfig found (looked at --kubeconfig, $KUBECONFIG and ~/.kube/config)")
@@ -25,10 +30,16 @@ type Connection struct {
 // with ErrNoKubeconfig when there is no kubeconfig at all: client-go would
 // quietly fall back to http://localhost:8080, which only ever produces a
 // confusing "connection refused".
+//
+// In a pod (the reporter's CronJob, deploy/), where there is no kubeconfig
+// but a ServiceAccount token, client-go's loader falls back to the pod's
+// in-cluster config (clientcmd's DeferredLoadingClientConfig, through
+// rest.InClusterConfig), as kubectl in a pod does: that is no missing
+// kubeconfig.
 func Connect(flags *genericclioptions.ConfigFlags, allNamespaces bool) (*Connection, error) {
 	loader := flags.ToRawKubeConfigLoader()
 	if raw, err := loader.RawConfig(); err == nil && len(raw.Clusters) == 0 &&
-		(flags.APIServer == nil || *flags.APIServer == "") {
+		(flags.APIServer == nil || *flags.APIServer == "") && !inCluster() {
 		return nil, ErrNoKubeconfig
 	}
 	cfg, err := flags.ToRESTConfig()

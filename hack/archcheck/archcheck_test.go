@@ -135,9 +135,13 @@ func TestImportGraph(t *testing.T) {
 // statuses in finding.Settle, the live annotations in cluster.Collected):
 // 127 lines. 1,375 became 1,675. That is a
 // fifth more in one session: the next step should move the per-cluster
-// printing of audit and suggest-drop out of pkg/cmd.
+// printing of audit and suggest-drop out of pkg/cmd. Issue 15 part 4's
+// --report-version (v1alpha1 or the lean v1alpha2) added its option, its
+// default, the flag, its completion and its check: 7 lines (the lean
+// document, its stream and its jsonpath view live in pkg/report and
+// pkg/printers). 1,675 became 1,682.
 func TestCommandPackageStaysThin(t *testing.T) {
-	const limit = 1675
+	const limit = 1682
 	for _, p := range list(t) {
 		if p.ImportPath != module+"pkg/cmd" {
 			continue

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
 )
 
@@ -17,16 +18,37 @@ import (
 // memory for YAML, whose converter builds a generic tree of the whole
 // document. The stream keeps one item at a time, so memory stays flat in
 // the number of items.
+//
+// In version v1alpha2 (report.LeanReport) each item is written lean and
+// the catalog section, for the capabilities the items' bounding sets
+// named (a 64-bit set, whatever the number of items), after the last
+// item: JSON after "items", YAML after "kind" (the only key out of sorted
+// order; the section cannot be known before the items are).
 type ReportStream struct {
-	w *bufio.Writer
-	f *streamFormat
-	n int
+	w    *bufio.Writer
+	f    *streamFormat
+	n    int
+	lean bool
+	caps capability.Set
 }
 
-// NewReportStream starts a report document in format (json or yaml) on w;
-// nothing is written before the first Write or Close.
+// NewReportStream starts a v1alpha1 report document in format (json or
+// yaml) on w; nothing is written before the first Write or Close.
 func NewReportStream(w io.Writer, format string) (*ReportStream, error) {
 	return NewListStream(w, format, report.New())
+}
+
+// NewVersionedReportStream starts a report document of version
+// (report.Versions) in format on w.
+func NewVersionedReportStream(w io.Writer, format, version string) (*ReportStream, error) {
+	if version != report.Version2 {
+		return NewReportStream(w, format)
+	}
+	s, err := NewListStream(w, format, &report.Report{APIVersion: report.APIVersion2, Kind: report.Kind, Items: []report.Item{}})
+	if s != nil {
+		s.lean = true
+	}
+	return s, err
 }
 
 // NewListStream streams any list document whose items are at "items"
@@ -40,8 +62,37 @@ func NewListStream(w io.Writer, format string, empty any) (*ReportStream, error)
 	return &ReportStream{w: bufio.NewWriterSize(w, 64<<10), f: f}, nil
 }
 
+// WriteReport writes the items as one report document of version in
+// format (json or yaml): v1alpha1 as WriteObject prints it, v1alpha2
+// through the stream, so that a live and a manifest audit print the same.
+func WriteReport(w io.Writer, format, version string, items []report.Item) error {
+	if version != report.Version2 {
+		rep := report.New()
+		rep.Items = items
+		return WriteObject(w, format, rep)
+	}
+	s, err := NewVersionedReportStream(w, format, version)
+	for i := 0; i < len(items) && err == nil; i++ {
+		err = s.Write(&items[i])
+	}
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}
+
 // Write adds one item.
-func (s *ReportStream) Write(it *report.Item) error { return s.WriteItem(it) }
+func (s *ReportStream) Write(it *report.Item) error {
+	if !s.lean {
+		return s.WriteItem(it)
+	}
+	li, err := it.Lean()
+	if err != nil {
+		return err
+	}
+	s.caps = s.caps.Union(capability.SetOfNames(it.Bounding))
+	return s.WriteItem(li)
+}
 
 // WriteItem adds one item of any list.
 func (s *ReportStream) WriteItem(it any) error {
@@ -64,12 +115,44 @@ func (s *ReportStream) Started() bool { return s.n > 0 }
 
 // Close ends the document and flushes it.
 func (s *ReportStream) Close() error {
-	if s.n == 0 {
+	switch {
+	case !s.lean && s.n == 0:
 		s.w.Write(s.f.empty)
-	} else {
+	case !s.lean:
 		s.w.Write(s.f.close)
+	default:
+		if err := s.closeLean(); err != nil {
+			return err
+		}
 	}
 	return s.w.Flush()
+}
+
+// closeLean ends a v1alpha2 document with its catalog section.
+func (s *ReportStream) closeLean() error {
+	if s.n == 0 {
+		s.w.Write(s.f.before)
+		s.w.Write(s.f.noItems)
+	} else {
+		s.w.Write(s.f.itemsEnd)
+	}
+	cat := report.CatalogOf(s.caps)
+	switch s.f.format {
+	case FormatJSON:
+		b, err := json.MarshalIndent(cat, jsonIndent, jsonIndent)
+		if err != nil {
+			return err
+		}
+		s.w.WriteString(",\n" + jsonIndent + `"capabilities": `)
+		s.w.Write(b)
+		s.w.Write(s.f.after)
+	default:
+		s.w.Write(s.f.after)
+		return WriteObject(s.w, FormatYAML, struct {
+			Capabilities map[string]report.CatalogEntry `json:"capabilities"`
+		}{cat})
+	}
+	return nil
 }
 
 // streamFormat is a report document cut around its items: open, the items
@@ -77,6 +160,11 @@ func (s *ReportStream) Close() error {
 type streamFormat struct {
 	open, sep, close, empty []byte
 	item                    func(any) ([]byte, error)
+	// The parts of the frame a v1alpha2 document puts its catalog
+	// section between: the document before "items", "items" without any,
+	// the end of a list of items, and the document after "items".
+	format                           string
+	before, noItems, itemsEnd, after []byte
 }
 
 const jsonIndent = "    " // WriteObject's indent
@@ -109,6 +197,7 @@ func newStreamFormat(format string, emptyDoc any) (*streamFormat, error) {
 		enc := json.NewEncoder(&buf)
 		enc.SetIndent(itemIndent, jsonIndent)
 		return &streamFormat{
+			format: format, before: before, noItems: []byte(`"items": []`), itemsEnd: []byte("\n" + jsonIndent + "]"), after: after,
 			open:  concat(before, `"items": [`+"\n"+itemIndent),
 			sep:   []byte(",\n" + itemIndent),
 			close: concat([]byte("\n"+jsonIndent+"]"), string(after)),
@@ -130,6 +219,7 @@ func newStreamFormat(format string, emptyDoc any) (*streamFormat, error) {
 		}
 		var buf bytes.Buffer
 		return &streamFormat{
+			format: format, before: before, noItems: []byte("items: []\n"), after: after,
 			open:  concat(before, "items:\n"),
 			close: after,
 			empty: doc,

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/audit"
@@ -82,6 +83,52 @@ func TestReportStreamMatchesWriteObject(t *testing.T) {
 				}
 				if len(parsed.Items) != len(items) {
 					t.Errorf("%d items parsed, %d written", len(parsed.Items), len(items))
+				}
+			})
+		}
+	}
+}
+
+// A streamed v1alpha2 report is the document report.NewLeanReport holds:
+// in JSON byte for byte what WriteObject prints of it (its catalog section
+// comes last in both), in YAML the same document once parsed (the stream
+// writes the catalog section after kind, the whole document sorts it
+// before items).
+func TestLeanStreamMatchesLeanReport(t *testing.T) {
+	all := exampleItems(t)
+	for _, format := range []string{FormatJSON, FormatYAML} {
+		for name, items := range map[string][]report.Item{"all": all, "one": all[:1], "none": nil} {
+			t.Run(format+"/"+name, func(t *testing.T) {
+				want, err := report.NewLeanReport(items)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var whole, got bytes.Buffer
+				if err := WriteObject(&whole, format, want); err != nil {
+					t.Fatal(err)
+				}
+				if err := WriteReport(&got, format, report.Version2, items); err != nil {
+					t.Fatal(err)
+				}
+				if format == FormatJSON {
+					if diff := cmp.Diff(whole.String(), got.String()); diff != "" {
+						t.Errorf("streamed JSON differs from WriteObject's (-whole +stream):\n%s", diff)
+					}
+				}
+				var parsed report.LeanReport
+				if err := yaml.UnmarshalStrict(got.Bytes(), &parsed); err != nil {
+					t.Fatalf("streamed output does not parse as a v1alpha2 report: %v\n%s", err, got.String())
+				}
+				if parsed.Items == nil {
+					parsed.Items = []report.LeanItem{}
+				}
+				// Issues and Path are not printed (json:"-"), nor the embedded
+				// item's full findings (the lean ones stand for them).
+				if diff := cmp.Diff(want, &parsed, cmpopts.IgnoreFields(report.Item{}, "Issues", "Path", "Findings"), cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("parsed stream differs (-held +streamed):\n%s", diff)
+				}
+				if len(items) > 0 && len(parsed.Capabilities) == 0 {
+					t.Error("no catalog section")
 				}
 			})
 		}

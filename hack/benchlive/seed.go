@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -591,7 +592,9 @@ func (p *plan) status(i int, pod *corev1.Pod) corev1.PodStatus {
 		HostIP: hostIP, HostIPs: []corev1.HostIP{{IP: hostIP}},
 		PodIP: podIP, PodIPs: []corev1.PodIP{{IP: podIP}},
 		StartTime: &start,
-		QOSClass:  corev1.PodQOSBurstable,
+		// The class the apiserver gave the pod on create (immutable):
+		// Burstable for the realistic mix, BestEffort for the bare one.
+		QOSClass: cmp.Or(pod.Status.QOSClass, corev1.PodQOSBurstable),
 	}
 	cs := func(c *corev1.Container, state corev1.ContainerState) corev1.ContainerStatus {
 		s := corev1.ContainerStatus{
@@ -747,17 +750,17 @@ func node(name, runtime string) *corev1.Node {
 // image by tag and one port, no securityContext but in 5% of pods, one
 // label, no annotations.
 func smallTemplate(r *rand.Rand, name, app string) corev1.PodTemplateSpec {
-	c := func(cname, repo string) corev1.Container {
+	c := func(cname, repo string, port int32) corev1.Container {
 		return corev1.Container{
 			Name: cname, Image: fmt.Sprintf("registry.example.com/%s:1.%d", repo, r.IntN(20)), ImagePullPolicy: corev1.PullIfNotPresent,
-			Ports:                    []corev1.ContainerPort{{ContainerPort: 8080, Protocol: corev1.ProtocolTCP}},
+			Ports:                    []corev1.ContainerPort{{ContainerPort: port, Protocol: corev1.ProtocolTCP}},
 			TerminationMessagePath:   "/dev/termination-log",
 			TerminationMessagePolicy: corev1.TerminationMessageReadFile,
 		}
 	}
-	spec := corev1.PodSpec{Containers: []corev1.Container{c("app", "team/"+app)}}
+	spec := corev1.PodSpec{Containers: []corev1.Container{c("app", "team/"+app, 8080)}}
 	if r.IntN(100) < 87 {
-		spec.Containers = append(spec.Containers, c("sidecar", "tools/proxy"))
+		spec.Containers = append(spec.Containers, c("sidecar", "tools/proxy", 15090))
 	}
 	if r.IntN(100) < 5 {
 		spec.Containers[0].SecurityContext = restrictedSC()

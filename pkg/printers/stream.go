@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/capability"
 	"github.com/kubectl-caps/kubectl-caps/pkg/report"
@@ -24,13 +26,29 @@ import (
 // named (a 64-bit set, whatever the number of items), after the last
 // item: JSON after "items", YAML after "kind" (the only key out of sorted
 // order; the section cannot be known before the items are).
+//
+// Report items are encoded on every core (GOMAXPROCS), batchSize at a
+// time, in order: a live audit writes them once the cluster's pods are
+// all read, when the apiserver is idle, and encoding is most of the
+// client's own work then (docs/benchmarks.md).
 type ReportStream struct {
 	w    *bufio.Writer
 	f    *streamFormat
 	n    int
 	lean bool
 	caps capability.Set
+	// pending are copies of the report items not yet encoded; encoders
+	// are one format per core (each has its own buffers), outs and ends
+	// what each encoded and where each of its items ends.
+	pending  []any
+	encoders []*streamFormat
+	outs     []bytes.Buffer
+	ends     [][]int
 }
+
+// batchSize is how many report items a stream holds before encoding them:
+// ~1 MB of JSON, so memory stays flat.
+const batchSize = 256
 
 // NewReportStream starts a v1alpha1 report document in format (json or
 // yaml) on w; nothing is written before the first Write or Close.
@@ -59,7 +77,18 @@ func NewListStream(w io.Writer, format string, empty any) (*ReportStream, error)
 	if err != nil {
 		return nil, err
 	}
-	return &ReportStream{w: bufio.NewWriterSize(w, 64<<10), f: f}, nil
+	s := &ReportStream{w: bufio.NewWriterSize(w, 64<<10), f: f}
+	if k := runtime.GOMAXPROCS(0); k > 1 {
+		s.encoders, s.outs, s.ends = []*streamFormat{f}, make([]bytes.Buffer, k), make([][]int, k)
+		for range k - 1 {
+			e, err := newStreamFormat(format, empty)
+			if err != nil {
+				return nil, err
+			}
+			s.encoders = append(s.encoders, e)
+		}
+	}
+	return s, nil
 }
 
 // WriteReport writes the items as one report document of version in
@@ -81,40 +110,106 @@ func WriteReport(w io.Writer, format, version string, items []report.Item) error
 	return s.Close()
 }
 
-// Write adds one item.
+// Write adds one report item; it may be encoded later (batchSize), so
+// it is copied: the caller may reuse it.
 func (s *ReportStream) Write(it *report.Item) error {
-	if !s.lean {
-		return s.WriteItem(it)
+	v := *it
+	var x any = &v
+	if s.lean {
+		li, err := v.Lean()
+		if err != nil {
+			return err
+		}
+		s.caps = s.caps.Union(capability.SetOfNames(v.Bounding))
+		x = li
 	}
-	li, err := it.Lean()
-	if err != nil {
-		return err
+	if len(s.encoders) == 0 {
+		return s.WriteItem(x)
 	}
-	s.caps = s.caps.Union(capability.SetOfNames(it.Bounding))
-	return s.WriteItem(li)
+	if s.pending = append(s.pending, x); len(s.pending) == batchSize {
+		return s.encodePending()
+	}
+	return nil
 }
 
-// WriteItem adds one item of any list.
+// WriteItem adds one item of any list, encoded now.
 func (s *ReportStream) WriteItem(it any) error {
+	if err := s.encodePending(); err != nil {
+		return err
+	}
 	b, err := s.f.item(it)
 	if err != nil {
 		return err
 	}
+	return s.emit(b)
+}
+
+// emit writes one encoded item into the document.
+func (s *ReportStream) emit(b []byte) error {
 	if s.n == 0 {
 		s.w.Write(s.f.open)
 	} else {
 		s.w.Write(s.f.sep)
 	}
 	s.n++
-	_, err = s.w.Write(b)
+	_, err := s.w.Write(b)
 	return err
 }
 
-// Started says whether an item has been written.
-func (s *ReportStream) Started() bool { return s.n > 0 }
+// encodePending encodes the pending items, a contiguous share on each
+// core, and writes them in their order.
+func (s *ReportStream) encodePending() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	k := len(s.encoders)
+	share := (len(s.pending) + k - 1) / k
+	errs := make([]error, k)
+	var wg sync.WaitGroup
+	for j := range k {
+		lo, hi := min(j*share, len(s.pending)), min((j+1)*share, len(s.pending))
+		s.outs[j].Reset()
+		s.ends[j] = s.ends[j][:0]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, x := range s.pending[lo:hi] {
+				b, err := s.encoders[j].item(x)
+				if err != nil {
+					errs[j] = err
+					return
+				}
+				s.outs[j].Write(b)
+				s.ends[j] = append(s.ends[j], s.outs[j].Len())
+			}
+		}()
+	}
+	wg.Wait()
+	clear(s.pending)
+	s.pending = s.pending[:0]
+	for j := range k {
+		if errs[j] != nil {
+			return errs[j]
+		}
+		b, start := s.outs[j].Bytes(), 0
+		for _, end := range s.ends[j] {
+			if err := s.emit(b[start:end]); err != nil {
+				return err
+			}
+			start = end
+		}
+	}
+	return nil
+}
+
+// Started says whether an item has been written (or taken to be).
+func (s *ReportStream) Started() bool { return s.n > 0 || len(s.pending) > 0 }
 
 // Close ends the document and flushes it.
 func (s *ReportStream) Close() error {
+	if err := s.encodePending(); err != nil {
+		return err
+	}
 	switch {
 	case !s.lean && s.n == 0:
 		s.w.Write(s.f.empty)

@@ -164,13 +164,20 @@ func (it *Item) Lean() (LeanItem, error) {
 	return li, nil
 }
 
-// boolIf is &v when v is not the default d, nil when it is.
+// boolIf is a pointer to v when v is not the default d, nil when it is.
+// The pointers are shared, so that a finding costs no allocation: nothing
+// writes through them.
 func boolIf(v, d bool) *bool {
-	if v == d {
+	switch {
+	case v == d:
 		return nil
+	case v:
+		return &boolTrue
 	}
-	return &v
+	return &boolFalse
 }
+
+var boolTrue, boolFalse = true, false
 
 // Expand is the v1alpha1 report a v1alpha2 document stands for: each item
 // with its findings rebuilt, one per capability of bounding, from the

@@ -8,7 +8,9 @@
 # run alternately for BENCH_ROUNDS rounds (default 5), on each mix of pods
 # BENCH_MIX names: realistic (the archetypes of docs/benchmarks.md), bare
 # (small, mostly bare pods: issue 15) or both (the default; one fresh
-# apiserver each, one after the other). Each mix ends with one JSON object
+# apiserver each, one after the other). BENCH_BASE=REV also builds
+# kubectl-caps at git revision REV and measures it in the same rounds (A0),
+# to compare a change with what it changes. Each mix ends with one JSON object
 # with the medians, the ratios and the bytes of -o json:
 #
 #   hack/bench-live.sh 10000 | grep '^{'
@@ -56,10 +58,18 @@ log "building kubectl-caps, the floor and the harness"
 	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/floor" ./hack/benchlive/floor
 	go build -o "$work/benchlive" ./hack/benchlive
 )
+base=()
+if [[ -n ${BENCH_BASE-} ]]; then
+	log "building kubectl-caps at $BENCH_BASE"
+	mkdir "$work/base"
+	git -C "$root" archive "$BENCH_BASE" | tar -x -C "$work/base"
+	(cd "$work/base" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/kubectl-caps-base" ./cmd/kubectl-caps)
+	base=(-caps-base "$work/kubectl-caps-base")
+fi
 
 cd "$work"
 for mix in "${mixes[@]}"; do
 	log "the $mix mix"
 	"$work/benchlive" -pods "$pods" -rounds "$rounds" -mix "$mix" -testbin "$testbin" \
-		-caps "$work/kubectl-caps" -floor "$work/floor" -time "$timebin"
+		-caps "$work/kubectl-caps" -floor "$work/floor" -time "$timebin" "${base[@]}"
 done

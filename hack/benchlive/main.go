@@ -42,6 +42,7 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 5, "measured rounds; each runs A, B and C once, in a rotating order")
 	flag.IntVar(&o.workers, "workers", 48, "concurrent requests while seeding")
 	flag.StringVar(&o.caps, "caps", "", "the built kubectl-caps binary")
+	flag.StringVar(&o.capsBase, "caps-base", "", "optional: a kubectl-caps built from an earlier commit, measured beside as A0 (-o json)")
 	flag.StringVar(&o.floor, "floor", "", "the built floor binary (hack/benchlive/floor)")
 	flag.StringVar(&o.timeBin, "time", "/usr/bin/time", "GNU time")
 	flag.StringVar(&o.binDir, "testbin", "", "directory with etcd, kube-apiserver and kubectl (default: $KUBECTL_CAPS_TESTBIN or hack/testbin.sh)")
@@ -58,6 +59,7 @@ func main() {
 type options struct {
 	pods, rounds, workers   int
 	caps, floor, timeBin    string
+	capsBase                string
 	binDir, mix             string
 	seed                    uint64
 	hold                    bool
@@ -137,6 +139,9 @@ func (o *options) run(ctx context.Context) error {
 		{name: "B kubectl", argv: []string{o.kubectlPath, "get", "pods", "-A", "-o", "json"}, check: o.checkKubectl},
 		{name: "C floor", argv: []string{o.floor, "-kubeconfig", o.kubeconfig}, check: o.checkFloor},
 	}
+	if o.capsBase != "" {
+		cmds = append(cmds, &command{name: "A0 base", argv: []string{o.capsBase, "audit", "-A", "-o", "json"}, check: o.checkCaps})
+	}
 	// One unmeasured run of each fills kubectl's discovery cache and the
 	// page cache, and proves each command saw every pod.
 	for _, c := range cmds {
@@ -177,6 +182,11 @@ func (o *options) run(ctx context.Context) error {
 	fmt.Printf("caps/kubectl wall %.3f (target <= 0.2: %s)\n", res.RatioVsKubectl, verdict(res.RatioVsKubectl <= 0.2))
 	fmt.Printf("caps/floor   wall %.3f (target <= 1.5: %s)\n", res.RatioVsFloor, verdict(res.RatioVsFloor <= 1.5))
 	fmt.Printf("caps v1alpha2/floor wall %.3f (target <= 1.5: %s)\n", res.V2RatioVsFloor, verdict(res.V2RatioVsFloor <= 1.5))
+	if o.capsBase != "" {
+		res.BaseS = round3(cmds[4].medianWall())
+		res.BaseRatioVsFloor = round3(res.BaseS / floorS)
+		fmt.Printf("base/floor   wall %.3f (the earlier commit, -o json)\n", res.BaseRatioVsFloor)
+	}
 	fmt.Printf("JSON bytes: caps %d (%.0f per container), caps v1alpha2 %d (%.0f per container), kubectl %d\n",
 		res.CapsBytes, float64(res.CapsBytes)/float64(containers), res.CapsV2Bytes, float64(res.CapsV2Bytes)/float64(containers), res.KubectlBytes)
 	fmt.Printf("caps/kubectl RSS  %.3f (target <= 0.15: %s)\n", res.RSSRatioVsKubectl, verdict(res.RSSRatioVsKubectl <= 0.15))
@@ -204,6 +214,8 @@ type result struct {
 	RatioVsFloor      float64 `json:"ratio_vs_floor"`
 	V2RatioVsFloor    float64 `json:"v1alpha2_ratio_vs_floor"`
 	RSSRatioVsKubectl float64 `json:"rss_ratio_vs_kubectl"`
+	BaseS             float64 `json:"base_s,omitempty"`
+	BaseRatioVsFloor  float64 `json:"base_ratio_vs_floor,omitempty"`
 	// Bytes of -o json, from the checked warm-up run.
 	CapsBytes    int `json:"caps_bytes"`
 	CapsV2Bytes  int `json:"caps_v1alpha2_bytes"`

@@ -2,12 +2,18 @@
 # Live-cluster benchmark: a real kube-apiserver with N realistic pods, and the
 # wall time and peak RSS of
 #   A  kubectl-caps audit -A -o json > /dev/null
+#   A2 the same with --report-version v1alpha2 (the lean report)
 #   B  kubectl get pods -A -o json > /dev/null      (the real kubectl)
 #   C  a paginated protobuf LIST with client-go, 500 a page (the floor)
-# run alternately for BENCH_ROUNDS rounds (default 5). The last line of the
-# output is one JSON object with the medians and the ratios:
+# run alternately for BENCH_ROUNDS rounds (default 5), on each mix of pods
+# BENCH_MIX names: realistic (the archetypes of docs/benchmarks.md), bare
+# (small, mostly bare pods: issue 15) or both (the default; one fresh
+# apiserver each, one after the other). BENCH_BASE=REV also builds
+# kubectl-caps at git revision REV and measures it in the same rounds (A0),
+# to compare a change with what it changes. Each mix ends with one JSON object
+# with the medians, the ratios and the bytes of -o json:
 #
-#   hack/bench-live.sh 10000 | tail -1
+#   hack/bench-live.sh 10000 | grep '^{'
 #
 # Needs the test binaries (hack/testbin.sh builds them; several minutes cold)
 # and GNU time (installed from Debian's "time" package when missing).
@@ -15,10 +21,15 @@
 # method and the recorded figures.
 set -euo pipefail
 
-usage() { printf 'usage: %s N   (N = number of pods to seed; env BENCH_ROUNDS=5)\n' "$0" >&2; exit 2; }
+usage() { printf 'usage: %s N   (N = number of pods to seed; env BENCH_ROUNDS=5, BENCH_MIX=realistic|bare|both)\n' "$0" >&2; exit 2; }
 [[ $# -eq 1 && $1 =~ ^[1-9][0-9]*$ ]] || usage
 pods=$1
 rounds=${BENCH_ROUNDS:-5}
+case "${BENCH_MIX:-both}" in
+realistic | bare) mixes=("$BENCH_MIX") ;;
+both) mixes=(realistic bare) ;;
+*) usage ;;
+esac
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -47,7 +58,18 @@ log "building kubectl-caps, the floor and the harness"
 	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/floor" ./hack/benchlive/floor
 	go build -o "$work/benchlive" ./hack/benchlive
 )
+base=()
+if [[ -n ${BENCH_BASE-} ]]; then
+	log "building kubectl-caps at $BENCH_BASE"
+	mkdir "$work/base"
+	git -C "$root" archive "$BENCH_BASE" | tar -x -C "$work/base"
+	(cd "$work/base" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/kubectl-caps-base" ./cmd/kubectl-caps)
+	base=(-caps-base "$work/kubectl-caps-base")
+fi
 
 cd "$work"
-"$work/benchlive" -pods "$pods" -rounds "$rounds" -testbin "$testbin" \
-	-caps "$work/kubectl-caps" -floor "$work/floor" -time "$timebin"
+for mix in "${mixes[@]}"; do
+	log "the $mix mix"
+	"$work/benchlive" -pods "$pods" -rounds "$rounds" -mix "$mix" -testbin "$testbin" \
+		-caps "$work/kubectl-caps" -floor "$work/floor" -time "$timebin" "${base[@]}"
+done

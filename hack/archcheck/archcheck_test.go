@@ -146,10 +146,14 @@ func TestImportGraph(t *testing.T) {
 // (--report-api, --dry-run, -o), their checks, the wiring of each
 // cluster's audit to pkg/policyreport (the reports) and pkg/sink/reports
 // (the CRD check, server-side apply, pruning), and the root's one line:
-// 150 lines, 1,850. The next step should move the per-cluster printing
-// of audit and suggest-drop out of pkg/cmd before anything else grows it.
+// 150 lines, 1,850. Issue 15 part 4's --report-version (v1alpha1 or the
+// lean v1alpha2) added its option, its default, the flag, its completion
+// and its check: 7 lines (the lean document, its stream and its jsonpath
+// view live in pkg/report and pkg/printers), 1,857. The next step should
+// move the per-cluster printing of audit and suggest-drop out of pkg/cmd
+// before anything else grows it.
 func TestCommandPackageStaysThin(t *testing.T) {
-	const limit = 1850
+	const limit = 1857
 	for _, p := range list(t) {
 		if p.ImportPath != module+"pkg/cmd" {
 			continue

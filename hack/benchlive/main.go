@@ -42,10 +42,12 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 5, "measured rounds; each runs A, B and C once, in a rotating order")
 	flag.IntVar(&o.workers, "workers", 48, "concurrent requests while seeding")
 	flag.StringVar(&o.caps, "caps", "", "the built kubectl-caps binary")
+	flag.StringVar(&o.capsBase, "caps-base", "", "optional: a kubectl-caps built from an earlier commit, measured beside as A0 (-o json)")
 	flag.StringVar(&o.floor, "floor", "", "the built floor binary (hack/benchlive/floor)")
 	flag.StringVar(&o.timeBin, "time", "/usr/bin/time", "GNU time")
 	flag.StringVar(&o.binDir, "testbin", "", "directory with etcd, kube-apiserver and kubectl (default: $KUBECTL_CAPS_TESTBIN or hack/testbin.sh)")
 	flag.Uint64Var(&o.seed, "seed", 7, "seed of the generated cluster")
+	flag.StringVar(&o.mix, "mix", mixRealistic, "the pods to seed: realistic (the archetypes, docs/benchmarks.md) or bare (small, mostly bare pods, issue 15)")
 	flag.BoolVar(&o.hold, "hold", false, "seed, print the kubeconfig and keep the server up until interrupted, measuring nothing (for profiling)")
 	flag.Parse()
 	if err := o.run(context.Background()); err != nil {
@@ -57,7 +59,8 @@ func main() {
 type options struct {
 	pods, rounds, workers   int
 	caps, floor, timeBin    string
-	binDir                  string
+	capsBase                string
+	binDir, mix             string
 	seed                    uint64
 	hold                    bool
 	kubeconfig, kubeCache   string
@@ -74,6 +77,9 @@ func (o *options) run(ctx context.Context) error {
 	}
 	if o.pods <= 0 || o.rounds <= 0 {
 		return errors.New("-pods and -rounds must be positive")
+	}
+	if o.mix != mixRealistic && o.mix != mixBare {
+		return fmt.Errorf("-mix %q: want %s or %s", o.mix, mixRealistic, mixBare)
 	}
 	logf("starting etcd and kube-apiserver")
 	srv, err := testserver.Start(ctx, testserver.Options{
@@ -105,9 +111,10 @@ func (o *options) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p := newPlan(o.pods, o.seed)
-	logf("seeding %d pods (%d Deployments, %d bare pods) in %d namespaces on %d nodes, %d requests at a time",
-		len(p.pods), len(p.deployments), len(p.pods)-p.owned(), len(p.namespaces), len(p.nodes), o.workers)
+	p := newPlan(o.pods, o.seed, o.mix)
+	containers := p.containers()
+	logf("seeding the %s mix: %d pods with %d containers (%d Deployments, %d bare pods) in %d namespaces on %d nodes, %d requests at a time",
+		o.mix, len(p.pods), containers, len(p.deployments), len(p.pods)-p.owned(), len(p.namespaces), len(p.nodes), o.workers)
 	start := time.Now()
 	if err := seed(ctx, cs, p, o.workers, func(s string) { logf("  %s", s) }); err != nil {
 		return fmt.Errorf("seeding: %w", err)
@@ -127,8 +134,13 @@ func (o *options) run(ctx context.Context) error {
 
 	cmds := []*command{
 		{name: "A caps", argv: []string{o.caps, "audit", "-A", "-o", "json"}, check: o.checkCaps},
+		// The lean report of issue 15 part 4, measured in the same rounds.
+		{name: "A2 caps v2", argv: []string{o.caps, "audit", "-A", "-o", "json", "--report-version", "v1alpha2"}, check: o.checkCaps},
 		{name: "B kubectl", argv: []string{o.kubectlPath, "get", "pods", "-A", "-o", "json"}, check: o.checkKubectl},
 		{name: "C floor", argv: []string{o.floor, "-kubeconfig", o.kubeconfig}, check: o.checkFloor},
+	}
+	if o.capsBase != "" {
+		cmds = append(cmds, &command{name: "A0 base", argv: []string{o.capsBase, "audit", "-A", "-o", "json"}, check: o.checkCaps})
 	}
 	// One unmeasured run of each fills kubectl's discovery cache and the
 	// page cache, and proves each command saw every pod.
@@ -151,15 +163,17 @@ func (o *options) run(ctx context.Context) error {
 	}
 	load1 := loadavg()
 
-	capsS, kubectlS, floorS := cmds[0].medianWall(), cmds[1].medianWall(), cmds[2].medianWall()
-	capsMB, kubectlMB, floorMB := cmds[0].medianRSS(), cmds[1].medianRSS(), cmds[2].medianRSS()
+	capsS, caps2S, kubectlS, floorS := cmds[0].medianWall(), cmds[1].medianWall(), cmds[2].medianWall(), cmds[3].medianWall()
+	capsMB, kubectlMB, floorMB := cmds[0].medianRSS(), cmds[2].medianRSS(), cmds[3].medianRSS()
 	res := result{
-		Pods: o.pods, CapsS: round3(capsS), KubectlS: round3(kubectlS), FloorS: round3(floorS),
-		CapsRSSMB: round1(capsMB), KubectlRSSMB: round1(kubectlMB),
-		RatioVsKubectl: round3(capsS / kubectlS), RatioVsFloor: round3(capsS / floorS),
+		Mix: o.mix, Pods: o.pods, Containers: containers,
+		CapsS: round3(capsS), CapsV2S: round3(caps2S), KubectlS: round3(kubectlS), FloorS: round3(floorS),
+		CapsRSSMB: round1(capsMB), CapsV2RSSMB: round1(cmds[1].medianRSS()), KubectlRSSMB: round1(kubectlMB),
+		RatioVsKubectl: round3(capsS / kubectlS), RatioVsFloor: round3(capsS / floorS), V2RatioVsFloor: round3(caps2S / floorS),
 		RSSRatioVsKubectl: round3(capsMB / kubectlMB),
+		CapsBytes:         cmds[0].bytes, CapsV2Bytes: cmds[1].bytes, KubectlBytes: cmds[2].bytes,
 	}
-	fmt.Printf("pods %d  (%s)  load average %s -> %s\n", o.pods, weight, load0, load1)
+	fmt.Printf("%s mix: pods %d, containers %d  (%s)  load average %s -> %s\n", o.mix, o.pods, containers, weight, load0, load1)
 	fmt.Printf("%-10s %9s %9s %9s   %9s %9s %9s   (%d rounds)\n", "", "wall min", "median", "max", "RSS min", "median", "max", o.rounds)
 	for _, c := range cmds {
 		w, r := c.walls(), c.rsss()
@@ -167,6 +181,14 @@ func (o *options) run(ctx context.Context) error {
 	}
 	fmt.Printf("caps/kubectl wall %.3f (target <= 0.2: %s)\n", res.RatioVsKubectl, verdict(res.RatioVsKubectl <= 0.2))
 	fmt.Printf("caps/floor   wall %.3f (target <= 1.5: %s)\n", res.RatioVsFloor, verdict(res.RatioVsFloor <= 1.5))
+	fmt.Printf("caps v1alpha2/floor wall %.3f (target <= 1.5: %s)\n", res.V2RatioVsFloor, verdict(res.V2RatioVsFloor <= 1.5))
+	if o.capsBase != "" {
+		res.BaseS = round3(cmds[4].medianWall())
+		res.BaseRatioVsFloor = round3(res.BaseS / floorS)
+		fmt.Printf("base/floor   wall %.3f (the earlier commit, -o json)\n", res.BaseRatioVsFloor)
+	}
+	fmt.Printf("JSON bytes: caps %d (%.0f per container), caps v1alpha2 %d (%.0f per container), kubectl %d\n",
+		res.CapsBytes, float64(res.CapsBytes)/float64(containers), res.CapsV2Bytes, float64(res.CapsV2Bytes)/float64(containers), res.KubectlBytes)
 	fmt.Printf("caps/kubectl RSS  %.3f (target <= 0.15: %s)\n", res.RSSRatioVsKubectl, verdict(res.RSSRatioVsKubectl <= 0.15))
 	fmt.Printf("floor RSS %.1f MB\n", floorMB)
 	line, err := json.Marshal(res)
@@ -178,15 +200,26 @@ func (o *options) run(ctx context.Context) error {
 }
 
 type result struct {
+	Mix               string  `json:"mix"`
 	Pods              int     `json:"pods"`
+	Containers        int     `json:"containers"`
 	CapsS             float64 `json:"caps_s"`
+	CapsV2S           float64 `json:"caps_v1alpha2_s"`
 	KubectlS          float64 `json:"kubectl_s"`
 	FloorS            float64 `json:"floor_s"`
 	CapsRSSMB         float64 `json:"caps_rss_mb"`
+	CapsV2RSSMB       float64 `json:"caps_v1alpha2_rss_mb"`
 	KubectlRSSMB      float64 `json:"kubectl_rss_mb"`
 	RatioVsKubectl    float64 `json:"ratio_vs_kubectl"`
 	RatioVsFloor      float64 `json:"ratio_vs_floor"`
+	V2RatioVsFloor    float64 `json:"v1alpha2_ratio_vs_floor"`
 	RSSRatioVsKubectl float64 `json:"rss_ratio_vs_kubectl"`
+	BaseS             float64 `json:"base_s,omitempty"`
+	BaseRatioVsFloor  float64 `json:"base_ratio_vs_floor,omitempty"`
+	// Bytes of -o json, from the checked warm-up run.
+	CapsBytes    int `json:"caps_bytes"`
+	CapsV2Bytes  int `json:"caps_v1alpha2_bytes"`
+	KubectlBytes int `json:"kubectl_bytes"`
 }
 
 func verdict(ok bool) string {
@@ -209,6 +242,7 @@ type command struct {
 	argv    []string
 	check   func(stdout, stderr []byte) error
 	samples []sample
+	bytes   int // of output on the checked run
 }
 
 func (c *command) walls() []float64 {
@@ -278,6 +312,7 @@ func (o *options) measure(c *command, check bool) (sample, error) {
 		if err := c.check(stdout.Bytes(), stderr.Bytes()); err != nil {
 			return sample{}, fmt.Errorf("%s: %w", c.name, err)
 		}
+		c.bytes = stdout.Len()
 		logf("warm-up %-9s %7.3fs %8.1f MB, %d bytes of output, checked", c.name, wall.Seconds(), float64(kb)/1024, stdout.Len())
 	}
 	return sample{wall: wall, rssKB: kb}, nil

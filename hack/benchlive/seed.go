@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -25,6 +26,8 @@ const (
 	numNamespaces = 50
 	numNodes      = 20
 	ownedShare    = 0.7
+	// bareOwnedShare is the owned share of the bare mix.
+	bareOwnedShare = 0.1
 )
 
 // nodeRuntimes is what the 20 nodes report in
@@ -49,9 +52,25 @@ var replicaChoices = []struct {
 	weight   int
 }{{1, 15}, {2, 25}, {3, 25}, {5, 15}, {10, 12}, {20, 5}, {50, 3}}
 
+// The mixes of pods the benchmark seeds (-mix).
+const (
+	// mixRealistic: the archetypes below, 70% owned, 1-3 containers
+	// carrying env, probes, resources and mounts.
+	mixRealistic = "realistic"
+	// mixBare: small, mostly bare pods (issue 15): 90% without a
+	// controller, so nearly every pod is a group of its own and the report
+	// has an item per container; one or two containers (87% two, as in
+	// the issue's 10,000 pods with 18,740 containers) with an image by tag,
+	// one port, no securityContext (5% restricted), one label. Per pod the
+	// audit then encodes more and the apiserver sends less than with the
+	// realistic mix.
+	mixBare = "bare"
+)
+
 // plan is the whole cluster, decided up front from a fixed seed so every
 // run of the benchmark sees the same objects.
 type plan struct {
+	mix         string
 	seed        uint64
 	namespaces  []string
 	nodes       []string
@@ -75,16 +94,20 @@ type podPlan struct {
 	node            int
 }
 
-func newPlan(pods int, seed uint64) *plan {
+func newPlan(pods int, seed uint64, mix string) *plan {
 	r := rand.New(rand.NewPCG(seed, 0x6b756265))
-	p := &plan{seed: seed}
+	p := &plan{seed: seed, mix: mix}
 	for i := range numNamespaces {
 		p.namespaces = append(p.namespaces, fmt.Sprintf("%s-%02d", teams[i%len(teams)], i))
 	}
 	for i := range numNodes {
 		p.nodes = append(p.nodes, fmt.Sprintf("node-%02d", i))
 	}
-	owned := int(float64(pods)*ownedShare + 0.5)
+	share := ownedShare
+	if mix == mixBare {
+		share = bareOwnedShare
+	}
+	owned := int(float64(pods)*share + 0.5)
 	for left := owned; left > 0; {
 		n := min(pickReplicas(r), left)
 		left -= n
@@ -121,6 +144,16 @@ func newPlan(pods int, seed uint64) *plan {
 		})
 	}
 	return p
+}
+
+// containers counts the containers of every pod, init containers included.
+func (p *plan) containers() int {
+	n := 0
+	for i := range p.pods {
+		pod := p.pod(i)
+		n += len(pod.Spec.InitContainers) + len(pod.Spec.Containers)
+	}
+	return n
 }
 
 func (p *plan) owned() int {
@@ -434,6 +467,9 @@ func logShipper() corev1.Container {
 func (p *plan) template(d *deployPlan) corev1.PodTemplateSpec {
 	r := rand.New(rand.NewPCG(p.seed, hashString(d.namespace+"/"+d.name)))
 	app := d.app
+	if p.mix == mixBare {
+		return smallTemplate(r, d.name, app)
+	}
 	spec := archetypes[d.archetype].build(r, app)
 	spec.Volumes = append(spec.Volumes, sharedVolumes(app, d.archetype)...)
 	return corev1.PodTemplateSpec{
@@ -556,7 +592,9 @@ func (p *plan) status(i int, pod *corev1.Pod) corev1.PodStatus {
 		HostIP: hostIP, HostIPs: []corev1.HostIP{{IP: hostIP}},
 		PodIP: podIP, PodIPs: []corev1.PodIP{{IP: podIP}},
 		StartTime: &start,
-		QOSClass:  corev1.PodQOSBurstable,
+		// The class the apiserver gave the pod on create (immutable):
+		// Burstable for the realistic mix, BestEffort for the bare one.
+		QOSClass: cmp.Or(pod.Status.QOSClass, corev1.PodQOSBurstable),
 	}
 	cs := func(c *corev1.Container, state corev1.ContainerState) corev1.ContainerStatus {
 		s := corev1.ContainerStatus{
@@ -706,4 +744,27 @@ func node(name, runtime string) *corev1.Node {
 			},
 		},
 	}
+}
+
+// smallTemplate is a pod of the bare mix: one or two containers with an
+// image by tag and one port, no securityContext but in 5% of pods, one
+// label, no annotations.
+func smallTemplate(r *rand.Rand, name, app string) corev1.PodTemplateSpec {
+	c := func(cname, repo string, port int32) corev1.Container {
+		return corev1.Container{
+			Name: cname, Image: fmt.Sprintf("registry.example.com/%s:1.%d", repo, r.IntN(20)), ImagePullPolicy: corev1.PullIfNotPresent,
+			Ports:                    []corev1.ContainerPort{{ContainerPort: port, Protocol: corev1.ProtocolTCP}},
+			TerminationMessagePath:   "/dev/termination-log",
+			TerminationMessagePolicy: corev1.TerminationMessageReadFile,
+		}
+	}
+	spec := corev1.PodSpec{Containers: []corev1.Container{c("app", "team/"+app, 8080)}}
+	if r.IntN(100) < 87 {
+		spec.Containers = append(spec.Containers, c("sidecar", "tools/proxy", 15090))
+	}
+	if r.IntN(100) < 5 {
+		spec.Containers[0].SecurityContext = restrictedSC()
+	}
+	// The one label is the one a Deployment's selector needs (seed).
+	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app.kubernetes.io/instance": name}}, Spec: spec}
 }

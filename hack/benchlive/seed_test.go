@@ -9,7 +9,7 @@ import (
 // changes what the benchmark measures.
 func TestPlanShape(t *testing.T) {
 	for _, n := range []int{1, 7, 1000, 10000} {
-		p := newPlan(n, 7)
+		p := newPlan(n, 7, mixRealistic)
 		if len(p.pods) != n {
 			t.Errorf("N=%d: %d pods planned", n, len(p.pods))
 		}
@@ -53,7 +53,7 @@ func TestPlanShape(t *testing.T) {
 // plugin gives it, and mounts it in every container: the part of a pod
 // spec that differs between replicas and that the rollup key must ignore.
 func TestPodTokenVolumeIsPerPod(t *testing.T) {
-	p := newPlan(200, 7)
+	p := newPlan(200, 7, mixRealistic)
 	seen := map[string]string{}
 	for i := range p.pods {
 		pod := p.pod(i)
@@ -94,5 +94,34 @@ func TestMedian(t *testing.T) {
 	}
 	if !math.IsNaN(median(nil)) {
 		t.Error("median of nothing should be NaN")
+	}
+}
+
+// The bare mix is the issue's: 10,000 small pods with about 18,740
+// containers, 90% without a controller, no securityContext but in a few.
+func TestPlanBareMix(t *testing.T) {
+	p := newPlan(10000, 7, mixBare)
+	if got, want := p.owned(), 1000; got != want {
+		t.Errorf("%d pods owned, want %d", got, want)
+	}
+	containers, withSC := 0, 0
+	for i := range p.pods {
+		pod := p.pod(i)
+		if n := len(pod.Spec.Containers); n < 1 || n > 2 || len(pod.Spec.InitContainers) > 0 {
+			t.Fatalf("pod %s: %d containers, %d init containers", pod.Name, n, len(pod.Spec.InitContainers))
+		}
+		containers += len(pod.Spec.Containers)
+		if pod.Spec.Containers[0].SecurityContext != nil {
+			withSC++
+		}
+		if pod.Spec.Containers[0].Env != nil || pod.Spec.Containers[0].LivenessProbe != nil {
+			t.Fatalf("pod %s is not small: env or probes", pod.Name)
+		}
+	}
+	if containers < 18500 || containers > 19000 {
+		t.Errorf("%d containers, want about 18,740", containers)
+	}
+	if withSC < 300 || withSC > 700 {
+		t.Errorf("%d pods with a securityContext, want about 5%%", withSC)
 	}
 }

@@ -26,14 +26,15 @@ type AuditOptions struct {
 	evidenceFlags
 	exceptionFlags
 
-	Output       string
-	NoHeaders    bool
-	MinRisk      string
-	FailOn       string
-	Color        string
-	SortBy       string
-	Capabilities []string
-	Annotations  string
+	Output        string
+	NoHeaders     bool
+	MinRisk       string
+	FailOn        string
+	Color         string
+	SortBy        string
+	Capabilities  []string
+	Annotations   string
+	ReportVersion string
 
 	sel     report.Selection
 	failOn  catalog.Risk
@@ -54,6 +55,7 @@ func NewAuditOptions(streams genericiooptions.IOStreams) *AuditOptions {
 	return &AuditOptions{
 		sourceOptions: newSourceOptions(),
 		Color:         "auto",
+		ReportVersion: report.Version1,
 		IOStreams:     streams,
 	}
 }
@@ -165,7 +167,11 @@ jsonpath-as-json=TEMPLATE over the report ('{.items[*].workload.name}'); and
 custom-columns=SPEC or custom-columns-file=FILE over each row
 (NS:.namespace,WORKLOAD:.workload.name,RISK:.maxRisk), with --no-headers. A
 live audit streams json and yaml in the order read; --sort-by and the other
-formats hold the whole report in memory first.
+formats hold the whole report in memory first. --report-version v1alpha2
+prints the lean CapabilityReport: each capability's catalog risk and
+recommendation once per document, and per container only the findings that
+differ from them (a raised risk, an explicit add); half the bytes of
+v1alpha1, the default, with nothing lost (docs/report.md).
 
 For CI and code review (docs/findings.md), -o sarif (SARIF 2.1.0, for GitHub
 code scanning), -o junit (JUnit XML, for GitLab and Jenkins) and -o github
@@ -245,6 +251,8 @@ exceptions and fixed baseline entries are reported on stderr.
 	f.StringVar(&o.FailOn, "fail-on", "", "Exit with code 1 when any container shown has a MAX-RISK at least this: low, medium, high or critical")
 	f.StringVar(&o.Annotations, "annotations", "never", "Also write each finding as a GitHub Actions annotation to stderr: always, never, or auto (a bare --annotations: only when GITHUB_ACTIONS=true)")
 	f.Lookup("annotations").NoOptDefVal = "auto"
+	f.StringVar(&o.ReportVersion, "report-version", o.ReportVersion, "Version of the CapabilityReport that -o json, yaml, jsonpath and custom-columns print: v1alpha1, or v1alpha2 (the catalog's risk and recommendation once per document, findings only where they differ; docs/report.md)")
+	_ = cmd.RegisterFlagCompletionFunc("report-version", fixedCompletion(report.Versions...))
 	addColorFlag(cmd, &o.Color, "the capabilities in the table")
 	for _, name := range []string{"min-risk", "fail-on"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, fixedCompletion("low", "medium", "high", "critical"))
@@ -263,7 +271,7 @@ func (o *AuditOptions) Complete(c *cobra.Command, args []string) error {
 	if o.sel, err = report.ParseSelection(o.MinRisk, o.Capabilities, o.SortBy); err != nil {
 		return usageErrorf(o.cmdPath, "%v", err)
 	}
-	if o.printer, err = printers.NewReportPrinter(o.Output, o.NoHeaders); err != nil {
+	if o.printer, err = printers.NewReportPrinter(o.Output, o.NoHeaders, o.ReportVersion); err != nil {
 		return usageErrorf(o.cmdPath, "-o: %v", err)
 	}
 	if o.FailOn != "" {
@@ -285,6 +293,9 @@ func (o *AuditOptions) Validate() error {
 		return err
 	}
 	if err := oneOf(o.cmdPath, "--annotations", o.Annotations, printers.AnnotationModes...); err != nil {
+		return err
+	}
+	if err := oneOf(o.cmdPath, "--report-version", o.ReportVersion, report.Versions...); err != nil {
 		return err
 	}
 	return oneOf(o.cmdPath, "--color", o.Color, colorValues...)
@@ -331,7 +342,7 @@ func (o *AuditOptions) Run() error {
 // so a failed LIST prints nothing of it; --sort-by and any other output
 // hold a cluster's report; --fail-on counts all.
 func (o *AuditOptions) runLive() error {
-	s, _ := printers.NewReportStream(o.Out, o.Output) // nil for the other formats
+	s, _ := printers.NewVersionedReportStream(o.Out, o.Output, o.ReportVersion) // nil for the other formats
 	failed, tables := 0, 0
 	var ci []report.Item // -o sarif, junit, github: one document for every cluster
 	err := o.eachCluster(o.ErrOut, nil, func(r *clusterRead) error {
@@ -417,7 +428,7 @@ func (o *AuditOptions) print(rep *report.Report) error {
 	case printers.IsCIFormat(o.Output):
 		err = printers.WriteCI(o.Out, o.Output, rep.Items, st.Findings, ci)
 	case structured:
-		err = printers.WriteObject(o.Out, o.Output, rep)
+		err = printers.WriteReport(o.Out, o.Output, o.ReportVersion, rep.Items)
 	case o.printer != nil:
 		err = o.printer(o.Out, o.ErrOut, rep)
 	case len(rep.Items) > 0:

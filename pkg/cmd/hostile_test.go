@@ -30,6 +30,8 @@ func TestHostileInputStaysInItsPlace(t *testing.T) {
 		append(audit, "-o", "custom-columns=NS:.namespace,NAME:.workload.name,C:.container,ADDED:.added"),
 		append(audit, "-o", "json"),
 		append(audit, "-o", "yaml"),
+		append(audit, "-o", "yaml", "--report-version", "v1alpha2"),
+		append(audit, "-o", "json", "--report-version", "v1alpha2"),
 		append(audit, "-o", "sarif"),
 		append(audit, "-o", "junit"),
 		append(audit, "-o", "github"),
@@ -59,6 +61,9 @@ func TestHostileInputStaysInItsPlace(t *testing.T) {
 			out, errOut, code := run(t, "", args...)
 			if code == 2 || code == 3 {
 				t.Fatalf("exit %d: the case itself is wrong:\n%s", code, errOut)
+			}
+			if strings.Contains(errOut, "internal error") {
+				t.Fatalf("exit %d:\n%s", code, errOut)
 			}
 			if !strings.Contains(out+errOut, "forged") && !strings.Contains(out+errOut, `\n::error`) {
 				t.Errorf("the hostile names are not in the output at all: the case tests nothing\n%s%s", out, errOut)

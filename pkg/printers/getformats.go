@@ -39,8 +39,9 @@ type ReportPrinter func(out, errOut io.Writer, rep *report.Report) error
 // custom-columns-file=, with its template read and parsed, so that a bad
 // template fails before anything is printed. It returns nil for any other
 // format (the table, json, yaml; or an unknown one, which the -o flag's
-// check reports).
-func NewReportPrinter(output string, noHeaders bool) (ReportPrinter, error) {
+// check reports). The templates walk the document of version
+// (report.Versions): -o json's with --report-version.
+func NewReportPrinter(output string, noHeaders bool, version string) (ReportPrinter, error) {
 	if output == FormatName {
 		return writeNames, nil
 	}
@@ -51,13 +52,15 @@ func NewReportPrinter(output string, noHeaders bool) (ReportPrinter, error) {
 	}
 	switch format {
 	case "jsonpath", "jsonpath-file", "jsonpath-as-json":
-		return newJSONPath(format, arg)
+		return newJSONPath(format, arg, version)
 	case "custom-columns", "custom-columns-file":
 		cols, err := parseColumns(format, arg)
 		if err != nil {
 			return nil, err
 		}
-		return func(out, _ io.Writer, rep *report.Report) error { return writeColumns(out, cols, noHeaders, rep.Items) }, nil
+		return func(out, _ io.Writer, rep *report.Report) error {
+			return writeColumns(out, cols, noHeaders, rep.Items, version)
+		}, nil
 	}
 	return nil, nil
 }
@@ -111,7 +114,7 @@ func writeNames(out, errOut io.Writer, rep *report.Report) error {
 // cli-runtime's JSONPathPrinter with missing keys allowed, as kubectl get
 // sets it (--allow-missing-template-keys defaults to true). The template
 // sees the document -o json prints: {.items[*].workload.name}.
-func newJSONPath(format, tmpl string) (ReportPrinter, error) {
+func newJSONPath(format, tmpl, version string) (ReportPrinter, error) {
 	if tmpl == "" {
 		return nil, fmt.Errorf("%s needs a template after '=', e.g. -o jsonpath='{.items[*].container}'", format)
 	}
@@ -129,7 +132,7 @@ func newJSONPath(format, tmpl string) (ReportPrinter, error) {
 	p.AllowMissingKeys(true)
 	p.EnableJSONOutput(format == "jsonpath-as-json")
 	return func(out, _ io.Writer, rep *report.Report) error {
-		obj, err := unstructuredReport(rep)
+		obj, err := unstructuredReport(rep.Items, version)
 		if err != nil {
 			return err
 		}
@@ -137,11 +140,19 @@ func newJSONPath(format, tmpl string) (ReportPrinter, error) {
 	}, nil
 }
 
-// unstructuredReport is the report as the generic tree the JSONPath
-// printers walk, converted field by field through the JSON tags (integers
-// stay integers: a UID prints as 1000000, not 1e+06).
-func unstructuredReport(rep *report.Report) (*unstructured.Unstructured, error) {
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(rep)
+// unstructuredReport is the report of version as the generic tree the
+// JSONPath printers walk, converted field by field through the JSON tags
+// (integers stay integers: a UID prints as 1000000, not 1e+06).
+func unstructuredReport(items []report.Item, version string) (*unstructured.Unstructured, error) {
+	var doc any = &report.Report{APIVersion: report.New().APIVersion, Kind: report.Kind, Items: items}
+	if version == report.Version2 {
+		lean, err := report.NewLeanReport(items)
+		if err != nil {
+			return nil, err
+		}
+		doc = lean
+	}
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(doc)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +240,7 @@ func relaxedJSONPath(p string) (string, error) {
 // (cliprinters.EscapeTerminal), each value is safetext.Quote'd, so that a
 // line break or a "::" in a value forges no line. No item, no header:
 // kubectl prints nothing for no objects either.
-func writeColumns(out io.Writer, cols []column, noHeaders bool, items []report.Item) error {
+func writeColumns(out io.Writer, cols []column, noHeaders bool, items []report.Item, version string) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -241,8 +252,7 @@ func writeColumns(out io.Writer, cols []column, noHeaders bool, items []report.I
 		}
 		fmt.Fprintln(w, strings.Join(headers, "\t"))
 	}
-	rep := &report.Report{Items: items}
-	obj, err := unstructuredReport(rep)
+	obj, err := unstructuredReport(items, version)
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func TestReportPrinters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := NewReportPrinter(tt.output, tt.noHeaders)
+			p, err := NewReportPrinter(tt.output, tt.noHeaders, report.Version1)
 			if err != nil || p == nil {
 				t.Fatalf("NewReportPrinter(%q) = %v, %v", tt.output, p != nil, err)
 			}
@@ -119,7 +119,7 @@ func TestReportPrintersWithoutItems(t *testing.T) {
 		"custom-columns=NS:.namespace": "",
 		"jsonpath={.kind}:{.items}":    "CapabilityReport:[]",
 	} {
-		p, err := NewReportPrinter(output, false)
+		p, err := NewReportPrinter(output, false, report.Version1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,14 +156,14 @@ func TestNewReportPrinterErrors(t *testing.T) {
 		{"custom-columns-file=" + oneLine, "a line of headers, then a line of paths"},
 		{"custom-columns-file=" + mismatch, "2 headers but 1 paths"},
 	} {
-		p, err := NewReportPrinter(tt.output, false)
+		p, err := NewReportPrinter(tt.output, false, report.Version1)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || p != nil {
 			t.Errorf("NewReportPrinter(%q) = %v; want an error with %q", tt.output, err, tt.want)
 		}
 	}
 	// Formats it does not print are no error: the -o flag's check names them.
 	for _, output := range []string{"", "wide", "json", "yaml", "jsonpath", "name=x", "xml", "custom-columns"} {
-		if p, err := NewReportPrinter(output, false); p != nil || err != nil {
+		if p, err := NewReportPrinter(output, false, report.Version1); p != nil || err != nil {
 			t.Errorf("NewReportPrinter(%q) = %v, %v; want nil, nil", output, p != nil, err)
 		}
 	}

@@ -1,6 +1,10 @@
 package finding
 
-import "github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+import (
+	"strconv"
+
+	"github.com/kubectl-caps/kubectl-caps/pkg/catalog"
+)
 
 // Rule is one kind of finding. Its id never changes meaning; a rule that
 // goes away leaves its id unused.
@@ -21,6 +25,26 @@ type Rule struct {
 	// Warning: the rule restates the engine's warning of that code
 	// (report.Warning.Code, pkg/engine/warnings.go).
 	Warning bool
+}
+
+// Score is Severity as a number, for ordering.
+func (r Rule) Score() float64 {
+	s, _ := strconv.ParseFloat(r.Severity, 64)
+	return s
+}
+
+// Band is Severity's band as GitHub code scanning names it: critical
+// (9.0 and above), high (7.0), medium (4.0), else low.
+func (r Rule) Band() string {
+	switch s := r.Score(); {
+	case s >= 9:
+		return "critical"
+	case s >= 7:
+		return "high"
+	case s >= 4:
+		return "medium"
+	}
+	return "low"
 }
 
 // Tags are SARIF's rule tags, the same for every rule: GitHub shows

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -313,16 +312,7 @@ func severity(f finding.Finding, rule finding.Rule) string {
 	if f.Level == finding.LevelNote {
 		return "info"
 	}
-	s, _ := strconv.ParseFloat(rule.Severity, 64)
-	switch {
-	case s >= 9:
-		return "critical"
-	case s >= 7:
-		return "high"
-	case s >= 4:
-		return "medium"
-	}
-	return "low"
+	return rule.Band()
 }
 
 // subject is the workload, not the pod: the owner a live pod rolls up to,

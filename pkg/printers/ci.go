@@ -434,8 +434,7 @@ func WriteGitHub(w io.Writer, fs []finding.Finding, o CIOptions) error {
 // severity is a rule's security-severity as a number, for ordering.
 func severity(id string) float64 {
 	r, _ := finding.Lookup(id)
-	v, _ := strconv.ParseFloat(r.Severity, 64)
-	return v
+	return r.Score()
 }
 
 // escapeData and escapeProperty escape as the runner unescapes

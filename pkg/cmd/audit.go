@@ -338,34 +338,45 @@ func (o *AuditOptions) Run() error {
 
 // runLive audits the cluster of each context (docs/fleet.md), each sorted,
 // filtered and summed on its own. JSON and YAML are one document streamed
-// item by item (printers.ReportStream) once a cluster's pods are all read,
-// so a failed LIST prints nothing of it; --sort-by and any other output
-// hold a cluster's report; --fail-on counts all.
+// item by item (printers.ReportStream): one context's a namespace at a time
+// as its pods are read, so memory does not grow with the cluster
+// (docs/benchmarks.md); several contexts' once each cluster's pods are all
+// read, so a failed LIST prints nothing of it. --sort-by, --evidence and
+// any other output hold a cluster's report; --fail-on counts all.
 func (o *AuditOptions) runLive() error {
 	s, _ := printers.NewVersionedReportStream(o.Out, o.Output, o.ReportVersion) // nil for the other formats
 	failed, tables := 0, 0
 	var ci []report.Item // -o sarif, junit, github: one document for every cluster
-	err := o.eachCluster(o.ErrOut, nil, func(r *clusterRead) error {
-		if err := o.liveAllowances(r); err != nil {
-			return err
-		}
-		rep, held := report.New(), s == nil || o.sel.Order != report.OrderRead || o.annotate || o.settling()
-		// The traces are joined once the pods are read: the index they
-		// resolve pods with is filled by the collection.
-		j := report.NewJoined(o.traces.Result())
-		defer printers.WriteEvidenceEnd(r.errOut, j)
-		var werr error
-		r.col.Rollup.Each(func(t *workload.Target) {
+	held := s == nil || o.sel.Order != report.OrderRead || o.annotate || o.settling() || o.index != nil
+	var werr error
+	rows := func(name string, j *report.Joined, rep *report.Report) func(*workload.Target) {
+		return func(t *workload.Target) {
 			audit.Items(t, func(it report.Item) {
 				j.Add(&it)
-				if it.Cluster = r.name; held {
+				if it.Cluster = name; held {
 					rep.Items = append(rep.Items, it)
 				} else if werr == nil && o.sel.Keep(&it) {
 					failed += report.CountAtLeast(o.failOn, it)
 					werr = s.Write(&it)
 				}
 			})
-		})
+		}
+	}
+	if !held {
+		o.flush = func(roll *workload.Rollup) error { roll.Each(rows("", nil, nil)); return werr }
+	}
+	err := o.eachCluster(o.ErrOut, nil, func(r *clusterRead) error {
+		if err := o.liveAllowances(r); err != nil {
+			return err
+		}
+		rep := report.New()
+		// The traces are joined once the pods are read: the index they
+		// resolve pods with is filled by the collection.
+		j := report.NewJoined(o.traces.Result())
+		defer printers.WriteEvidenceEnd(r.errOut, j)
+		if r.col.Rollup != nil {
+			r.col.Rollup.Each(rows(r.name, j, rep))
+		}
 		if rep.Items = o.sel.Apply(rep.Items); printers.IsCIFormat(o.Output) {
 			ci = append(ci, rep.Items...)
 			return o.failing(&failed, rep.Items, r.errOut)

@@ -89,6 +89,10 @@ type sourceOptions struct {
 	// records name namespaces but never a cluster: several contexts are a
 	// usage error with them.
 	needsOne string
+	// flush, when set, takes the rollup of one context's pods a namespace
+	// at a time while they are read (cluster.Query.Flush); r.col.Rollup
+	// is then nil. Several contexts hold theirs, printed in turn.
+	flush func(*workload.Rollup) error
 }
 
 func newSourceOptions() sourceOptions {
@@ -263,9 +267,13 @@ func (s *sourceOptions) collect(ctx context.Context, lc *cluster.Connection, err
 		PerPod:          s.PerPod,
 		Index:           s.index,
 		Progress:        progress,
+		Flush:           s.flush,
 	})
 	if progress != nil {
 		fmt.Fprint(errOut, "\r\033[K")
+	}
+	if fe := (*cluster.FlushError)(nil); errors.As(err, &fe) {
+		return nil, fe.Err // writing the output failed
 	}
 	if err != nil {
 		return nil, s.clusterError(err, lc.Host)
@@ -336,7 +344,7 @@ func (s *sourceOptions) eachCluster(errOut io.Writer, more func(context.Context,
 	fl.Fatal = func(err error) bool { return ExitCode(err) == ExitUsage }
 	err = cluster.EachContext(context.Background(), *fl, func(ctx context.Context, name string) (*clusterRead, error) {
 		cs := *s
-		cs.ConfigFlags = cluster.ForContext(s.ConfigFlags, name)
+		cs.ConfigFlags, cs.flush = cluster.ForContext(s.ConfigFlags, name), nil
 		r := &clusterRead{sourceOptions: &cs, name: name, errOut: printers.ClusterLines(errOut, name)}
 		r.warnOut = &r.warn
 		return read(ctx, r)

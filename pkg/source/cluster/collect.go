@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -65,6 +66,11 @@ type Query struct {
 	Index *workload.PodIndex
 	// Progress, if set, is called after each page with the pods seen so far.
 	Progress func(pods int)
+	// Flush, when set, receives each batch's rollup as soon as it is
+	// complete (a namespace, for a query of one scope; see Collect), which
+	// is then dropped: Collected.Rollup is nil. Its error stops Collect,
+	// which returns it as a *FlushError.
+	Flush func(*workload.Rollup) error
 }
 
 // Collected is what Collect found.
@@ -102,6 +108,15 @@ const maxRestarts = 3
 // way: the pods wait for them before the first one is rolled up, but the
 // round trips overlap (~70 ms of 1.3 s on 10,000 pods). Their errors take
 // precedence over the pods', as if they had been read first.
+//
+// A query of one scope is rolled up namespace by namespace, as the API
+// lists pods (in the order of their storage keys, namespace first, which
+// pagination's continue tokens rely on): once the listing has left a
+// namespace, its controllers without pods are added and, with q.Flush, its
+// groups are handed on and dropped, so memory follows the largest
+// namespace, not the cluster (docs/benchmarks.md). Controllers of
+// namespaces without any pod come last, a namespace at a time in name
+// order. Several scopes (resource arguments) are one batch.
 func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 	// The background lists stop with Collect, whatever its outcome.
 	ctx, cancel := context.WithCancel(ctx)
@@ -132,22 +147,17 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 			overridden: map[types.UID]string{}}
 		return nil
 	}
+	b := &batches{q: q, idle: idle, await: await, resolver: &resolver, done: map[string]bool{}}
+	b.reset()
 
 	for attempt := 1; ; attempt++ {
-		roll := &workload.Rollup{PerPod: q.PerPod, Index: q.Index}
 		seen := 0
-		var idleWarnings []string
 		// Resource arguments may name the same pods twice (deploy/web
 		// ns/shop): each pod is counted once.
 		var counted map[types.UID]struct{}
 		if len(q.Scopes) > 1 {
 			counted = map[types.UID]struct{}{}
 		}
-		// The workloads that have pods, and the scopes that matched one:
-		// controllers without pods are audited from their templates.
-		seenWorkloads := map[seenKey]bool{}
-		var allow []Allowance
-		allowed := map[seenKey]bool{}
 		matched := make([]bool, len(q.Scopes))
 		err := func() error {
 			for i, s := range q.Scopes {
@@ -161,6 +171,11 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 						}
 						own = owners[s.Namespace]
 					}
+					if b.perNamespace() {
+						if err := b.enter(pod.Namespace); err != nil || b.done[pod.Namespace] {
+							return err // a namespace handed on before a restart is not read twice
+						}
+					}
 					owner := own.Of(pod)
 					if s.Match != nil && !s.Match(pod, owner) {
 						return nil
@@ -173,15 +188,16 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 					}
 					seen++
 					matched[i] = true
-					seenWorkloads[seenKey{pod.Namespace, owner.Kind, owner.Name}] = true
+					key := seenKey{pod.Namespace, owner.Kind, owner.Name}
+					b.seen[key] = true
 					if q.Progress != nil && seen%int(max(q.ChunkSize, 1)) == 0 {
 						q.Progress(seen)
 					}
-					if v, ok := pod.Annotations[exception.AnnotationKey]; ok && !allowed[seenKey{pod.Namespace, owner.Kind, owner.Name}] {
-						allowed[seenKey{pod.Namespace, owner.Kind, owner.Name}] = true
-						allow = append(allow, Allowance{pod.Namespace, owner, workload.ContainerNames(&pod.Spec), exception.Annotated{Template: v, OnTemplate: true}})
+					if v, ok := pod.Annotations[exception.AnnotationKey]; ok && !b.allowed[key] {
+						b.allowed[key] = true
+						b.allow = append(b.allow, Allowance{pod.Namespace, owner, workload.ContainerNames(&pod.Spec), exception.Annotated{Template: v, OnTemplate: true}})
 					}
-					return roll.Add(target(pod, owner, resolver.of(pod)), pod.Name)
+					return b.roll.Add(target(pod, owner, resolver.of(pod)), pod.Name)
 				})
 				if err != nil {
 					if lerr := await(); lerr != nil {
@@ -195,20 +211,11 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 			if err := await(); err != nil {
 				return err
 			}
-			warnings, err := idle.wait()
-			if err != nil {
-				return err
-			}
-			idleWarnings = warnings
-			if err := addIdle(idle, q.Scopes, matched, seenWorkloads, resolver.templateProfiles(), roll); err != nil {
-				return err
-			}
-			allow = idle.allowances(allow, q.Scopes, seenWorkloads, roll)
-			return nil
+			return b.finish(matched)
 		}()
 		if err == nil {
-			out.Rollup, out.Allow = roll, allow
-			out.Warnings = append(out.Warnings, idleWarnings...)
+			out.Rollup, out.Allow = b.kept, b.allowOut
+			out.Warnings = append(out.Warnings, b.idleWarnings...)
 			if w := resolver.overrideWarning(); w != "" {
 				out.Warnings = append(out.Warnings, w)
 			}
@@ -217,9 +224,161 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 		if !IsExpired(err) || attempt == maxRestarts {
 			return nil, err
 		}
+		// What was handed on stays handed on; the rest is read again.
+		b.reset()
 		out.Warnings = append(out.Warnings, fmt.Sprintf(
 			"the server expired the list after %d pods (410 Gone: it took longer than the server keeps a snapshot); starting again from the beginning", seen))
 	}
+}
+
+// batches are the rollups Collect hands on: one per namespace for a query
+// of one scope, else one for the whole query.
+type batches struct {
+	q        Query
+	idle     *idleList
+	await    func() error
+	resolver *runtimeResolver
+
+	// The batch being read: its rollup, the workloads that have pods in
+	// it (controllers without pods are audited from their templates), and
+	// the allow annotations its pods carry.
+	ns      string
+	roll    *workload.Rollup
+	seen    map[seenKey]bool
+	allow   []Allowance
+	allowed map[seenKey]bool
+
+	// done holds the namespaces closed (their templates added) and, with
+	// Flush, handed on; kept holds their groups without Flush.
+	done         map[string]bool
+	kept         *workload.Rollup
+	allowOut     []Allowance
+	idleReady    bool
+	idleWarnings []string
+	byNamespace  map[string][]candidate // the idle list's candidates
+}
+
+// perNamespace is whether batches are namespaces.
+func (b *batches) perNamespace() bool { return len(b.q.Scopes) == 1 }
+
+// reset drops what was read of the batches not yet handed on, before the
+// first listing and a restarted one. Without Flush nothing was handed on:
+// the listing starts again from nothing, as the rollup of every batch is
+// one.
+func (b *batches) reset() {
+	b.ns, b.seen, b.allow, b.allowed = "", map[seenKey]bool{}, nil, map[seenKey]bool{}
+	b.roll = &workload.Rollup{PerPod: b.q.PerPod, Index: b.q.Index}
+	if b.q.Flush == nil {
+		b.kept, b.done, b.allowOut, b.idleReady = b.roll, map[string]bool{}, nil, false
+	}
+}
+
+// enter is called for each pod listed: a new namespace closes the one
+// before. A namespace listed again after another (a server that does not
+// list in key order) is an error, never two half-rollups of one workload.
+func (b *batches) enter(ns string) error {
+	if ns == b.ns || b.done[ns] && b.ns == "" {
+		return nil
+	}
+	if b.done[ns] {
+		return fmt.Errorf("the server listed pods of namespace %q again after those of namespace %q; kubectl-caps rolls pods up a namespace at a time, "+
+			"as the API lists them (in key order): audit the namespaces one at a time with -n", ns, b.ns)
+	}
+	if b.ns != "" {
+		if err := b.close(b.ns); err != nil {
+			return err
+		}
+	}
+	b.ns = ns
+	return nil
+}
+
+// close adds a namespace's controllers without pods and its allow
+// annotations, and hands its rollup on.
+func (b *batches) close(ns string) error {
+	if err := b.waitIdle(); err != nil {
+		return err
+	}
+	if err := addIdle(b.byNamespace[ns], nil, nil, b.seen, b.resolver.templateProfiles(), b.roll); err != nil {
+		return err
+	}
+	b.allowOut = append(b.allowOut, b.idle.allowances(b.allow, b.q.Scopes, b.seen, b.roll, ns)...)
+	b.done[ns] = true
+	delete(b.byNamespace, ns)
+	b.ns, b.seen, b.allow, b.allowed = "", map[seenKey]bool{}, nil, map[seenKey]bool{}
+	return b.flush()
+}
+
+// flush hands the current rollup on with Flush, and starts another.
+func (b *batches) flush() error {
+	if b.q.Flush == nil || b.roll.Len() == 0 {
+		return nil
+	}
+	err := b.q.Flush(b.roll)
+	b.roll = &workload.Rollup{PerPod: b.q.PerPod, Index: b.q.Index}
+	if err != nil {
+		return &FlushError{err}
+	}
+	return nil
+}
+
+// FlushError is Query.Flush's error: the caller's, not the cluster's.
+type FlushError struct{ Err error }
+
+func (e *FlushError) Error() string { return e.Err.Error() }
+func (e *FlushError) Unwrap() error { return e.Err }
+
+func (b *batches) waitIdle() error {
+	if b.idleReady {
+		return nil
+	}
+	warnings, err := b.idle.wait()
+	if err != nil {
+		return err
+	}
+	b.idleReady, b.idleWarnings = true, warnings
+	b.byNamespace = map[string][]candidate{}
+	for _, c := range b.idle.candidates {
+		b.byNamespace[c.namespace] = append(b.byNamespace[c.namespace], c)
+	}
+	return nil
+}
+
+// finish closes the last batch once every scope is read: per namespace,
+// the namespace read last, then those with controllers but no pods; else
+// the one batch, with the controllers that resource arguments named.
+func (b *batches) finish(matched []bool) error {
+	if err := b.waitIdle(); err != nil {
+		return err
+	}
+	if !b.perNamespace() {
+		if err := addIdle(b.idle.candidates, b.q.Scopes, matched, b.seen, b.resolver.templateProfiles(), b.roll); err != nil {
+			return err
+		}
+		b.allowOut = b.idle.allowances(b.allow, b.q.Scopes, b.seen, b.roll, "")
+		return b.flush()
+	}
+	if b.ns != "" {
+		if err := b.close(b.ns); err != nil {
+			return err
+		}
+	}
+	s := b.q.Scopes[0]
+	if s.Controller != nil && !matched[0] {
+		if err := addIdle(nil, b.q.Scopes, matched, b.seen, b.resolver.templateProfiles(), b.roll); err != nil {
+			return err
+		}
+		b.allowOut = append(b.allowOut, b.idle.allowances(nil, b.q.Scopes, b.seen, b.roll, s.Namespace)...)
+		if err := b.flush(); err != nil {
+			return err
+		}
+	}
+	for _, ns := range slices.Sorted(maps.Keys(b.byNamespace)) {
+		if err := b.close(ns); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // lookups are the node and owner lists Collect needs before it can roll up

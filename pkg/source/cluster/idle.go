@@ -151,9 +151,9 @@ func (l *idleList) wait() ([]string, error) {
 
 // addIdle adds to roll, for every controller none of whose pods was seen,
 // its pod template judged on each runtime in use (profiles): the listed
-// candidates, and the controllers that resource arguments named (a scope
-// with Controller, used when no pod matched it).
-func addIdle(l *idleList, scopes []Scope, matched []bool, seen map[seenKey]bool, profiles []resolved, roll *workload.Rollup) error {
+// candidates given, and the controllers that resource arguments named (a
+// scope with Controller, used when no pod matched it).
+func addIdle(cands []candidate, scopes []Scope, matched []bool, seen map[seenKey]bool, profiles []resolved, roll *workload.Rollup) error {
 	add := func(key seenKey, prefix string, spec *corev1.PodSpec) error {
 		if seen[key] {
 			return nil
@@ -176,7 +176,7 @@ func addIdle(l *idleList, scopes []Scope, matched []bool, seen map[seenKey]bool,
 			}
 		}
 	}
-	for _, c := range l.candidates {
+	for _, c := range cands {
 		if seen[c.seenKey] {
 			continue
 		}
@@ -217,8 +217,10 @@ func idle(obj runtime.Object, m metav1.Object) bool {
 // resource argument named), and the template's of a controller without
 // pods. One rule decides between object and template, as for manifests
 // (exception.Annotated.Pick). Only workloads audited count; new entries
-// come in a stable order, with the containers of their first row.
-func (l *idleList) allowances(allow []Allowance, scopes []Scope, audited map[seenKey]bool, roll *workload.Rollup) []Allowance {
+// come in a stable order, with the containers of their first row. ns, when
+// not "", keeps the controllers of that namespace only (a batch of
+// Collect's).
+func (l *idleList) allowances(allow []Allowance, scopes []Scope, audited map[seenKey]bool, roll *workload.Rollup, ns string) []Allowance {
 	object, template := maps.Clone(l.objectAllow), map[seenKey]string{}
 	for _, c := range l.candidates {
 		if c.hasAllow {
@@ -255,7 +257,7 @@ func (l *idleList) allowances(allow []Allowance, scopes []Scope, audited map[see
 		return cmp.Or(strings.Compare(a.namespace, b.namespace), strings.Compare(a.kind, b.kind), strings.Compare(a.name, b.name))
 	})
 	for _, k := range keys {
-		if !audited[k] {
+		if !audited[k] || ns != "" && k.namespace != ns {
 			continue
 		}
 		i, ok := index[k]

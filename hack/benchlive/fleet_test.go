@@ -280,7 +280,11 @@ func TestValidate(t *testing.T) {
 		{name: "fleet and report", edit: func(o *options) { o.clusters = 2; o.report = true; o.policyTools = "x" }, wantErr: "separate modes"},
 		{name: "report and hold", edit: func(o *options) { o.hold = true; o.report = true; o.policyTools = "x" }, wantErr: "separate modes"},
 		{name: "base in fleet mode", edit: func(o *options) { o.clusters = 2; o.capsBase = "old" }, wantErr: "-caps-base"},
-		{name: "no binaries", edit: func(o *options) { o.caps = "" }, wantErr: "-caps and -floor"},
+		{name: "no plugin", edit: func(o *options) { o.caps = "" }, wantErr: "-caps is required"},
+		{name: "no floor", edit: func(o *options) { o.floor = "" }, wantErr: "-floor is required"},
+		{name: "no floor in fleet mode", edit: func(o *options) { o.floor = ""; o.clusters = 2 }},
+		{name: "no floor in report mode", edit: func(o *options) { o.floor = ""; o.report = true; o.policyTools = "x" }},
+		{name: "hold needs neither", edit: func(o *options) { o.floor = ""; o.caps = ""; o.hold = true }},
 		{name: "bad mix", edit: func(o *options) { o.mix = "huge" }, wantErr: `-mix "huge"`},
 		{name: "no pods", edit: func(o *options) { o.pods = 0 }, wantErr: "must be positive"},
 	}

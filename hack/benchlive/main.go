@@ -177,8 +177,12 @@ func (o *options) run(ctx context.Context) error {
 
 // validate checks the flags before anything is started.
 func (o *options) validate() error {
-	if !o.hold && (o.caps == "" || o.floor == "") {
-		return errors.New("-caps and -floor are required")
+	if !o.hold && o.caps == "" {
+		return errors.New("-caps is required")
+	}
+	// The floor is measured in the default mode only.
+	if !o.hold && !o.report && o.clusters == 1 && o.floor == "" {
+		return errors.New("-floor is required")
 	}
 	if o.pods <= 0 || o.rounds <= 0 {
 		return errors.New("-pods and -rounds must be positive")

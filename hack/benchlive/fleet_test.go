@@ -279,6 +279,8 @@ func TestValidate(t *testing.T) {
 		{name: "concurrency of one cluster", edit: func(o *options) { o.maxConcurrency = 2 }, wantErr: "fleet mode only"},
 		{name: "fleet and report", edit: func(o *options) { o.clusters = 2; o.report = true; o.policyTools = "x" }, wantErr: "separate modes"},
 		{name: "report and hold", edit: func(o *options) { o.hold = true; o.report = true; o.policyTools = "x" }, wantErr: "separate modes"},
+		{name: "without kubectl", edit: func(o *options) { o.noKubectl = true }},
+		{name: "without kubectl in report mode", edit: func(o *options) { o.noKubectl = true; o.report = true; o.policyTools = "x" }, wantErr: "-no-kubectl applies to the default mode only"},
 		{name: "base in fleet mode", edit: func(o *options) { o.clusters = 2; o.capsBase = "old" }, wantErr: "-caps-base"},
 		{name: "no plugin", edit: func(o *options) { o.caps = "" }, wantErr: "-caps is required"},
 		{name: "no floor", edit: func(o *options) { o.floor = "" }, wantErr: "-floor is required"},

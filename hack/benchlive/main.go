@@ -10,6 +10,10 @@
 // Each run is a separate process under GNU time, so the figures are wall
 // time and peak RSS as a user sees them. The last line of the output is one
 // JSON object with the medians and ratios; docs/benchmarks.md records them.
+//
+// Two more modes serve issue 15 part 3 (Scale): -clusters K times
+// --all-contexts over K clusters against one context at a time (fleet.go),
+// and -report times kubectl-caps report against audit (reportmode.go).
 package main
 
 import (

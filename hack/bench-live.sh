@@ -15,19 +15,71 @@
 #
 #   hack/bench-live.sh 10000 | grep '^{'
 #
+# Two more modes, for issue 15 part 3 (Scale), each on BENCH_MIX as above:
+#
+#   BENCH_CLUSTERS=K   fleet mode (K >= 2): K separate clusters of N pods each
+#                      (one etcd and apiserver each, different seeds), one
+#                      kubeconfig with contexts c1..cK; times
+#                        F-all     audit -A -o json --all-contexts
+#                        F-serial  audit -A -o json --context cI, I = 1..K in turn
+#                      and judges F-all's wall against F-serial's sum (target
+#                      <= 0.75) and its peak RSS against one cluster's (<= 1.5).
+#                      BENCH_MAX_CONCURRENCY=M passes --max-concurrency M.
+#   BENCH_REPORT=1     report mode: the PolicyReport CRDs installed (from
+#                      hack/policytools.sh, or $KUBECTL_CAPS_POLICYTOOLS), times
+#                      kubectl-caps report -A (the first run, which creates
+#                      every report, then the steady state) against
+#                      audit -A -o json (target <= 2).
+#
+#   BENCH_MIX=realistic BENCH_CLUSTERS=3 hack/bench-live.sh 10000 | grep '^{'
+#
+# `make bench-scale` (hack/bench-scale.sh) runs the whole scale suite.
+#
 # Needs the test binaries (hack/testbin.sh builds them; several minutes cold)
 # and GNU time (installed from Debian's "time" package when missing).
 # Progress goes to stderr, results to stdout. docs/benchmarks.md has the
-# method and the recorded figures.
+# method and the recorded figures. BENCH_KUBECTL=0 leaves B out: kubectl
+# peaked at 2.2 GB of RSS at 10,000 realistic pods and grows with N.
 set -euo pipefail
 
-usage() { printf 'usage: %s N   (N = number of pods to seed; env BENCH_ROUNDS=5, BENCH_MIX=realistic|bare|both)\n' "$0" >&2; exit 2; }
+usage() {
+	printf 'usage: %s N   (N = number of pods to seed, per cluster)\n' "$0" >&2
+	printf '  env BENCH_ROUNDS=5, BENCH_MIX=realistic|bare|both, BENCH_BASE=REV, BENCH_KUBECTL=0|1,\n' >&2
+	printf '      BENCH_CLUSTERS=K (fleet mode, K >= 2), BENCH_MAX_CONCURRENCY=M, BENCH_REPORT=1 (report mode)\n' >&2
+	exit 2
+}
 [[ $# -eq 1 && $1 =~ ^[1-9][0-9]*$ ]] || usage
 pods=$1
 rounds=${BENCH_ROUNDS:-5}
 case "${BENCH_MIX:-both}" in
 realistic | bare) mixes=("$BENCH_MIX") ;;
 both) mixes=(realistic bare) ;;
+*) usage ;;
+esac
+clusters=${BENCH_CLUSTERS:-1}
+[[ $clusters =~ ^[1-9][0-9]*$ ]] || usage
+mode=()
+if [[ $clusters -gt 1 ]]; then
+	mode=(-clusters "$clusters")
+	if [[ -n ${BENCH_MAX_CONCURRENCY-} ]]; then
+		[[ $BENCH_MAX_CONCURRENCY =~ ^[1-9][0-9]*$ ]] || usage
+		mode+=(-max-concurrency "$BENCH_MAX_CONCURRENCY")
+	fi
+fi
+case "${BENCH_REPORT:-0}" in
+0) ;;
+1)
+	[[ $clusters -eq 1 ]] || { printf 'bench-live: BENCH_REPORT=1 and BENCH_CLUSTERS=%s are separate modes\n' "$clusters" >&2; exit 2; }
+	mode=(-report)
+	;;
+*) usage ;;
+esac
+case "${BENCH_KUBECTL:-1}" in
+1) ;;
+0)
+	[[ ${#mode[@]} -eq 0 ]] || { printf 'bench-live: BENCH_KUBECTL=0 applies to the default mode only (fleet and report modes never run kubectl)\n' >&2; exit 2; }
+	mode=(-no-kubectl)
+	;;
 *) usage ;;
 esac
 
@@ -45,6 +97,10 @@ if ! "$timebin" -f %M true >/dev/null 2>&1; then
 fi
 
 testbin="${KUBECTL_CAPS_TESTBIN:-$("$here/testbin.sh")}"
+if [[ ${mode[0]-} == -report ]]; then
+	# The real wgpolicyk8s.io CRDs (Kyverno's), from the module cache.
+	mode+=(-policytools "${KUBECTL_CAPS_POLICYTOOLS:-$("$here/policytools.sh")}")
+fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/bench-live.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -60,6 +116,7 @@ log "building kubectl-caps, the floor and the harness"
 )
 base=()
 if [[ -n ${BENCH_BASE-} ]]; then
+	[[ ${#mode[@]} -eq 0 || ${mode[0]} == -no-kubectl ]] || { printf 'bench-live: BENCH_BASE is measured in the default mode only\n' >&2; exit 2; }
 	log "building kubectl-caps at $BENCH_BASE"
 	mkdir "$work/base"
 	git -C "$root" archive "$BENCH_BASE" | tar -x -C "$work/base"
@@ -71,5 +128,5 @@ cd "$work"
 for mix in "${mixes[@]}"; do
 	log "the $mix mix"
 	"$work/benchlive" -pods "$pods" -rounds "$rounds" -mix "$mix" -testbin "$testbin" \
-		-caps "$work/kubectl-caps" -floor "$work/floor" -time "$timebin" "${base[@]}"
+		-caps "$work/kubectl-caps" -floor "$work/floor" -time "$timebin" "${base[@]}" "${mode[@]}"
 done

@@ -40,6 +40,7 @@ type Writer struct {
 
 // New is a writer for the cluster of cfg.
 func New(cfg *rest.Config, kind policyreport.Kind, dryRun bool) (*Writer, error) {
+	cfg = unlimited(cfg)
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -49,6 +50,19 @@ func New(cfg *rest.Config, kind policyreport.Kind, dryRun bool) (*Writer, error)
 		return nil, err
 	}
 	return &Writer{Kind: kind, DryRun: dryRun, dynamic: dyn, discovery: disc}, nil
+}
+
+// unlimited switches client-go's client-side limiter off (5 requests/s
+// after a burst of 10), as cluster.NewClients does for the reads: a run
+// writes one report per namespace, one request after another, so the
+// limiter cannot protect the server from it and only stalls it (~10 s of
+// waiting for 50 namespaces, docs/benchmarks.md). The server's API
+// Priority and Fairness protects the apiserver; client-go honours its 429
+// Retry-After answers.
+func unlimited(cfg *rest.Config) *rest.Config {
+	c := rest.CopyConfig(cfg)
+	c.QPS = -1
+	return c
 }
 
 // Open is a writer for the cluster of a kubeconfig context whose report

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/client-go/rest"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	fakediscovery "k8s.io/client-go/discovery/fake"
 	clienttesting "k8s.io/client-go/testing"
@@ -29,6 +31,21 @@ func TestCheck(t *testing.T) {
 			t.Errorf("%s: %v", tt.api, err)
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%s: error %v, want one containing %q", tt.api, err, tt.want)
+		}
+	}
+}
+
+// The writer's requests go out without client-go's client-side limiter,
+// whatever the kubeconfig's config says, and the caller's config is left
+// as it was.
+func TestWriterHasNoClientLimiter(t *testing.T) {
+	for _, qps := range []float32{0, 5, 50} {
+		cfg := &rest.Config{Host: "https://example.invalid", QPS: qps, Burst: 10}
+		if got := unlimited(cfg); got.QPS != -1 || got.RateLimiter != nil {
+			t.Errorf("QPS %v: writer config has QPS %v, limiter %v; want -1 and none", qps, got.QPS, got.RateLimiter)
+		}
+		if cfg.QPS != qps {
+			t.Errorf("the caller's config changed: QPS %v, want %v", cfg.QPS, qps)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mime"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	corev1 "k8s.io/api/core/v1"
@@ -54,10 +53,9 @@ var protobufMagic = []byte{0x6b, 0x38, 0x73, 0x00}
 
 // rawPage is one page as the server sent it: the body, not decoded.
 type rawPage struct {
-	n    int // 1-based, for error messages
-	body []byte
-	ct   string
-	err  error
+	n   int // 1-based, for error messages
+	buf *bytes.Buffer
+	err error
 }
 
 // listPodsRaw is ListPods over the REST client: each page is fetched as
@@ -69,10 +67,14 @@ type rawPage struct {
 //
 // Fetch-ahead is the pager's: the next page is requested while the
 // previous one is visited, and at most PageBuffer pages wait (one arriving,
-// PageBuffer-1 queued), as bytes.
+// PageBuffer-1 queued), as bytes. The page buffers are recycled once a
+// page is visited (the decoders copy what they keep), so after the first
+// pages a list allocates no more page memory.
 func listPodsRaw(ctx context.Context, rc *rest.RESTClient, q PodQuery, chunk int64, visit func(*corev1.Pod) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	pages := make(chan rawPage, max(PageBuffer-1, 0))
+	// At most PageBuffer+1 buffers exist: queued, arriving, visited.
+	free := make(chan *bytes.Buffer, PageBuffer+1)
 	done := make(chan struct{})
 	// The fetcher stops when the list ends, on an error, or when ctx is
 	// cancelled; cancel-then-wait means it never outlives the call.
@@ -85,19 +87,28 @@ func listPodsRaw(ctx context.Context, rc *rest.RESTClient, q PodQuery, chunk int
 		defer close(pages)
 		cont := ""
 		for n := 1; ; n++ {
-			body, ct, err := fetchPodPage(ctx, rc, q, chunk, cont)
-			p := rawPage{n: n, body: body, ct: ct, err: err}
+			var buf *bytes.Buffer
+			select {
+			case buf = <-free:
+				buf.Reset()
+			default:
+				buf = new(bytes.Buffer)
+			}
+			err := fetchPodPage(ctx, rc, q, chunk, cont, buf)
 			if err == nil {
 				// The continue token is read here, not by the visitor,
 				// so the next request can start at once.
-				cont, p.err = pageContinue(body, ct)
+				cont, err = pageContinue(buf.Bytes())
+				if err != nil {
+					err = fmt.Errorf("pod list page %d: %w", n, err)
+				}
 			}
 			select {
-			case pages <- p:
+			case pages <- rawPage{n: n, buf: buf, err: err}:
 			case <-ctx.Done():
 				return
 			}
-			if p.err != nil || cont == "" {
+			if err != nil || cont == "" {
 				return
 			}
 		}
@@ -109,18 +120,24 @@ func listPodsRaw(ctx context.Context, rc *rest.RESTClient, q PodQuery, chunk int
 		if p.err != nil {
 			return p.err
 		}
-		if err := decodePodPage(p.body, p.ct, p.n, visit); err != nil {
+		if err := decodePodPage(p.buf.Bytes(), p.n, visit); err != nil {
 			return err
+		}
+		select {
+		case free <- p.buf:
+		default:
 		}
 	}
 	return ctx.Err()
 }
 
-// fetchPodPage asks for one page. Errors are the REST client's: API
-// errors (410 Expired, 403 Forbidden) stay *apierrors.StatusError.
-func fetchPodPage(ctx context.Context, rc *rest.RESTClient, q PodQuery, chunk int64, cont string) ([]byte, string, error) {
-	var ct string
-	res := rc.Get().
+// fetchPodPage reads one page into buf. Errors are the REST client's: API
+// errors (410 Expired, 403 Forbidden) stay *apierrors.StatusError, since
+// Stream decodes the server's Status as Do does. Stream rather than Do so
+// that the body lands in a recycled buffer instead of a new io.ReadAll
+// slice per page.
+func fetchPodPage(ctx context.Context, rc *rest.RESTClient, q PodQuery, chunk int64, cont string, buf *bytes.Buffer) error {
+	body, err := rc.Get().
 		Namespace(q.Namespace).
 		Resource("pods").
 		VersionedParams(&metav1.ListOptions{
@@ -128,27 +145,26 @@ func fetchPodPage(ctx context.Context, rc *rest.RESTClient, q PodQuery, chunk in
 			LabelSelector: q.LabelSelector, FieldSelector: q.FieldSelector,
 		}, scheme.ParameterCodec).
 		SetHeader("Accept", protobufMediaType+", application/json").
-		Do(ctx).
-		ContentType(&ct)
-	// Error, not Raw's error: Error decodes the server's Status, so a 410
-	// is a StatusReasonExpired error and IsExpired holds.
-	if err := res.Error(); err != nil {
-		return nil, "", err
+		Stream(ctx)
+	if err != nil {
+		return err
 	}
-	body, err := res.Raw()
-	return body, ct, err
+	defer body.Close()
+	if _, err := buf.ReadFrom(body); err != nil {
+		return fmt.Errorf("reading a pod list page: %w", err)
+	}
+	return nil
 }
 
-// isProtobuf reports whether a Content-Type is the apiserver's protobuf.
-func isProtobuf(ct string) bool {
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == protobufMediaType
-}
+// isProtobuf reports whether a body is in the apiserver's protobuf
+// encoding, by its magic prefix: a JSON body starts with "{", so the
+// prefix decides as well as the Content-Type would.
+func isProtobuf(body []byte) bool { return bytes.HasPrefix(body, protobufMagic) }
 
 // pageContinue returns a page's metadata.continue ("" on the last page).
-func pageContinue(body []byte, ct string) (string, error) {
-	if !isProtobuf(ct) {
-		list, err := decodeOtherPage(body, ct)
+func pageContinue(body []byte) (string, error) {
+	if !isProtobuf(body) {
+		list, err := decodeOtherPage(body)
 		if err != nil {
 			return "", err
 		}
@@ -178,11 +194,11 @@ func pageContinue(body []byte, ct string) (string, error) {
 
 // decodePodPage visits the pods of one page. n numbers the page in error
 // messages, which also give the byte offset in the page's body.
-func decodePodPage(body []byte, ct string, n int, visit func(*corev1.Pod) error) error {
-	if !isProtobuf(ct) {
+func decodePodPage(body []byte, n int, visit func(*corev1.Pod) error) error {
+	if !isProtobuf(body) {
 		// JSON (a proxy or an aggregated server that does not speak
 		// protobuf): correct, just not lean.
-		list, err := decodeOtherPage(body, ct)
+		list, err := decodeOtherPage(body)
 		if err != nil {
 			return fmt.Errorf("pod list page %d: %w", n, err)
 		}
@@ -315,10 +331,10 @@ func unwrapEnvelope(body []byte) ([]byte, error) {
 
 // decodeOtherPage decodes a page in any encoding client-go's scheme knows
 // (JSON, YAML, protobuf) into a whole PodList.
-func decodeOtherPage(body []byte, ct string) (*corev1.PodList, error) {
+func decodeOtherPage(body []byte) (*corev1.PodList, error) {
 	obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(body, nil, nil)
 	if err != nil {
-		return nil, fmt.Errorf("decoding a pod list sent as %q: %w", ct, err)
+		return nil, fmt.Errorf("decoding a pod list that is not protobuf: %w", err)
 	}
 	switch o := obj.(type) {
 	case *corev1.PodList:

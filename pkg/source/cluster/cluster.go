@@ -86,6 +86,12 @@ func ListPods(ctx context.Context, client kubernetes.Interface, q PodQuery, visi
 	if rc, ok := client.CoreV1().RESTClient().(*rest.RESTClient); ok && rc != nil {
 		return listPodsRaw(ctx, rc, q, chunk, visit)
 	}
+	return listPodsPager(ctx, client, q, chunk, visit)
+}
+
+// listPodsPager is ListPods through client-go's pager, which decodes whole
+// pages: for clients without a REST client.
+func listPodsPager(ctx context.Context, client kubernetes.Interface, q PodQuery, chunk int64, visit func(*corev1.Pod) error) error {
 	p := pager.New(pager.SimplePageFunc(func(opts metav1.ListOptions) (runtime.Object, error) {
 		return client.CoreV1().Pods(q.Namespace).List(ctx, opts)
 	}))

@@ -15,8 +15,10 @@ import (
 )
 
 // The wire format ListPods reads, walked field by field so that a page is
-// never decoded whole. Field numbers are those of the .proto files of the
-// module versions in go.mod:
+// never decoded whole. Field numbers are those of the .proto files of
+// k8s.io/apimachinery and k8s.io/api v0.37.2 (go.mod); the tests encode
+// with those modules' generated Marshal and serializer, so a renumbering
+// in a later version fails them:
 //
 //   - the envelope: k8s.io/apimachinery pkg/runtime/serializer/protobuf
 //     (protoEncodingPrefix "k8s\x00"), then message Unknown of
@@ -197,7 +199,8 @@ func pageContinue(body []byte) (string, error) {
 func decodePodPage(body []byte, n int, visit func(*corev1.Pod) error) error {
 	if !isProtobuf(body) {
 		// JSON (a proxy or an aggregated server that does not speak
-		// protobuf): correct, just not lean.
+		// protobuf): correct, just not lean (the fetcher decoded it once
+		// already for its continue token).
 		list, err := decodeOtherPage(body)
 		if err != nil {
 			return fmt.Errorf("pod list page %d: %w", n, err)

@@ -68,7 +68,8 @@ type PodQuery struct {
 }
 
 // ListPods streams the pods of a query one page at a time. visit sees each
-// pod once; the pod must not be retained past the call. When the server
+// pod once, a new *corev1.Pod each time, without metadata.managedFields
+// (the server-side apply bookkeeping, which the audit never reads). When the server
 // expires the continue token (410 Gone: the list took longer than the
 // server keeps a snapshot), ListPods returns an error for which
 // IsExpired is true; the caller must discard what it has seen and start
@@ -79,6 +80,18 @@ func ListPods(ctx context.Context, client kubernetes.Interface, q PodQuery, visi
 	if chunk <= 0 {
 		chunk = DefaultChunkSize
 	}
+	// Pages are read raw and decoded pod by pod (rawpods.go). The pager
+	// below is for clients without a REST client: client-go's fake
+	// clientset returns a nil one, and the unit tests list through it.
+	if rc, ok := client.CoreV1().RESTClient().(*rest.RESTClient); ok && rc != nil {
+		return listPodsRaw(ctx, rc, q, chunk, visit)
+	}
+	return listPodsPager(ctx, client, q, chunk, visit)
+}
+
+// listPodsPager is ListPods through client-go's pager, which decodes whole
+// pages: for clients without a REST client.
+func listPodsPager(ctx context.Context, client kubernetes.Interface, q PodQuery, chunk int64, visit func(*corev1.Pod) error) error {
 	p := pager.New(pager.SimplePageFunc(func(opts metav1.ListOptions) (runtime.Object, error) {
 		return client.CoreV1().Pods(q.Namespace).List(ctx, opts)
 	}))
@@ -95,6 +108,8 @@ func ListPods(ctx context.Context, client kubernetes.Interface, q PodQuery, visi
 		if !ok {
 			return fmt.Errorf("unexpected object %T in a pod list", obj)
 		}
+		// The same pod as the raw path gives; the page is ours.
+		pod.ManagedFields = nil
 		return visit(pod)
 	})
 }

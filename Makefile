@@ -28,7 +28,8 @@ build:
 # the same flags (-trimpath, CGO_ENABLED=0) and versions (the standard
 # library, client-go, apimachinery, ...) is compiled once per run, not up to
 # four times (docs/testing.md, "CI's cold run"). The price: a cold run leaves
-# their ~4 GB of objects in GOCACHE, which go trims after 5 days unused.
+# their objects in GOCACHE (testbin's ~3 GB, goreleaser's ~1 GB,
+# containerd's), which go trims after 5 days unused.
 test: verify test-unit fuzz
 	@KUBECTL_CAPS_SHARED_GOCACHE=1 $(MAKE) --no-print-directory -j2 --output-sync=line test-cluster-release test-runtime
 

@@ -28,9 +28,10 @@ import (
 // order; the section cannot be known before the items are).
 //
 // Report items are encoded on every core (GOMAXPROCS), batchSize at a
-// time, in order: a live audit writes them once the cluster's pods are
-// all read, when the apiserver is idle, and encoding is most of the
-// client's own work then (docs/benchmarks.md).
+// time, in order: encoding is most of the client's own work
+// (docs/benchmarks.md). A live audit of one context writes each namespace
+// while the next pages are on their way; several contexts write each
+// cluster once its pods are all read.
 type ReportStream struct {
 	w    *bufio.Writer
 	f    *streamFormat

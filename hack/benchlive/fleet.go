@@ -216,20 +216,10 @@ func (o *options) runFleet(ctx context.Context) error {
 			return err
 		}
 	}
-	load0 := loadavg()
-	for round := range o.rounds {
-		for k := range steps {
-			for _, c := range steps[(round+k)%len(steps)] {
-				s, err := o.measure(c, false)
-				if err != nil {
-					return err
-				}
-				c.samples = append(c.samples, s)
-				logf("round %d  %-9s %7.3fs %8.1f MB", round+1, c.name, s.wall.Seconds(), s.rssMB())
-			}
-		}
+	load0, load1, err := o.measureRounds(steps)
+	if err != nil {
+		return err
 	}
-	load1 := loadavg()
 
 	var serialSamples [][]sample
 	for _, c := range serial {

@@ -139,19 +139,14 @@ func (o *options) run(ctx context.Context) error {
 			return err
 		}
 	}
-	load0 := loadavg()
-	for round := range o.rounds {
-		for k := range cmds {
-			c := cmds[(round+k)%len(cmds)]
-			s, err := o.measure(c, false)
-			if err != nil {
-				return err
-			}
-			c.samples = append(c.samples, s)
-			logf("round %d  %-9s %7.3fs %8.1f MB", round+1, c.name, s.wall.Seconds(), s.rssMB())
-		}
+	var steps [][]*command
+	for _, c := range cmds {
+		steps = append(steps, []*command{c})
 	}
-	load1 := loadavg()
+	load0, load1, err := o.measureRounds(steps)
+	if err != nil {
+		return err
+	}
 
 	capsS, caps2S, floorS := capsCmd.medianWall(), caps2Cmd.medianWall(), floorCmd.medianWall()
 	capsMB, floorMB := capsCmd.medianRSS(), floorCmd.medianRSS()
@@ -423,6 +418,27 @@ func (o *options) measure(c *command, check bool) (sample, error) {
 		logf("warm-up %-9s %7.3fs %8.1f MB, %d bytes of output, checked", c.name, wall.Seconds(), float64(kb)/1024, stdout.Len())
 	}
 	return sample{wall: wall, rssKB: kb}, nil
+}
+
+// measureRounds runs o.rounds rounds of steps, each step's commands back to
+// back, the steps in an order that rotates by one each round so that no
+// command always follows the same one; it returns the load average before
+// and after.
+func (o *options) measureRounds(steps [][]*command) (load0, load1 string, err error) {
+	load0 = loadavg()
+	for round := range o.rounds {
+		for k := range steps {
+			for _, c := range steps[(round+k)%len(steps)] {
+				s, err := o.measure(c, false)
+				if err != nil {
+					return "", "", err
+				}
+				c.samples = append(c.samples, s)
+				logf("round %d  %-9s %7.3fs %8.1f MB", round+1, c.name, s.wall.Seconds(), s.rssMB())
+			}
+		}
+	}
+	return load0, loadavg(), nil
 }
 
 func loadavg() string {

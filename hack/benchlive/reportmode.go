@@ -247,20 +247,10 @@ func (o *options) runReport(ctx context.Context) error {
 	}
 	logf("first report run %7.3fs %8.1f MB: %d reports, %d results, the largest %d bytes, checked", s.wall.Seconds(), s.rssMB(), st.reports, st.results, st.largestBytes)
 
-	steps := []*command{audit, steady}
-	load0 := loadavg()
-	for round := range o.rounds {
-		for k := range steps {
-			c := steps[(round+k)%len(steps)]
-			s, err := o.measure(c, false)
-			if err != nil {
-				return err
-			}
-			c.samples = append(c.samples, s)
-			logf("round %d  %-9s %7.3fs %8.1f MB", round+1, c.name, s.wall.Seconds(), s.rssMB())
-		}
+	load0, load1, err := o.measureRounds([][]*command{{audit}, {steady}})
+	if err != nil {
+		return err
 	}
-	load1 := loadavg()
 	res, err := newReportResult(o, cl.containers, st, audit.samples, steady.samples, first.samples[0])
 	if err != nil {
 		return err

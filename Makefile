@@ -22,16 +22,8 @@ build:
 ## (their build, then containers that mostly wait on I/O) run beside the
 ## cluster and release tests, two jobs for CI's two cores; each output line
 ## is printed whole.
-# KUBECTL_CAPS_SHARED_GOCACHE=1: hack/testbin.sh, hack/runtimes.sh and
-# hack/release/tools.sh build in the go command's GOCACHE instead of private
-# throwaway ones, so what they and goreleaser's linux/amd64 build compile with
-# the same flags (-trimpath, CGO_ENABLED=0) and versions (the standard
-# library, client-go, apimachinery, ...) is compiled once per run, not up to
-# four times (docs/testing.md, "CI's cold run"). The price: a cold run leaves
-# their objects in GOCACHE (testbin's ~3 GB, goreleaser's ~1 GB,
-# containerd's), which go trims after 5 days unused.
 test: verify test-unit fuzz
-	@KUBECTL_CAPS_SHARED_GOCACHE=1 $(MAKE) --no-print-directory -j2 --output-sync=line test-cluster-release test-runtime
+	@$(MAKE) --no-print-directory -j2 --output-sync=line test-cluster-release test-runtime
 
 ## test-cluster-release: the integration, end-to-end and release tests, in turn
 test-cluster-release: test-integration test-e2e test-release

@@ -119,24 +119,8 @@ fi
 
 stage="$(mktemp -d "$cache_root/.build-XXXXXX")"
 chmod 0755 "$stage"
-# A private GOCACHE, like hack/testbin.sh's, unless
-# KUBECTL_CAPS_SHARED_GOCACHE=1 (`make test`): then the go command's own, where
-# hack/testbin.sh has already compiled the standard library (and some of
-# containerd's dependencies) with the same -trimpath, CGO_ENABLED=0 flags.
-gocache=""
-if [[ "${KUBECTL_CAPS_SHARED_GOCACHE:-}" == 1 ]]; then
-	gocache="$(go env GOCACHE)"
-	[[ "$gocache" == /* ]] || gocache="" # GOCACHE=off: fall back to a private one
-fi
-own_gocache=false
-if [[ -z "$gocache" ]]; then
-	gocache="$(mktemp -d "${TMPDIR:-/tmp}/kubectl-caps-runtimes-gocache-XXXXXX")"
-	own_gocache=true
-fi
-cleanup() {
-	rm -rf "$stage"
-	if $own_gocache; then rm -rf "$gocache"; fi
-}
+gocache="$(mktemp -d "${TMPDIR:-/tmp}/kubectl-caps-runtimes-gocache-XXXXXX")"
+cleanup() { rm -rf "$stage" "$gocache"; }
 trap cleanup EXIT
 
 log "cold build of containerd $containerd_version and runc $runc_version into $dest"

@@ -80,27 +80,8 @@ stage="$(mktemp -d "$cache_root/.build-XXXXXX")"
 chmod 0755 "$stage"
 # A private GOCACHE keeps the ~3 GB of kubernetes objects out of the user's
 # cache; it is useless after the link, so it goes with the staging directory.
-# With KUBECTL_CAPS_SHARED_GOCACHE=1 (`make test` sets it) the build uses the
-# go command's own GOCACHE instead: the standard library and client-go,
-# apimachinery, cli-runtime... compiled here with -trimpath and CGO_ENABLED=0
-# are then reused by hack/runtimes.sh, hack/release/tools.sh and goreleaser's
-# linux/amd64 build of the plugin (the same versions and flags give the same
-# cache keys), instead of being compiled again (docs/testing.md, "CI's cold
-# run").
-gocache=""
-if [[ "${KUBECTL_CAPS_SHARED_GOCACHE:-}" == 1 ]]; then
-	gocache="$(go env GOCACHE)"
-	[[ "$gocache" == /* ]] || gocache="" # GOCACHE=off: fall back to a private one
-fi
-own_gocache=false
-if [[ -z "$gocache" ]]; then
-	gocache="$(mktemp -d "${TMPDIR:-/tmp}/kubectl-caps-testbin-gocache-XXXXXX")"
-	own_gocache=true
-fi
-cleanup() {
-	rm -rf "$stage"
-	if $own_gocache; then rm -rf "$gocache"; fi
-}
+gocache="$(mktemp -d "${TMPDIR:-/tmp}/kubectl-caps-testbin-gocache-XXXXXX")"
+cleanup() { rm -rf "$stage" "$gocache"; }
 trap cleanup EXIT
 
 major="${kube_version#v}"

@@ -70,19 +70,8 @@ fi
 stage="$(mktemp -d "$cache_root/.build-XXXXXX")"
 # A private GOCACHE keeps goreleaser's ~1 GB of objects (every cloud SDK it
 # can publish to) out of the user's cache; it is useless after the link.
-# With KUBECTL_CAPS_SHARED_GOCACHE=1 (`make test` sets it) the build uses the
-# go command's own GOCACHE, shared with hack/testbin.sh, hack/runtimes.sh and
-# goreleaser's builds of the plugin, so the standard library and the
-# dependencies they have in common (same versions, same -trimpath,
-# CGO_ENABLED=0) are compiled once (docs/testing.md, "CI's cold run").
-scratch="$(mktemp -d "${TMPDIR:-/tmp}/kubectl-caps-tools-XXXXXX")"
-gocache=""
-if [[ "${KUBECTL_CAPS_SHARED_GOCACHE:-}" == 1 ]]; then
-	gocache="$(go env GOCACHE)"
-	[[ "$gocache" == /* ]] || gocache="" # GOCACHE=off: fall back to a private one
-fi
-[[ -n "$gocache" ]] || { gocache="$scratch/gocache"; mkdir "$gocache"; }
-cleanup() { rm -rf "$stage" "$scratch"; }
+gocache="$(mktemp -d "${TMPDIR:-/tmp}/kubectl-caps-tools-gocache-XXXXXX")"
+cleanup() { rm -rf "$stage" "$gocache"; }
 trap cleanup EXIT
 
 start=$SECONDS
@@ -112,7 +101,7 @@ build krew "-s -w" sigs.k8s.io/krew/cmd/krew sigs.k8s.io/krew/cmd/validate-krew-
 # A binary that builds but cannot start is not worth caching.
 "$stage/goreleaser" --version >&2
 # krew creates its directory tree in KREW_ROOT on every start; keep it out of ~/.krew.
-KREW_ROOT="$scratch/krew-root" "$stage/krew" version >&2
+KREW_ROOT="$gocache/krew-root" "$stage/krew" version >&2
 [[ -x "$stage/validate-krew-manifest" ]]
 
 if ! mv -T "$stage" "$dest" 2>/dev/null; then

@@ -7,8 +7,11 @@
 package reports
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -154,10 +157,18 @@ func (w *Writer) Describe(c Change) string {
 // the reports must be deterministic (policyreport.Build). The apply
 // forces: the fields are this tool's, and a report written by an older
 // run under another manager is taken over rather than refused.
+//
+// A report that the cluster already holds exactly as this tool last wrote
+// it (Current) is not sent again: the API server would find nothing to
+// change, after decoding, merging and comparing the whole object, which
+// on a cluster with thousands of results per namespace is most of a run's
+// time when nothing changed (docs/benchmarks.md).
 func (w *Writer) Write(ctx context.Context, objs []*unstructured.Unstructured, old []unstructured.Unstructured) ([]Change, error) {
 	was := map[string]string{}
-	for _, o := range old {
+	cur := map[string]*unstructured.Unstructured{}
+	for i, o := range old {
 		was[o.GetNamespace()+"/"+o.GetName()] = o.GetResourceVersion()
+		cur[o.GetNamespace()+"/"+o.GetName()] = &old[i]
 	}
 	var dry []string
 	if w.DryRun {
@@ -166,6 +177,11 @@ func (w *Writer) Write(ctx context.Context, objs []*unstructured.Unstructured, o
 	var out []Change
 	for _, o := range objs {
 		key := o.GetNamespace() + "/" + o.GetName()
+		if c := cur[key]; c != nil && Current(o, c) {
+			delete(was, key)
+			out = append(out, Change{Namespace: o.GetNamespace(), Name: o.GetName(), Action: "unchanged", Object: c})
+			continue
+		}
 		// Two reporters at once (a CronJob run beside a manual one) may
 		// both create a missing report: the API server's apply creates
 		// it in the same storage transaction that would update it, so the
@@ -194,6 +210,35 @@ func (w *Writer) Write(ctx context.Context, objs []*unstructured.Unstructured, o
 		out = append(out, Change{Namespace: ns, Name: name, Action: "deleted"})
 	}
 	return out, nil
+}
+
+// Current reports whether cur, a report read from the cluster, is want as
+// this tool's last apply left it, so that applying want again would change
+// nothing: only this tool manages it (one managedFields entry, this
+// manager's apply: a report another manager also writes to is applied, and
+// forced back); its labels and annotations are want's; and every other
+// field, compared as JSON (which sorts map keys and writes numbers alike,
+// however they were decoded), is want's and no more. Any doubt applies.
+func Current(want, cur *unstructured.Unstructured) bool {
+	mf := cur.GetManagedFields()
+	if len(mf) != 1 || mf[0].Manager != FieldManager || mf[0].Operation != metav1.ManagedFieldsOperationApply {
+		return false
+	}
+	if !maps.Equal(want.GetLabels(), cur.GetLabels()) || !maps.Equal(want.GetAnnotations(), cur.GetAnnotations()) ||
+		len(cur.GetOwnerReferences())+len(cur.GetFinalizers())+len(want.GetOwnerReferences())+len(want.GetFinalizers()) > 0 {
+		return false
+	}
+	body := func(u *unstructured.Unstructured) ([]byte, error) {
+		m := maps.Clone(u.Object)
+		delete(m, "metadata")
+		return json.Marshal(m)
+	}
+	a, err := body(want)
+	if err != nil {
+		return false
+	}
+	b, err := body(cur)
+	return err == nil && bytes.Equal(a, b)
 }
 
 func mapKeys(m map[string]string) func(func(string) bool) {

@@ -15,26 +15,20 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-caps/kubectl-caps/internal/testserver"
 	"github.com/kubectl-caps/kubectl-caps/pkg/policyreport"
 )
 
 // reportTarget: report finishes within 2x audit's time (issue 15 part 3).
 const reportTarget = 2.0
-
-var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
 // workloads lists, per namespace, the workloads a report must name:
 // "Deployment/NAME" for each Deployment (its pods roll up to it) and
@@ -208,9 +202,10 @@ func (o *options) runReport(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := installCRDs(ctx, dyn, files); err != nil {
+	if err := testserver.InstallCRDs(ctx, dyn, files); err != nil {
 		return err
 	}
+	logf("installed the CRDs %v", files)
 	weight, err := podWeight(ctx, srv, o.pods)
 	if err != nil {
 		return err
@@ -261,48 +256,4 @@ func (o *options) runReport(ctx context.Context) error {
 	fmt.Printf("report first/audit wall %.3f (creates every report; target <= %.0f: %s)\n", res.FirstRatio, reportTarget, res.FirstVerdict)
 	fmt.Printf("report/audit wall       %.3f (steady state, every report unchanged; target <= %.0f: %s)\n", res.Ratio, reportTarget, res.Verdict)
 	return printJSON(res)
-}
-
-// installCRDs creates the CRDs of the files and waits until each is
-// established, as test/integration's installCRDs does.
-func installCRDs(ctx context.Context, dyn dynamic.Interface, files []string) error {
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		var m map[string]any
-		if err := yaml.Unmarshal(b, &m); err != nil {
-			return fmt.Errorf("%s: %w", f, err)
-		}
-		u := &unstructured.Unstructured{Object: m}
-		if _, err := dyn.Resource(crdGVR).Create(ctx, u, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("installing %s: %w", filepath.Base(f), err)
-		}
-		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-			got, err := dyn.Resource(crdGVR).Get(ctx, u.GetName(), metav1.GetOptions{})
-			if err == nil && established(got) {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("CRD %s not established after 60s: %v", u.GetName(), err)
-			}
-		}
-		logf("installed CRD %s", u.GetName())
-	}
-	// The new resources reach discovery and the handlers a moment after
-	// Established.
-	time.Sleep(time.Second)
-	return nil
-}
-
-func established(u *unstructured.Unstructured) bool {
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		if m["type"] == "Established" && m["status"] == "True" {
-			return true
-		}
-	}
-	return false
 }

@@ -14,9 +14,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -24,6 +22,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-caps/kubectl-caps/internal/testserver"
 )
 
 // policyTools is the directory hack/policytools.sh prints: the Kyverno CLI
@@ -46,49 +46,13 @@ func policyTools(t *testing.T) string {
 	return ""
 }
 
-var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-
 // installCRDs creates the CRDs of the files (once per server: the tests
 // share it) and waits until each is established.
 func (e *env) installCRDs(dyn dynamic.Interface, files ...string) {
 	e.t.Helper()
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		var m map[string]any
-		if err := yaml.Unmarshal(b, &m); err != nil {
-			e.t.Fatalf("%s: %v", f, err)
-		}
-		u := &unstructured.Unstructured{Object: m}
-		if _, err := dyn.Resource(crdGVR).Create(e.ctx, u, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			e.t.Fatalf("installing %s: %v", filepath.Base(f), err)
-		}
-		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-			got, err := dyn.Resource(crdGVR).Get(e.ctx, u.GetName(), metav1.GetOptions{})
-			if err == nil && established(got) {
-				break
-			}
-			if time.Now().After(deadline) {
-				e.t.Fatalf("CRD %s not established after 60s: %v", u.GetName(), err)
-			}
-		}
+	if err := testserver.InstallCRDs(e.ctx, dyn, files); err != nil {
+		e.t.Fatal(err)
 	}
-	// The new resources reach the discovery and the handlers a moment
-	// after Established; give the creates below a stable server.
-	time.Sleep(time.Second)
-}
-
-func established(u *unstructured.Unstructured) bool {
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		if m["type"] == "Established" && m["status"] == "True" {
-			return true
-		}
-	}
-	return false
 }
 
 // generatedGVR are the kinds kyverno and scc print.

@@ -68,14 +68,8 @@ func TestCheckReports(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st, err := checkReports(want, tt.reports)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if wantError(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if st.reports != len(tt.reports) || st.results != tt.wantResults || st.largestBytes == 0 {
 				t.Errorf("stats %+v, want %d reports, %d results, a size", st, len(tt.reports), tt.wantResults)

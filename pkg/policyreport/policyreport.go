@@ -16,6 +16,7 @@ package policyreport
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -141,7 +142,7 @@ func Build(items []report.Item, findings []finding.Finding, o Options) []openrep
 	}
 	now := metav1.Timestamp{Seconds: o.Now.Unix()}
 	out := make([]openreports.Report, 0, len(byNS))
-	for _, n := range slices.Sorted(mapKeys(byNS)) {
+	for _, n := range slices.Sorted(maps.Keys(byNS)) {
 		rs := byNS[n]
 		slices.SortStableFunc(rs, func(a, b openreports.ReportResult) int { return strings.Compare(resultKey(a), resultKey(b)) })
 		var sum openreports.ReportSummary
@@ -169,16 +170,6 @@ func Build(items []report.Item, findings []finding.Finding, o Options) []openrep
 		})
 	}
 	return out
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // resultKey orders and identifies a result: its workload, container and
@@ -235,7 +226,7 @@ func results(it *report.Item, ns string, fs []finding.Finding) []openreports.Rep
 		byRule[f.RuleID] = append(byRule[f.RuleID], f)
 	}
 	var out []openreports.ReportResult
-	for _, id := range slices.Sorted(mapKeys(byRule)) {
+	for _, id := range slices.Sorted(maps.Keys(byRule)) {
 		out = append(out, ruleResult(base, id, byRule[id]))
 	}
 	return out
@@ -244,7 +235,7 @@ func results(it *report.Item, ns string, fs []finding.Finding) []openreports.Rep
 // ruleResult is one rule's findings of one container as one result.
 func ruleResult(base openreports.ReportResult, id string, fs []finding.Finding) openreports.ReportResult {
 	r := base
-	r.Properties = maps(base.Properties)
+	r.Properties = maps.Clone(base.Properties) // never nil: results sets it
 	r.Rule = id
 	rule, _ := finding.Lookup(id)
 	r.Properties["ruleName"] = rule.Name
@@ -280,14 +271,6 @@ func ruleResult(base openreports.ReportResult, id string, fs []finding.Finding) 
 		r.Description = strings.Join(msgs, " ")
 	}
 	return r
-}
-
-func maps(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m)+3)
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // resultOf: an error fails, a warning or a note warns (a note is what the

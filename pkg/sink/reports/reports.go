@@ -164,11 +164,10 @@ func (w *Writer) Describe(c Change) string {
 // on a cluster with thousands of results per namespace is most of a run's
 // time when nothing changed (docs/benchmarks.md).
 func (w *Writer) Write(ctx context.Context, objs []*unstructured.Unstructured, old []unstructured.Unstructured) ([]Change, error) {
-	was := map[string]string{}
-	cur := map[string]*unstructured.Unstructured{}
-	for i, o := range old {
-		was[o.GetNamespace()+"/"+o.GetName()] = o.GetResourceVersion()
-		cur[o.GetNamespace()+"/"+o.GetName()] = &old[i]
+	// The reports read back that no new one has replaced yet.
+	was := map[string]*unstructured.Unstructured{}
+	for i := range old {
+		was[old[i].GetNamespace()+"/"+old[i].GetName()] = &old[i]
 	}
 	var dry []string
 	if w.DryRun {
@@ -177,7 +176,7 @@ func (w *Writer) Write(ctx context.Context, objs []*unstructured.Unstructured, o
 	var out []Change
 	for _, o := range objs {
 		key := o.GetNamespace() + "/" + o.GetName()
-		if c := cur[key]; c != nil && Current(o, c) {
+		if c := was[key]; c != nil && Current(o, c) {
 			delete(was, key)
 			out = append(out, Change{Namespace: o.GetNamespace(), Name: o.GetName(), Action: "unchanged", Object: c})
 			continue
@@ -192,16 +191,16 @@ func (w *Writer) Write(ctx context.Context, objs []*unstructured.Unstructured, o
 			return out, fmt.Errorf("applying %s %s: %w", w.Kind.Kind, key, err)
 		}
 		action := "configured"
-		switch rv, ok := was[key]; {
+		switch c, ok := was[key]; {
 		case !ok:
 			action = "created"
-		case rv == got.GetResourceVersion():
+		case c.GetResourceVersion() == got.GetResourceVersion():
 			action = "unchanged"
 		}
 		delete(was, key)
 		out = append(out, Change{Namespace: o.GetNamespace(), Name: o.GetName(), Action: action, Object: got})
 	}
-	for _, key := range slices.Sorted(mapKeys(was)) {
+	for _, key := range slices.Sorted(maps.Keys(was)) {
 		ns, name, _ := strings.Cut(key, "/")
 		err := w.dynamic.Resource(w.Kind.GVR).Namespace(ns).Delete(ctx, name, metav1.DeleteOptions{DryRun: dry})
 		if err != nil && !apierrors.IsNotFound(err) { // another reporter deleted it first
@@ -239,14 +238,4 @@ func Current(want, cur *unstructured.Unstructured) bool {
 	}
 	b, err := body(cur)
 	return err == nil && bytes.Equal(a, b)
-}
-
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }

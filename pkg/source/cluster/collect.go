@@ -147,7 +147,7 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 			overridden: map[types.UID]string{}}
 		return nil
 	}
-	b := &batches{q: q, idle: idle, await: await, resolver: &resolver, done: map[string]bool{}}
+	b := &batches{q: q, idle: idle, resolver: &resolver, done: map[string]bool{}}
 	b.reset()
 
 	for attempt := 1; ; attempt++ {
@@ -236,7 +236,6 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 type batches struct {
 	q        Query
 	idle     *idleList
-	await    func() error
 	resolver *runtimeResolver
 
 	// The batch being read: its rollup, the workloads that have pods in
@@ -266,11 +265,16 @@ func (b *batches) perNamespace() bool { return len(b.q.Scopes) == 1 }
 // the listing starts again from nothing, as the rollup of every batch is
 // one.
 func (b *batches) reset() {
-	b.ns, b.seen, b.allow, b.allowed = "", map[seenKey]bool{}, nil, map[seenKey]bool{}
+	b.clear()
 	b.roll = &workload.Rollup{PerPod: b.q.PerPod, Index: b.q.Index}
 	if b.q.Flush == nil {
 		b.kept, b.done, b.allowOut, b.idleReady = b.roll, map[string]bool{}, nil, false
 	}
+}
+
+// clear forgets the batch being read, but for its rollup.
+func (b *batches) clear() {
+	b.ns, b.seen, b.allow, b.allowed = "", map[seenKey]bool{}, nil, map[seenKey]bool{}
 }
 
 // enter is called for each pod listed: a new namespace closes the one
@@ -299,13 +303,14 @@ func (b *batches) close(ns string) error {
 	if err := b.waitIdle(); err != nil {
 		return err
 	}
-	if err := addIdle(b.byNamespace[ns], nil, nil, b.seen, b.resolver.templateProfiles(), b.roll); err != nil {
+	cands := b.byNamespace[ns]
+	if err := addIdle(cands, nil, nil, b.seen, b.resolver.templateProfiles(), b.roll); err != nil {
 		return err
 	}
-	b.allowOut = append(b.allowOut, b.idle.allowances(b.allow, b.q.Scopes, b.seen, b.roll, ns)...)
+	b.allowOut = append(b.allowOut, b.idle.allowances(b.allow, cands, b.q.Scopes, b.seen, b.roll, ns)...)
 	b.done[ns] = true
 	delete(b.byNamespace, ns)
-	b.ns, b.seen, b.allow, b.allowed = "", map[seenKey]bool{}, nil, map[seenKey]bool{}
+	b.clear()
 	return b.flush()
 }
 
@@ -355,7 +360,7 @@ func (b *batches) finish(matched []bool) error {
 		if err := addIdle(b.idle.candidates, b.q.Scopes, matched, b.seen, b.resolver.templateProfiles(), b.roll); err != nil {
 			return err
 		}
-		b.allowOut = b.idle.allowances(b.allow, b.q.Scopes, b.seen, b.roll, "")
+		b.allowOut = b.idle.allowances(b.allow, b.idle.candidates, b.q.Scopes, b.seen, b.roll, "")
 		return b.flush()
 	}
 	if b.ns != "" {
@@ -368,7 +373,10 @@ func (b *batches) finish(matched []bool) error {
 		if err := addIdle(nil, b.q.Scopes, matched, b.seen, b.resolver.templateProfiles(), b.roll); err != nil {
 			return err
 		}
-		b.allowOut = append(b.allowOut, b.idle.allowances(nil, b.q.Scopes, b.seen, b.roll, s.Namespace)...)
+		// A resource argument's scope lists no candidates (templates
+		// are listed for namespace scopes only): the scope's own
+		// template and object say it all.
+		b.allowOut = append(b.allowOut, b.idle.allowances(nil, nil, b.q.Scopes, b.seen, b.roll, s.Namespace)...)
 		if err := b.flush(); err != nil {
 			return err
 		}

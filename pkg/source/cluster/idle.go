@@ -217,12 +217,13 @@ func idle(obj runtime.Object, m metav1.Object) bool {
 // resource argument named), and the template's of a controller without
 // pods. One rule decides between object and template, as for manifests
 // (exception.Annotated.Pick). Only workloads audited count; new entries
-// come in a stable order, with the containers of their first row. ns, when
-// not "", keeps the controllers of that namespace only (a batch of
-// Collect's).
-func (l *idleList) allowances(allow []Allowance, scopes []Scope, audited map[seenKey]bool, roll *workload.Rollup, ns string) []Allowance {
+// come in a stable order, with the containers of their first row. cands
+// are the listed controllers of the batch (Collect's: a namespace, or the
+// whole query), whose templates' annotations count; ns, when not "", keeps
+// the controllers of that namespace only.
+func (l *idleList) allowances(allow []Allowance, cands []candidate, scopes []Scope, audited map[seenKey]bool, roll *workload.Rollup, ns string) []Allowance {
 	object, template := maps.Clone(l.objectAllow), map[seenKey]string{}
-	for _, c := range l.candidates {
+	for _, c := range cands {
 		if c.hasAllow {
 			template[c.seenKey] = c.allow
 		}

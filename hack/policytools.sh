@@ -127,47 +127,44 @@ moddir() {
 }
 
 start=$SECONDS
-if ! crds_complete "$dest"; then
-	# The staging directory sits beside the destination so the final
-	# rename is on one filesystem and therefore atomic.
-	stage="$(mktemp -d "$cache_root/.crds-XXXXXX")"
-	trap 'rm -rf "$stage"' EXIT
+mkdir -p "$dest/crds"
+trap 'rm -rf "$dest"/.crds-*' EXIT
+# install_crds NAME FILE...: the CRD files into $dest/crds/NAME, staged
+# beside it so that the directory appears whole or not at all (one rename
+# on one filesystem); crds_complete and reports_complete then see a group
+# either complete or missing, and a missing one is installed again.
+install_crds() {
+	local name="$1" stage
+	shift
+	stage="$(mktemp -d "$dest/.crds-XXXXXX")"
+	cp "$@" "$stage/"
+	chmod -R u+w "$stage"
 	chmod 0755 "$stage"
+	rm -rf "$dest/crds/$name"
+	mv -T "$stage" "$dest/crds/$name"
+}
+
+if ! crds_complete "$dest"; then
 	kdir="$(moddir kyverno github.com/kyverno/kyverno)"
 	odir="$(moddir openshift-api github.com/openshift/api)"
 	if [[ -z "$kdir" || -z "$odir" ]]; then
 		log "cannot find the kyverno or openshift/api module in the module cache"
 		exit 1
 	fi
-	mkdir -p "$stage/crds/kyverno" "$stage/crds/openshift"
-	cp "$kdir"/config/crds/kyverno/*.yaml "$stage/crds/kyverno/"
-	cp "$odir"/security/v1/zz_generated.crd-manifests/*.crd.yaml "$stage/crds/openshift/"
-	chmod -R u+w "$stage/crds"
-	if ! mv -T "$stage" "$dest" 2>/dev/null; then
-		crds_complete "$dest" || { log "cannot move $stage to $dest"; exit 1; }
-	fi
+	install_crds kyverno "$kdir"/config/crds/kyverno/*.yaml
+	install_crds openshift "$odir"/security/v1/zz_generated.crd-manifests/*.crd.yaml
 	log "CRDs of kyverno $kyverno_version and openshift/api $openshift_version in $dest"
 fi
 
 if ! reports_complete "$dest"; then
-	stage="$(mktemp -d "$dest/.reports-XXXXXX")"
-	trap 'rm -rf "$stage"' EXIT
 	kdir="$(moddir kyverno github.com/kyverno/kyverno)"
 	rdir="$(moddir kyverno github.com/openreports/reports-api)"
 	if [[ -z "$kdir" || -z "$rdir" ]]; then
 		log "cannot find the kyverno or openreports/reports-api module in the module cache"
 		exit 1
 	fi
-	mkdir -p "$stage/policyreport" "$stage/openreports"
-	cp "$kdir"/config/crds/policyreport/*.yaml "$stage/policyreport/"
-	cp "$rdir"/config/crd/*.yaml "$stage/openreports/"
-	chmod -R u+w "$stage"
-	chmod 0755 "$stage"/*
-	for d in policyreport openreports; do
-		rm -rf "$dest/crds/$d"
-		mv -T "$stage/$d" "$dest/crds/$d"
-	done
-	rm -rf "$stage"
+	install_crds policyreport "$kdir"/config/crds/policyreport/*.yaml
+	install_crds openreports "$rdir"/config/crd/*.yaml
 	log "report CRDs of kyverno $kyverno_version and openreports/reports-api in $dest/crds"
 fi
 

@@ -3,7 +3,9 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -152,5 +154,129 @@ func TestCollectFlushesNamespaceByNamespace(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// The controllers are read as the pods are, a namespace at a time: when
+// the first namespace is handed on, the Deployments of the last ones are
+// not yet listed, so a cluster's templates are never all held at once.
+// Every namespace still gets its own controllers without pods, and one
+// read in another order than the pods' is an error, never left out.
+func TestCollectReadsControllersWithThePods(t *testing.T) {
+	const perNamespace = 2
+	var names []string
+	for i := range 10 {
+		names = append(names, fmt.Sprintf("ns-%02d", i))
+	}
+	for _, tc := range []struct {
+		name string
+		// namespaces are listed in this order, pods and controllers.
+		namespaces []string
+		// order lists the Deployments' indexes in the order served.
+		order   func([]int) []int
+		wantErr string
+	}{
+		{name: "in the pods' order", namespaces: names, order: func(o []int) []int { return o }},
+		{
+			// "kube-system/" sorts before "kube/" in the storage keys,
+			// where client-go's fake puts "kube" first.
+			name: "in key order, one namespace's name the start of another's", namespaces: []string{"a", "kube-system", "kube", "z"},
+			order: func(o []int) []int { return o },
+		},
+		{name: "a namespace's controllers after the next namespace's", namespaces: names, order: func(o []int) []int {
+			o[2], o[3], o[4], o[5] = o[4], o[5], o[2], o[3]
+			return o
+		}, wantErr: `the server listed deployment "idle-0" of namespace "ns-01" after the pods of that namespace were all read`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var deployments []appsv1.Deployment
+			var pods []corev1.Pod
+			for _, ns := range tc.namespaces {
+				pods = append(pods, corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns, UID: types.UID(ns)},
+					Spec: corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{Name: "app", Image: "app:1"}}}})
+				for j := range perNamespace {
+					deployments = append(deployments, appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("idle-%d", j), Namespace: ns},
+						Spec: appsv1.DeploymentSpec{Replicas: ptr.To(int32(0)), Template: corev1.PodTemplateSpec{
+							Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "idle", Image: "idle:1"}}}}}})
+				}
+			}
+			typed := fake.NewClientset(&corev1.Node{
+				ObjectMeta: metav1.ObjectMeta{Name: "node-1"},
+				Status:     corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{ContainerRuntimeVersion: "containerd://2.1.4"}},
+			})
+			order := make([]int, len(deployments))
+			for i := range order {
+				order[i] = i
+			}
+			order = tc.order(order)
+			var mu sync.Mutex
+			served := 0 // Deployments served so far
+			typed.PrependReactor("list", "deployments", func(a clienttesting.Action) (bool, runtime.Object, error) {
+				opts := a.(clienttesting.ListActionImpl).ListOptions
+				from := 0
+				if opts.Continue != "" {
+					from, _ = strconv.Atoi(opts.Continue)
+				}
+				to := min(from+int(opts.Limit), len(order))
+				list := &appsv1.DeploymentList{}
+				for _, i := range order[from:to] {
+					list.Items = append(list.Items, deployments[i])
+				}
+				if to < len(order) {
+					list.Continue = strconv.Itoa(to)
+				}
+				mu.Lock()
+				served = to
+				mu.Unlock()
+				return true, list, nil
+			})
+			typed.PrependReactor("list", "pods", func(clienttesting.Action) (bool, runtime.Object, error) {
+				return true, &corev1.PodList{Items: pods}, nil
+			})
+			md := metafake.NewSimpleMetadataClient(metafake.NewTestScheme())
+			md.PrependReactor("list", "*", func(clienttesting.Action) (bool, runtime.Object, error) {
+				return true, &metav1.List{}, nil
+			})
+			var batches [][]string
+			servedAtFirst := -1
+			q := Query{Scopes: []Scope{{What: "all namespaces", Templates: true}}, ChunkSize: perNamespace,
+				Flush: func(r *workload.Rollup) error {
+					if servedAtFirst < 0 {
+						mu.Lock()
+						servedAtFirst = served
+						mu.Unlock()
+					}
+					var rows []string
+					r.Each(func(t *workload.Target) { rows = append(rows, t.Namespace+" "+t.Workload.Label()) })
+					batches = append(batches, rows)
+					return nil
+				}}
+			_, err := Collect(context.Background(), Clients{Typed: typed, Metadata: md}, q)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(batches) != len(tc.namespaces) {
+				t.Fatalf("%d batches, want %d: %v", len(batches), len(tc.namespaces), batches)
+			}
+			for i, rows := range batches {
+				ns := tc.namespaces[i]
+				want := []string{ns + " pod/p", ns + " deploy/idle-0", ns + " deploy/idle-1"}
+				if diff := cmp.Diff(want, rows); diff != "" {
+					t.Errorf("batch %d (-want +got):\n%s", i, diff)
+				}
+			}
+			// A page taken, one waiting, one being read: a few pages ahead
+			// of the pods, not all twenty Deployments.
+			if limit := 4 * perNamespace; servedAtFirst > limit {
+				t.Errorf("%d of %d Deployments were listed when the first namespace was handed on, want at most %d",
+					servedAtFirst, len(deployments), limit)
+			}
+		})
 	}
 }

@@ -147,7 +147,7 @@ func Collect(ctx context.Context, c Clients, q Query) (*Collected, error) {
 			overridden: map[types.UID]string{}}
 		return nil
 	}
-	b := &batches{q: q, idle: idle, resolver: &resolver, done: map[string]bool{}}
+	b := &batches{q: q, idle: idle, resolver: &resolver, done: map[string]bool{}, byNamespace: map[string][]candidate{}}
 	b.reset()
 
 	for attempt := 1; ; attempt++ {
@@ -249,12 +249,16 @@ type batches struct {
 
 	// done holds the namespaces closed (their templates added) and, with
 	// Flush, handed on; kept holds their groups without Flush.
-	done         map[string]bool
-	kept         *workload.Rollup
-	allowOut     []Allowance
-	idleReady    bool
+	done     map[string]bool
+	kept     *workload.Rollup
+	allowOut []Allowance
+	// byNamespace holds the idle list's candidates taken and not yet
+	// closed; taken, without Flush, every candidate taken, in order (a
+	// restarted listing closes every namespace again, and a query of
+	// several scopes closes one batch at the end).
+	byNamespace  map[string][]candidate
+	taken        []candidate
 	idleWarnings []string
-	byNamespace  map[string][]candidate // the idle list's candidates
 }
 
 // perNamespace is whether batches are namespaces.
@@ -268,7 +272,11 @@ func (b *batches) reset() {
 	b.clear()
 	b.roll = &workload.Rollup{PerPod: b.q.PerPod, Index: b.q.Index}
 	if b.q.Flush == nil {
-		b.kept, b.done, b.allowOut, b.idleReady = b.roll, map[string]bool{}, nil, false
+		b.kept, b.done, b.allowOut = b.roll, map[string]bool{}, nil
+		b.byNamespace = map[string][]candidate{}
+		for _, c := range b.taken {
+			b.byNamespace[c.namespace] = append(b.byNamespace[c.namespace], c)
+		}
 	}
 }
 
@@ -300,7 +308,13 @@ func (b *batches) enter(ns string) error {
 // close adds a namespace's controllers without pods and its allow
 // annotations, and hands its rollup on.
 func (b *batches) close(ns string) error {
-	if err := b.waitIdle(); err != nil {
+	// The controllers listed up to this namespace: in the order the API
+	// lists, which is the pods' (storage keys, "namespace/name"), or in
+	// the order of names (as client-go's fake lists); taking what either
+	// puts first takes every controller of ns, and those of namespaces
+	// without pods before it, held until the end.
+	err := b.idle.take(func(n string) bool { return n == ns || n < ns || n+"/" < ns+"/" }, b.route)
+	if err != nil {
 		return err
 	}
 	cands := b.byNamespace[ns]
@@ -310,8 +324,33 @@ func (b *batches) close(ns string) error {
 	b.allowOut = append(b.allowOut, b.idle.allowances(b.allow, cands, b.q.Scopes, b.seen, b.roll, ns)...)
 	b.done[ns] = true
 	delete(b.byNamespace, ns)
+	if b.q.Flush != nil {
+		// Handed on: its controllers' annotations are not asked again.
+		maps.DeleteFunc(b.idle.objectAllow, func(k seenKey, _ string) bool { return k.namespace == ns })
+	}
 	b.clear()
 	return b.flush()
+}
+
+// route keeps a controller taken from the idle list until its namespace
+// closes. One of a namespace already closed means the server lists
+// controllers in another order than pods: an error, never a controller
+// left out.
+func (b *batches) route(r record) error {
+	if b.done[r.key.namespace] {
+		return fmt.Errorf("the server listed %s %q of namespace %q after the pods of that namespace were all read; kubectl-caps reads controllers in the order pods are listed (in key order): audit the namespaces one at a time with -n",
+			strings.ToLower(r.key.kind), r.key.name, r.key.namespace)
+	}
+	if r.hasAllow {
+		b.idle.objectAllow[r.key] = r.allow
+	}
+	if r.cand != nil {
+		b.byNamespace[r.key.namespace] = append(b.byNamespace[r.key.namespace], *r.cand)
+		if b.q.Flush == nil || !b.perNamespace() {
+			b.taken = append(b.taken, *r.cand)
+		}
+	}
+	return nil
 }
 
 // flush hands the current rollup on with Flush, and starts another.
@@ -333,34 +372,19 @@ type FlushError struct{ Err error }
 func (e *FlushError) Error() string { return e.Err.Error() }
 func (e *FlushError) Unwrap() error { return e.Err }
 
-func (b *batches) waitIdle() error {
-	if b.idleReady {
-		return nil
-	}
-	warnings, err := b.idle.wait()
-	if err != nil {
-		return err
-	}
-	b.idleReady, b.idleWarnings = true, warnings
-	b.byNamespace = map[string][]candidate{}
-	for _, c := range b.idle.candidates {
-		b.byNamespace[c.namespace] = append(b.byNamespace[c.namespace], c)
-	}
-	return nil
-}
-
 // finish closes the last batch once every scope is read: per namespace,
 // the namespace read last, then those with controllers but no pods; else
 // the one batch, with the controllers that resource arguments named.
 func (b *batches) finish(matched []bool) error {
-	if err := b.waitIdle(); err != nil {
-		return err
-	}
 	if !b.perNamespace() {
-		if err := addIdle(b.idle.candidates, b.q.Scopes, matched, b.seen, b.resolver.templateProfiles(), b.roll); err != nil {
+		if err := b.idle.take(nil, b.route); err != nil {
 			return err
 		}
-		b.allowOut = b.idle.allowances(b.allow, b.idle.candidates, b.q.Scopes, b.seen, b.roll, "")
+		b.idleWarnings = b.idle.warnings()
+		if err := addIdle(b.taken, b.q.Scopes, matched, b.seen, b.resolver.templateProfiles(), b.roll); err != nil {
+			return err
+		}
+		b.allowOut = b.idle.allowances(b.allow, b.taken, b.q.Scopes, b.seen, b.roll, "")
 		return b.flush()
 	}
 	if b.ns != "" {
@@ -368,6 +392,10 @@ func (b *batches) finish(matched []bool) error {
 			return err
 		}
 	}
+	if err := b.idle.take(nil, b.route); err != nil {
+		return err
+	}
+	b.idleWarnings = b.idle.warnings()
 	s := b.q.Scopes[0]
 	if s.Controller != nil && !matched[0] {
 		if err := addIdle(nil, b.q.Scopes, matched, b.seen, b.resolver.templateProfiles(), b.roll); err != nil {

@@ -46,19 +46,51 @@ type candidate struct {
 	hasAllow bool
 }
 
-// idleList is the controllers of the template scopes, listed while the
-// pods are: it costs a LIST per kind and namespace scope, which would
-// otherwise follow the pods' (+0.5 s on 10,000 pods, docs/benchmarks.md).
-type idleList struct {
-	done       chan struct{}
-	candidates []candidate
-	// objectAllow is the allow annotation on the metadata of each
-	// controller listed that carries one, idle or not: its pods carry
-	// their template's, never their controller's (docs/exceptions.md).
-	objectAllow map[seenKey]string
-	warnings    []string
-	err         error
+// record is one controller listed: the allow annotation on its own
+// metadata and, when it may have no pods and its template matches the
+// scope's selector, its candidate.
+type record struct {
+	key      seenKey
+	allow    string
+	hasAllow bool
+	cand     *candidate
 }
+
+// idleList is the controllers of the template scopes, listed while the
+// pods are: a LIST per kind and scope, each read in the background (it
+// would otherwise follow the pods': +0.5 s on 10,000 pods,
+// docs/benchmarks.md) and taken in the order the API lists them, which is
+// the pods' (namespace first). A query of one scope takes a namespace's
+// controllers when it closes that namespace, so what the list holds is a
+// page or two ahead of the pods, not every controller of the cluster
+// (about 4 MB of templates for 12,000 Deployments).
+type idleList struct {
+	kinds []*kindList // in scope order, then idleKinds order
+	// objectAllow is the allow annotation on the metadata of each
+	// controller taken that carries one, idle or not: its pods carry
+	// their template's, never their controller's (docs/exceptions.md).
+	// Only the goroutine that takes records touches it.
+	objectAllow map[seenKey]string
+	scopes      []Scope // the scopes listed, for their warnings
+}
+
+// kindList is the LIST of one kind in one scope: its records come on recs
+// in the order listed, which is closed at the end; err and forbidden are
+// set before that.
+type kindList struct {
+	scope     int
+	kind      string
+	recs      chan record
+	err       error
+	forbidden string // the API's message, when the list was forbidden or not found
+	head      record
+	hasHead   bool
+}
+
+// idlePageSize bounds a page of controllers: a list blocked until the pods
+// reach its namespace holds the page it is in and the one fetched next,
+// decoded (a few KB each), so pages stay smaller than the pods'.
+const idlePageSize = 100
 
 // startIdleList lists, in the background, the controllers of every scope
 // that reads templates. owners blocks until the owner lookups are done: a
@@ -66,87 +98,121 @@ type idleList struct {
 // controller (the usual cluster, whose ReplicaSets all belong to
 // Deployments).
 func startIdleList(ctx context.Context, client kubernetes.Interface, scopes []Scope, chunk int64, owners func(ns string) *Owners) *idleList {
-	l := &idleList{done: make(chan struct{}), objectAllow: map[seenKey]string{}}
-	go func() {
-		defer close(l.done)
-		listed := map[string]bool{}
-		for _, s := range scopes {
-			if !s.Templates || listed[s.Namespace+"\x00"+s.LabelSelector] {
-				continue
-			}
-			listed[s.Namespace+"\x00"+s.LabelSelector] = true
-			w, err := l.list(ctx, client, s, chunk, owners)
-			l.warnings = append(l.warnings, w...)
-			if err != nil {
-				l.err = err
-				return
-			}
+	l := &idleList{objectAllow: map[seenKey]string{}}
+	listed := map[string]bool{}
+	for _, s := range scopes {
+		if !s.Templates || listed[s.Namespace+"\x00"+s.LabelSelector] {
+			continue
 		}
-	}()
+		listed[s.Namespace+"\x00"+s.LabelSelector] = true
+		l.scopes = append(l.scopes, s)
+		page := min(max(chunk, 1), idlePageSize)
+		for _, kind := range idleKinds {
+			// A page of records waits to be taken while the next is read.
+			k := &kindList{scope: len(l.scopes) - 1, kind: kind, recs: make(chan record, page)}
+			l.kinds = append(l.kinds, k)
+			go k.list(ctx, client, s, page, owners)
+		}
+	}
 	return l
 }
 
-func (l *idleList) list(ctx context.Context, client kubernetes.Interface, s Scope, chunk int64, owners func(ns string) *Owners) ([]string, error) {
+func (k *kindList) list(ctx context.Context, client kubernetes.Interface, s Scope, chunk int64, owners func(ns string) *Owners) {
+	defer close(k.recs)
+	if (k.kind == "ReplicaSet" || k.kind == "Job") && !owners(s.Namespace).mayHaveOwnerless(k.kind) {
+		return
+	}
 	sel, err := labels.Parse(s.LabelSelector)
 	if err != nil {
-		return nil, fmt.Errorf("parsing the label selector %q: %w", s.LabelSelector, err)
+		k.err = fmt.Errorf("parsing the label selector %q: %w", s.LabelSelector, err)
+		return
 	}
-	forbidden := map[string]bool{}
-	var reason string
-	for _, kind := range idleKinds {
-		if (kind == "ReplicaSet" || kind == "Job") && !owners(s.Namespace).mayHaveOwnerless(kind) {
-			continue
+	kind, _ := workload.Lookup(k.kind)
+	p := pager.New(pager.SimplePageFunc(idleListFunc(ctx, client, k.kind, s.Namespace)))
+	p.PageSize = chunk
+	// The pager fetches the next page while this one is taken; no more.
+	p.PageBufferSize = 0
+	err = p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
+		m, ok := obj.(metav1.Object)
+		if !ok {
+			return fmt.Errorf("unexpected object %T in a %s list", obj, strings.ToLower(k.kind))
 		}
-		k, _ := workload.Lookup(kind)
-		p := pager.New(pager.SimplePageFunc(idleListFunc(ctx, client, kind, s.Namespace)))
-		p.PageSize = max(chunk, 1)
-		err := p.EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
-			m, ok := obj.(metav1.Object)
-			if !ok {
-				return fmt.Errorf("unexpected object %T in a %s list", obj, strings.ToLower(kind))
-			}
-			if v, ok := m.GetAnnotations()[exception.AnnotationKey]; ok {
-				l.objectAllow[seenKey{m.GetNamespace(), kind, m.GetName()}] = v
-			}
-			if !idle(obj, m) {
-				return nil
-			}
-			tmpl := idleTemplateOf(obj)
-			if tmpl == nil || !sel.Matches(labels.Set(tmpl.Labels)) {
-				return nil
-			}
+		r := record{key: seenKey{m.GetNamespace(), k.kind, m.GetName()}}
+		r.allow, r.hasAllow = m.GetAnnotations()[exception.AnnotationKey]
+		if tmpl := idleTemplateOf(obj); idle(obj, m) && tmpl != nil && sel.Matches(labels.Set(tmpl.Labels)) {
 			spec, err := workload.Relevant(&tmpl.Spec).Marshal()
 			if err != nil {
-				return fmt.Errorf("encoding the template of %s %s/%s: %w", kind, m.GetNamespace(), m.GetName(), err)
+				return fmt.Errorf("encoding the template of %s %s/%s: %w", k.kind, m.GetNamespace(), m.GetName(), err)
 			}
 			v, ok := tmpl.Annotations[exception.AnnotationKey]
-			l.candidates = append(l.candidates, candidate{seenKey{m.GetNamespace(), kind, m.GetName()}, k.Prefix, spec, v, ok})
-			return nil
-		})
-		switch {
-		case err == nil:
-		case IsForbidden(err) || apierrors.IsNotFound(err):
-			forbidden[kind] = true
-			if reason == "" {
-				reason = APIMessage(err)
-			}
-		default:
-			return nil, fmt.Errorf("listing %s to find those without running pods: %w", k.Plural(), err)
+			r.cand = &candidate{r.key, kind.Prefix, spec, v, ok}
 		}
+		select {
+		case k.recs <- r:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	switch {
+	case err == nil:
+	case IsForbidden(err) || apierrors.IsNotFound(err):
+		k.forbidden = APIMessage(err)
+	default:
+		k.err = fmt.Errorf("listing %s to find those without running pods: %w", kind.Plural(), err)
 	}
-	if len(forbidden) == 0 {
-		return nil, nil
-	}
-	// One warning for the scope: a user who may read only pods would
-	// otherwise get seven.
-	return []string{fmt.Sprintf("you may not list %s%s (%s), so those without running pods (scaled to zero, between runs) are not shown, nor the %s annotation on their own metadata read",
-		workload.Names(func(k workload.Kind) bool { return forbidden[k.Name] }), inNamespace(s.Namespace), reason, exception.AnnotationKey)}, nil
 }
 
-// wait returns the listing's warnings and error, once it is done.
-func (l *idleList) wait() ([]string, error) {
-	<-l.done
-	return l.warnings, l.err
+// take hands on, in order, the records of every list up to the first of a
+// namespace that until says is not yet due (nil: every record), kind by
+// kind; it stops at the first list that failed.
+func (l *idleList) take(until func(ns string) bool, fn func(record) error) error {
+	for _, k := range l.kinds {
+		for {
+			if !k.hasHead {
+				r, more := <-k.recs
+				if !more {
+					if k.err != nil {
+						return k.err
+					}
+					break
+				}
+				k.head, k.hasHead = r, true
+			}
+			if until != nil && !until(k.head.key.namespace) {
+				break
+			}
+			k.hasHead = false
+			if err := fn(k.head); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// warnings are the lists' warnings, once every record is taken: one per
+// scope, naming the kinds it may not list.
+func (l *idleList) warnings() []string {
+	var out []string
+	for i, s := range l.scopes {
+		forbidden := map[string]bool{}
+		reason := ""
+		for _, k := range l.kinds {
+			if k.scope == i && k.forbidden != "" {
+				forbidden[k.kind] = true
+				reason = cmp.Or(reason, k.forbidden)
+			}
+		}
+		if len(forbidden) == 0 {
+			continue
+		}
+		// One warning for the scope: a user who may read only pods would
+		// otherwise get seven.
+		out = append(out, fmt.Sprintf("you may not list %s%s (%s), so those without running pods (scaled to zero, between runs) are not shown, nor the %s annotation on their own metadata read",
+			workload.Names(func(k workload.Kind) bool { return forbidden[k.Name] }), inNamespace(s.Namespace), reason, exception.AnnotationKey))
+	}
+	return out
 }
 
 // addIdle adds to roll, for every controller none of whose pods was seen,

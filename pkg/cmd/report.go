@@ -60,7 +60,11 @@ namespaced, so there is no ClusterPolicyReport.
 
 Each report is applied server-side with the field manager kubectl-caps. A
 result that has not changed keeps its timestamp, so a run that finds nothing
-new changes nothing (not even the resourceVersion). The reports of namespaces
+new changes nothing (not even the resourceVersion). Each report carries the
+annotation caps.kubectl-caps.io/results-digest, a SHA-256 of its content
+without timestamps: a run reads back only the reports' metadata and does not
+send a report whose digest, labels and annotations are current and that
+only kubectl-caps's apply manages. The reports of namespaces
 in scope that have nothing left to report are deleted; no other object is
 ever written or deleted. The CRD must be installed: report checks and says
 which to install. It reports whole namespaces, so resource arguments, -l and

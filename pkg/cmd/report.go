@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -61,7 +60,11 @@ namespaced, so there is no ClusterPolicyReport.
 
 Each report is applied server-side with the field manager kubectl-caps. A
 result that has not changed keeps its timestamp, so a run that finds nothing
-new changes nothing (not even the resourceVersion). The reports of namespaces
+new changes nothing (not even the resourceVersion). Each report carries the
+annotation caps.kubectl-caps.io/results-digest, a SHA-256 of its content
+without timestamps: a run reads back only the reports' metadata and does not
+send a report whose digest, labels and annotations are current and that
+only kubectl-caps's apply manages. The reports of namespaces
 in scope that have nothing left to report are deleted; no other object is
 ever written or deleted. The CRD must be installed: report checks and says
 which to install. It reports whole namespaces, so resource arguments, -l and
@@ -143,7 +146,7 @@ func (o *ReportOptions) Run() error {
 		if err != nil {
 			return err
 		}
-		return o.write(nil, items, exc, nil)
+		return o.write(reports.Offline(policyreport.API(o.ReportAPI)), items, exc)
 	}
 	return o.eachCluster(o.ErrOut, nil, func(r *clusterRead) error {
 		items = nil
@@ -152,27 +155,22 @@ func (o *ReportOptions) Run() error {
 		if err != nil {
 			return &ExitError{Code: ExitInput, Err: err}
 		}
-		w, old, err := reports.Open(context.Background(), r.ConfigFlags, policyreport.KindOf(policyreport.API(o.ReportAPI)), o.DryRun == "server", r.lc.Namespace)
+		w, err := reports.Open(context.Background(), r.ConfigFlags, policyreport.API(o.ReportAPI), o.DryRun, r.lc.Namespace)
 		if err != nil {
 			return &ExitError{Code: ExitCluster, Err: err}
 		}
-		return o.write(w, items, exception.Set{Entries: es}, old)
+		return o.write(w, items, exception.Set{Entries: es})
 	})
 }
 
 // write builds the reports of the items, settled against the allow
-// annotations (old: the reports written before, whose unchanged results
-// keep their timestamps), and writes them with w or, with
-// --dry-run=client, prints them.
-func (o *ReportOptions) write(w *reports.Writer, items []report.Item, exc exception.Set, old []unstructured.Unstructured) error {
+// annotations, and writes them with w, which keeps the timestamps of
+// unchanged results and, with --dry-run=client, returns them unsent.
+func (o *ReportOptions) write(w *reports.Writer, items []report.Item, exc exception.Set) error {
 	now := reportNow()
 	fs := report.Settle(items, "", exc, nil, now).Findings
-	rs := policyreport.Build(items, fs, policyreport.Options{Now: now, Previous: policyreport.FromObjects(old), Namespace: o.namespace})
-	objs, err := policyreport.Objects(rs, policyreport.API(o.ReportAPI))
-	if err != nil || o.DryRun == "client" {
-		return cmp.Or(err, o.print(objs))
-	}
-	changes, err := w.Write(context.Background(), objs, old)
+	w.Objects = o.Output != ""
+	changes, err := w.Write(context.Background(), policyreport.Build(items, fs, policyreport.Options{Now: now, Namespace: o.namespace}))
 	for i := 0; o.Output == "" && i < len(changes); i++ {
 		fmt.Fprintln(o.Out, w.Describe(changes[i]))
 	}

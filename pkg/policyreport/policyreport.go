@@ -15,6 +15,9 @@ package policyreport
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"reflect"
@@ -93,12 +96,9 @@ const (
 
 // Options are what Build needs besides the audit.
 type Options struct {
-	// Now stamps a result that is new or changed.
+	// Now stamps every result; Keep gives back the timestamps of those
+	// that have not changed since the report the tool wrote last time.
 	Now time.Time
-	// Previous are the reports the tool wrote last time (read back from
-	// the cluster): a result equal to one of theirs keeps its timestamp,
-	// so that a run that finds nothing new writes nothing new.
-	Previous []openreports.Report
 	// Namespace is where the items with none (manifests that set none)
 	// are reported: "default", as kubectl apply would place them.
 	Namespace string
@@ -132,14 +132,6 @@ func Build(items []report.Item, findings []finding.Finding, o Options) []openrep
 		seen[k] = true
 		byNS[k.ns] = append(byNS[k.ns], results(it, k.ns, byContainer[k])...)
 	}
-	prev := map[string]map[string]openreports.ReportResult{}
-	for _, p := range o.Previous {
-		m := map[string]openreports.ReportResult{}
-		for _, r := range p.Results {
-			m[resultKey(r)] = r
-		}
-		prev[p.Namespace] = m
-	}
 	now := metav1.Timestamp{Seconds: o.Now.Unix()}
 	out := make([]openreports.Report, 0, len(byNS))
 	for _, n := range slices.Sorted(maps.Keys(byNS)) {
@@ -148,9 +140,6 @@ func Build(items []report.Item, findings []finding.Finding, o Options) []openrep
 		var sum openreports.ReportSummary
 		for i := range rs {
 			rs[i].Timestamp = now
-			if p, ok := prev[n][resultKey(rs[i])]; ok && sameResult(p, rs[i]) {
-				rs[i].Timestamp = p.Timestamp
-			}
 			switch rs[i].Result {
 			case Pass:
 				sum.Pass++
@@ -180,6 +169,22 @@ func resultKey(r openreports.ReportResult) string {
 		kind, name = r.Subjects[0].Kind, r.Subjects[0].Name
 	}
 	return strings.Join([]string{kind, name, r.Properties["container"], r.Rule}, "\x00")
+}
+
+// Keep gives each result of r that prev, the report of r's namespace as
+// the tool wrote it last time (read back from the cluster), holds unchanged
+// its timestamp there, so that a run that finds nothing new writes nothing
+// new; a new or changed result keeps Build's.
+func Keep(r *openreports.Report, prev openreports.Report) {
+	m := make(map[string]openreports.ReportResult, len(prev.Results))
+	for _, p := range prev.Results {
+		m[resultKey(p)] = p
+	}
+	for i := range r.Results {
+		if p, ok := m[resultKey(r.Results[i])]; ok && sameResult(p, r.Results[i]) {
+			r.Results[i].Timestamp = p.Timestamp
+		}
+	}
 }
 
 // sameResult: equal but for the timestamp.
@@ -309,9 +314,15 @@ func subject(it *report.Item, ns string) corev1.ObjectReference {
 	return ref
 }
 
+// DigestAnnotation is the annotation of every report that carries the
+// digest of its content (Digest), for the writer to know a report in the
+// cluster is current from its metadata alone (pkg/sink/reports).
+const DigestAnnotation = "caps.kubectl-caps.io/results-digest"
+
 // Object is a report as the API writes it: apiVersion and kind of the
-// chosen API, metadata with the name, namespace and label, and the body
-// (a wgpolicyk8s PolicyReport has no top-level source).
+// chosen API, metadata with the name, namespace, label and the digest
+// annotation, and the body (a wgpolicyk8s PolicyReport has no top-level
+// source).
 func Object(r openreports.Report, a API) (*unstructured.Unstructured, error) {
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&r)
 	if err != nil {
@@ -319,13 +330,52 @@ func Object(r openreports.Report, a API) (*unstructured.Unstructured, error) {
 	}
 	k := KindOf(a)
 	m["apiVersion"], m["kind"] = k.GVR.GroupVersion().String(), k.Kind
-	// Only what this tool owns: a null creationTimestamp would be a field
-	// of its apply.
-	m["metadata"] = map[string]any{"name": r.Name, "namespace": r.Namespace, "labels": map[string]any{ManagedBy: Name}}
+	delete(m, "metadata")
 	if a != OpenReports {
 		delete(m, "source")
 	}
+	d, err := Digest(m)
+	if err != nil {
+		return nil, err
+	}
+	// Only what this tool owns: a null creationTimestamp would be a field
+	// of its apply.
+	m["metadata"] = map[string]any{"name": r.Name, "namespace": r.Namespace, "labels": map[string]any{ManagedBy: Name},
+		"annotations": map[string]any{DigestAnnotation: d}}
 	return &unstructured.Unstructured{Object: m}, nil
+}
+
+// Digest is "sha256:" and the SHA-256 of a report object as JSON (which
+// sorts map keys), without its metadata and its results' timestamps: what
+// the tool writes besides what names and stamps it. Two runs that find
+// the same give the same digest whenever they run; any other result,
+// severity, property, resource or summary gives another. The timestamps
+// are left out because a result keeps its timestamp while it is unchanged
+// (Keep), so equal digests mean equal documents once stamped.
+func Digest(obj map[string]any) (string, error) {
+	h := sha256.New()
+	e := json.NewEncoder(h)
+	meta, hasMeta := obj["metadata"]
+	delete(obj, "metadata")
+	rs, _ := obj["results"].([]any)
+	stamps := make([]any, len(rs))
+	for i, r := range rs {
+		if m, ok := r.(map[string]any); ok {
+			stamps[i] = m["timestamp"]
+			delete(m, "timestamp")
+		}
+	}
+	err := e.Encode(obj)
+	// Put back what was taken out: obj is the caller's.
+	for i, r := range rs {
+		if m, ok := r.(map[string]any); ok && stamps[i] != nil {
+			m["timestamp"] = stamps[i]
+		}
+	}
+	if hasMeta {
+		obj["metadata"] = meta
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), err
 }
 
 // Objects are the reports as Object writes them.

@@ -1,6 +1,7 @@
 package policyreport
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -131,22 +132,86 @@ func TestBuildExcepted(t *testing.T) {
 // A result that has not changed keeps the timestamp it was first written
 // with, so that a second run writes the same document (and the API server
 // keeps its resourceVersion); a changed or new result gets Now.
-func TestBuildKeepsTimestampsOfUnchangedResults(t *testing.T) {
+func TestKeepKeepsTimestampsOfUnchangedResults(t *testing.T) {
 	its := items(target("shop", "Deployment", "web", adding("app", "SYS_ADMIN"), restricted("side")))
 	first := build(its, exception.Set{}, Options{Now: t0})
 	later := t0.Add(time.Hour)
-	again := build(its, exception.Set{}, Options{Now: later, Previous: first})
+	again := build(its, exception.Set{}, Options{Now: later})
+	Keep(&again[0], first[0])
 	if d := cmp.Diff(first, again); d != "" {
 		t.Fatalf("a second run with nothing changed differs (-first +again):\n%s", d)
 	}
 	changed := items(target("shop", "Deployment", "web", adding("app", "SYS_MODULE"), restricted("side")))
-	third := build(changed, exception.Set{}, Options{Now: later, Previous: first})
+	third := build(changed, exception.Set{}, Options{Now: later})
+	Keep(&third[0], first[0])
 	ts := map[string]int64{}
 	for _, r := range third[0].Results {
 		ts[r.Properties["container"]] = r.Timestamp.Seconds
 	}
 	if ts["app"] != later.Unix() || ts["side"] != t0.Unix() {
 		t.Errorf("timestamps = %v: want the changed result at %d and the unchanged at %d", ts, later.Unix(), t0.Unix())
+	}
+}
+
+// The digest annotation of a report is the same for the same findings
+// whenever they are found (the results' timestamps are left out), in
+// either map order, and differs when anything a reader sees differs: a
+// result, its severity, a property, its resource, the summary, the kind.
+func TestDigest(t *testing.T) {
+	its := items(target("shop", "Deployment", "web", adding("app", "SYS_ADMIN"), restricted("side")))
+	digest := func(r openreports.Report, a API) string {
+		t.Helper()
+		u, err := Object(r, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := u.GetAnnotations()[DigestAnnotation]
+		if len(d) != len("sha256:")+64 || d[:7] != "sha256:" {
+			t.Fatalf("digest annotation %q", d)
+		}
+		// The annotation is the digest of the object it is on.
+		if again, err := Digest(u.Object); err != nil || again != d {
+			t.Fatalf("Digest of the object = %q, %v; its annotation says %q", again, err, d)
+		}
+		return d
+	}
+	base := build(its, exception.Set{}, Options{Now: t0})[0]
+	want := digest(base, WGPolicy)
+	// Another run, an hour later, builds its maps anew: Go's map order
+	// differs from one map to the next.
+	for i := range 20 {
+		later := build(its, exception.Set{}, Options{Now: t0.Add(time.Duration(i) * time.Hour)})[0]
+		if got := digest(later, WGPolicy); got != want {
+			t.Fatalf("run %d, stamped %d: digest %s, want %s", i, later.Results[0].Timestamp.Seconds, got, want)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(r *openreports.Report)
+	}{
+		{"result", func(r *openreports.Report) { r.Results[0].Result = Warn }},
+		{"severity", func(r *openreports.Report) { r.Results[0].Severity = "low" }},
+		{"property", func(r *openreports.Report) { r.Results[0].Properties["effective"] += ",CHOWN" }},
+		{"property added", func(r *openreports.Report) { r.Results[0].Properties["added"] = "NET_RAW" }},
+		{"resource", func(r *openreports.Report) { r.Results[0].Subjects[0].Name = "api" }},
+		{"description", func(r *openreports.Report) { r.Results[0].Description += "." }},
+		{"a result gone", func(r *openreports.Report) { r.Results = r.Results[1:] }},
+		{"summary", func(r *openreports.Report) { r.Summary.Pass++ }},
+	} {
+		r := build(its, exception.Set{}, Options{Now: t0})[0]
+		tc.edit(&r)
+		if got := digest(r, WGPolicy); got == want {
+			t.Errorf("%s changed: the digest did not", tc.name)
+		}
+	}
+	if digest(base, OpenReports) == want {
+		t.Errorf("a Report and a PolicyReport of the same results have one digest")
+	}
+	// The object Digest read is left as it was.
+	u, _ := Object(base, WGPolicy)
+	before := u.DeepCopy()
+	if _, err := Digest(u.Object); err != nil || !reflect.DeepEqual(u, before) {
+		t.Errorf("Digest changed its argument (%v)", err)
 	}
 }
 
@@ -177,6 +242,7 @@ func TestObject(t *testing.T) {
 		if a == WGPolicy {
 			want.Source = ""
 		}
+		want.Annotations = map[string]string{DigestAnnotation: u.GetAnnotations()[DigestAnnotation]}
 		want.TypeMeta = metav1.TypeMeta{APIVersion: k.GVR.GroupVersion().String(), Kind: k.Kind}
 		if d := cmp.Diff(want, back); d != "" {
 			t.Errorf("%s: read back (-want +got):\n%s", a, d)

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,7 +16,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/kubectl-caps/kubectl-caps/internal/testserver"
 )
 
 var (
@@ -116,16 +120,79 @@ func TestReportWritesIdempotentlyAndPrunes(t *testing.T) {
 		t.Errorf("managedFields = %+v, want one Apply by kubectl-caps", m)
 	}
 
+	digest := first.GetAnnotations()["caps.kubectl-caps.io/results-digest"]
+	if !strings.HasPrefix(digest, "sha256:") {
+		t.Errorf("annotations = %v, want the digest of the results", first.GetAnnotations())
+	}
+	stamps := func(u *unstructured.Unstructured) map[string]int64 {
+		rs, _, _ := unstructured.NestedSlice(u.Object, "results")
+		out := map[string]int64{}
+		for i, r := range rs {
+			out[results(t, u)[i]], _, _ = unstructured.NestedInt64(r.(map[string]any), "timestamp", "seconds")
+		}
+		return out
+	}
+
 	// Results are stamped to the second: a second later, an unchanged
 	// result must keep its first timestamp for the document to be equal.
-	time.Sleep(1100 * time.Millisecond)
-	run("unchanged in namespace " + ns)
-	again, err := get(policyReportGVR)
-	if err != nil {
+	// unchanged runs sends no write at all (the audit log).
+	unchanged := func(what string, before *unstructured.Unstructured) {
+		t.Helper()
+		time.Sleep(1100 * time.Millisecond)
+		off := e.auditOffset()
+		run("unchanged in namespace " + ns)
+		for _, ev := range e.pluginEvents(off, testserver.Admin) {
+			if ev.ObjectRef != nil && ev.ObjectRef.Resource == "policyreports" && ev.Verb != "list" {
+				t.Errorf("%s: a run with nothing changed sent %s %s", what, ev.Verb, ev.RequestURI)
+			}
+		}
+		again, err := get(policyReportGVR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.GetResourceVersion() != before.GetResourceVersion() {
+			t.Errorf("%s: a run with nothing changed wrote the report: resourceVersion %s, then %s", what, before.GetResourceVersion(), again.GetResourceVersion())
+		}
+	}
+	unchanged("second run", first)
+
+	// A report as an older version wrote it, without the digest, is
+	// applied once, its results keeping their timestamps; so is one whose
+	// digest another manager edited. Then they are current again.
+	older := first.DeepCopy()
+	older.SetAnnotations(nil)
+	older.SetManagedFields(nil)
+	older.SetResourceVersion("")
+	if _, err := dyn.Resource(policyReportGVR).Namespace(ns).Apply(e.ctx, older.GetName(), older, metav1.ApplyOptions{FieldManager: "kubectl-caps", Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	if again.GetResourceVersion() != first.GetResourceVersion() {
-		t.Errorf("a second run with nothing changed wrote the report: resourceVersion %s, then %s", first.GetResourceVersion(), again.GetResourceVersion())
+	edited := []byte(`{"metadata":{"annotations":{"caps.kubectl-caps.io/results-digest":"sha256:0"}}}`)
+	for _, edit := range []func() error{
+		func() error { return nil },
+		func() error {
+			_, err := dyn.Resource(policyReportGVR).Namespace(ns).Patch(e.ctx, "kubectl-caps", types.MergePatchType, edited, metav1.PatchOptions{FieldManager: "someone"})
+			return err
+		},
+	} {
+		if err := edit(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond)
+		run("configured in namespace " + ns)
+		fixed, err := get(policyReportGVR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fixed.GetAnnotations()["caps.kubectl-caps.io/results-digest"]; got != digest {
+			t.Errorf("digest %q after the apply, want %q", got, digest)
+		}
+		if got, want := stamps(fixed), stamps(first); !maps.Equal(got, want) {
+			t.Errorf("timestamps %v after the apply, want the first run's %v", got, want)
+		}
+		if m := fixed.GetManagedFields(); len(m) != 1 || m[0].Manager != "kubectl-caps" {
+			t.Errorf("managedFields = %+v, want the apply of kubectl-caps alone", m)
+		}
+		unchanged("applied again", fixed)
 	}
 
 	if err := e.cs.CoreV1().Pods(ns).Delete(e.ctx, "risky", metav1.DeleteOptions{GracePeriodSeconds: ptr[int64](0)}); err != nil {
@@ -141,6 +208,12 @@ func TestReportWritesIdempotentlyAndPrunes(t *testing.T) {
 	}
 	if s, _, _ := unstructured.NestedInt64(third.Object, "summary", "fail"); s != 0 {
 		t.Errorf("summary.fail = %d after the failing pod is gone", s)
+	}
+	if got, was := stamps(third)[want[0]], stamps(first)[want[0]]; got != was {
+		t.Errorf("the unchanged result of pod/clean is stamped %d, want its first %d", got, was)
+	}
+	if third.GetAnnotations()["caps.kubectl-caps.io/results-digest"] == digest {
+		t.Errorf("the digest did not change with the results")
 	}
 
 	run("openreports.io/kubectl-caps created in namespace "+ns, "--report-api", "openreports")

@@ -7,20 +7,20 @@
 package reports
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
+	openreports "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
 	"github.com/kubectl-caps/kubectl-caps/pkg/policyreport"
@@ -33,18 +33,31 @@ const FieldManager = "kubectl-caps"
 
 // Writer writes one API's reports to one cluster.
 type Writer struct {
+	API  policyreport.API
 	Kind policyreport.Kind
-	// DryRun: the API server runs every write (dryRun=All) and persists
-	// none (--dry-run=server).
-	DryRun    bool
+	// DryRun is --dry-run: "server" has the API server run every write
+	// (dryRun=All) and persist none; "client" sends no write at all, and
+	// Write returns the objects it would apply.
+	DryRun string
+	// Objects: Write returns the object of every report it keeps, one it
+	// does not send read back in full (for -o).
+	Objects bool
+	// old is the metadata of the reports this tool wrote in scope, as
+	// Open read it.
+	old       []metav1.PartialObjectMetadata
 	dynamic   dynamic.Interface
+	metadata  metadata.Interface
 	discovery discovery.DiscoveryInterface
 }
 
 // New is a writer for the cluster of cfg.
-func New(cfg *rest.Config, kind policyreport.Kind, dryRun bool) (*Writer, error) {
+func New(cfg *rest.Config, api policyreport.API, dryRun string) (*Writer, error) {
 	cfg = unlimited(cfg)
 	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := metadata.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +65,13 @@ func New(cfg *rest.Config, kind policyreport.Kind, dryRun bool) (*Writer, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{Kind: kind, DryRun: dryRun, dynamic: dyn, discovery: disc}, nil
+	return &Writer{API: api, Kind: policyreport.KindOf(api), DryRun: dryRun, dynamic: dyn, metadata: meta, discovery: disc}, nil
+}
+
+// Offline is a writer with no cluster (manifests, --dry-run=client):
+// Write returns the reports as they would be created.
+func Offline(api policyreport.API) *Writer {
+	return &Writer{API: api, Kind: policyreport.KindOf(api), DryRun: "client"}
 }
 
 // unlimited switches client-go's client-side limiter off (5 requests/s
@@ -69,22 +88,21 @@ func unlimited(cfg *rest.Config) *rest.Config {
 }
 
 // Open is a writer for the cluster of a kubeconfig context whose report
-// kind is served (Check), with the reports it manages in namespace (""
+// kind is served (Check), knowing the reports it manages in namespace (""
 // for all).
-func Open(ctx context.Context, flags genericclioptions.RESTClientGetter, kind policyreport.Kind, dryRun bool, namespace string) (*Writer, []unstructured.Unstructured, error) {
+func Open(ctx context.Context, flags genericclioptions.RESTClientGetter, api policyreport.API, dryRun string, namespace string) (*Writer, error) {
 	cfg, err := flags.ToRESTConfig()
 	var w *Writer
 	if err == nil {
-		w, err = New(cfg, kind, dryRun)
+		w, err = New(cfg, api, dryRun)
 	}
 	if err == nil {
 		err = w.Check()
 	}
-	if err != nil {
-		return nil, nil, err
+	if err == nil {
+		w.old, err = w.Managed(ctx, namespace)
 	}
-	old, err := w.Managed(ctx, namespace)
-	return w, old, err
+	return w, err
 }
 
 // Objects are the objects the API server answered a write with (none for
@@ -125,14 +143,34 @@ func (w *Writer) Check() error {
 	return &NotInstalledError{w.Kind}
 }
 
-// Managed lists the reports this tool wrote in a namespace ("" for all),
-// by their label: nothing else is ever read back, replaced or deleted.
-func (w *Writer) Managed(ctx context.Context, namespace string) ([]unstructured.Unstructured, error) {
-	l, err := w.dynamic.Resource(w.Kind.GVR).Namespace(namespace).List(ctx, metav1.ListOptions{LabelSelector: policyreport.Selector})
+// Managed lists the metadata of the reports this tool wrote in a
+// namespace ("" for all), by their label: nothing else is ever read back,
+// replaced or deleted. Only the metadata: it says whether a report is
+// current (Current), and the reports in full, ten megabytes of JSON for
+// 10,000 pods, cost more to decode than the rest of a run that finds
+// nothing new (docs/benchmarks.md).
+func (w *Writer) Managed(ctx context.Context, namespace string) ([]metav1.PartialObjectMetadata, error) {
+	l, err := w.metadata.Resource(w.Kind.GVR).Namespace(namespace).List(ctx, metav1.ListOptions{LabelSelector: policyreport.Selector})
 	if err != nil {
 		return nil, err
 	}
 	return l.Items, nil
+}
+
+// previous is the report this tool wrote in a namespace, in full (nil
+// if there is none any more): the one report a namespace may hold under
+// its label, listed, since the role of deploy/ grants list and not get.
+func (w *Writer) previous(ctx context.Context, namespace string) (*unstructured.Unstructured, error) {
+	l, err := w.dynamic.Resource(w.Kind.GVR).Namespace(namespace).List(ctx, metav1.ListOptions{LabelSelector: policyreport.Selector})
+	if err != nil {
+		return nil, fmt.Errorf("reading back %s %s/%s: %w", w.Kind.Kind, namespace, policyreport.Name, err)
+	}
+	for i := range l.Items {
+		if l.Items[i].GetName() == policyreport.Name {
+			return &l.Items[i], nil
+		}
+	}
+	return nil, nil
 }
 
 // Change is what a write did to one report, as kubectl apply says it:
@@ -144,98 +182,121 @@ type Change struct {
 
 func (w *Writer) Describe(c Change) string {
 	s := fmt.Sprintf("%s.%s/%s %s in namespace %s", w.Kind.GVR.Resource, w.Kind.GVR.Group, c.Name, c.Action, c.Namespace)
-	if w.DryRun {
+	if w.DryRun == "server" {
 		s += " (server dry run)"
 	}
 	return s
 }
 
-// Write applies each report and deletes the managed reports (old) that
-// none of them replaces: a namespace whose workloads are all gone loses
-// its report. An apply that changes nothing leaves the resourceVersion as
-// it is (the API server does not write an unchanged object), which is why
-// the reports must be deterministic (policyreport.Build). The apply
-// forces: the fields are this tool's, and a report written by an older
-// run under another manager is taken over rather than refused.
+// Write applies each report (built by policyreport.Build, every result
+// stamped now) and deletes the managed reports read by Open that none of
+// them replaces: a namespace whose workloads are all gone loses its
+// report. An apply that changes nothing leaves the resourceVersion as it
+// is (the API server does not write an unchanged object), which is why
+// the reports must be deterministic (policyreport.Build) and a result
+// that has not changed keeps the timestamp of the report in the cluster
+// (policyreport.Keep): a report to apply is read back in full first. The
+// apply forces: the fields are this tool's, and a report written by an
+// older run under another manager is taken over rather than refused.
 //
-// A report that the cluster already holds exactly as this tool last wrote
-// it (Current) is not sent again: the API server would find nothing to
-// change, after decoding, merging and comparing the whole object, which
-// on a cluster with thousands of results per namespace is most of a run's
-// time when nothing changed (docs/benchmarks.md).
-func (w *Writer) Write(ctx context.Context, objs []*unstructured.Unstructured, old []unstructured.Unstructured) ([]Change, error) {
+// A report that the cluster already holds as this tool last wrote it
+// (Current, from its metadata) is not sent again: the API server would
+// find nothing to change, after decoding, merging and comparing the whole
+// object, which on a cluster with thousands of results per namespace is
+// most of a run's time when nothing changed (docs/benchmarks.md).
+func (w *Writer) Write(ctx context.Context, rs []openreports.Report) ([]Change, error) {
 	// The reports read back that no new one has replaced yet.
-	was := map[string]*unstructured.Unstructured{}
-	for i := range old {
-		was[old[i].GetNamespace()+"/"+old[i].GetName()] = &old[i]
+	was := map[string]*metav1.PartialObjectMetadata{}
+	for i := range w.old {
+		was[w.old[i].GetNamespace()+"/"+w.old[i].GetName()] = &w.old[i]
 	}
 	var dry []string
-	if w.DryRun {
+	if w.DryRun == "server" {
 		dry = []string{metav1.DryRunAll}
 	}
 	var out []Change
-	for _, o := range objs {
-		key := o.GetNamespace() + "/" + o.GetName()
-		if c := was[key]; c != nil && Current(o, c) {
-			delete(was, key)
-			out = append(out, Change{Namespace: o.GetNamespace(), Name: o.GetName(), Action: "unchanged", Object: c})
+	for i := range rs {
+		key := rs[i].Namespace + "/" + rs[i].Name
+		c := was[key]
+		delete(was, key)
+		o, err := policyreport.Object(rs[i], w.API)
+		if err != nil {
+			return out, err
+		}
+		current := c != nil && Current(o, c)
+		var prev *unstructured.Unstructured
+		if c != nil && (!current || w.Objects || w.DryRun == "client") {
+			if prev, err = w.previous(ctx, rs[i].Namespace); err != nil {
+				return out, err
+			}
+		}
+		switch {
+		case current && w.DryRun != "client":
+			out = append(out, Change{Namespace: rs[i].Namespace, Name: rs[i].Name, Action: "unchanged", Object: prev})
+			continue
+		case prev != nil:
+			p, err := policyreport.FromObject(prev)
+			if err == nil { // one that cannot be read (an edit by hand) is rewritten, newly stamped
+				policyreport.Keep(&rs[i], p)
+				if o, err = policyreport.Object(rs[i], w.API); err != nil {
+					return out, err
+				}
+			}
+		}
+		action := "configured"
+		switch {
+		case c == nil:
+			action = "created"
+		case current:
+			action = "unchanged"
+		}
+		if w.DryRun == "client" {
+			out = append(out, Change{Namespace: rs[i].Namespace, Name: rs[i].Name, Action: action, Object: o})
 			continue
 		}
 		// Two reporters at once (a CronJob run beside a manual one) may
 		// both create a missing report: the API server's apply creates
 		// it in the same storage transaction that would update it, so the
 		// second becomes an update (TestReportRBAC runs two at once).
-		got, err := w.dynamic.Resource(w.Kind.GVR).Namespace(o.GetNamespace()).Apply(ctx, o.GetName(), o,
+		got, err := w.dynamic.Resource(w.Kind.GVR).Namespace(rs[i].Namespace).Apply(ctx, rs[i].Name, o,
 			metav1.ApplyOptions{FieldManager: FieldManager, Force: true, DryRun: dry})
 		if err != nil {
 			return out, fmt.Errorf("applying %s %s: %w", w.Kind.Kind, key, err)
 		}
-		action := "configured"
-		switch c, ok := was[key]; {
-		case !ok:
-			action = "created"
-		case c.GetResourceVersion() == got.GetResourceVersion():
+		if c != nil && c.GetResourceVersion() == got.GetResourceVersion() {
 			action = "unchanged"
 		}
-		delete(was, key)
-		out = append(out, Change{Namespace: o.GetNamespace(), Name: o.GetName(), Action: action, Object: got})
+		out = append(out, Change{Namespace: rs[i].Namespace, Name: rs[i].Name, Action: action, Object: got})
 	}
 	for _, key := range slices.Sorted(maps.Keys(was)) {
 		ns, name, _ := strings.Cut(key, "/")
-		err := w.dynamic.Resource(w.Kind.GVR).Namespace(ns).Delete(ctx, name, metav1.DeleteOptions{DryRun: dry})
-		if err != nil && !apierrors.IsNotFound(err) { // another reporter deleted it first
-			return out, fmt.Errorf("deleting %s %s: %w", w.Kind.Kind, key, err)
+		if w.DryRun != "client" {
+			err := w.dynamic.Resource(w.Kind.GVR).Namespace(ns).Delete(ctx, name, metav1.DeleteOptions{DryRun: dry})
+			if err != nil && !apierrors.IsNotFound(err) { // another reporter deleted it first
+				return out, fmt.Errorf("deleting %s %s: %w", w.Kind.Kind, key, err)
+			}
 		}
 		out = append(out, Change{Namespace: ns, Name: name, Action: "deleted"})
 	}
 	return out, nil
 }
 
-// Current reports whether cur, a report read from the cluster, is want as
-// this tool's last apply left it, so that applying want again would change
-// nothing: only this tool manages it (one managedFields entry, this
-// manager's apply: a report another manager also writes to is applied, and
-// forced back); its labels and annotations are want's; and every other
-// field, compared as JSON (which sorts map keys and writes numbers alike,
-// however they were decoded), is want's and no more. Any doubt applies.
-func Current(want, cur *unstructured.Unstructured) bool {
+// Current reports whether cur, the metadata of a report read from the
+// cluster, is that of want as this tool's last apply left it, so that
+// applying want again would change nothing: only this tool manages it (one
+// managedFields entry, this manager's apply: a report another manager
+// also wrote to, by kubectl edit or its own apply, is applied, and forced
+// back), and its labels and annotations are want's, the digest of its
+// content among them (policyreport.Digest, which leaves out the results'
+// timestamps: a result that has not changed keeps its timestamp). A
+// report written before the digest was (it has no annotation) is applied
+// once. Any doubt applies.
+func Current(want *unstructured.Unstructured, cur *metav1.PartialObjectMetadata) bool {
 	mf := cur.GetManagedFields()
 	if len(mf) != 1 || mf[0].Manager != FieldManager || mf[0].Operation != metav1.ManagedFieldsOperationApply {
 		return false
 	}
-	if !maps.Equal(want.GetLabels(), cur.GetLabels()) || !maps.Equal(want.GetAnnotations(), cur.GetAnnotations()) ||
-		len(cur.GetOwnerReferences())+len(cur.GetFinalizers())+len(want.GetOwnerReferences())+len(want.GetFinalizers()) > 0 {
-		return false
-	}
-	body := func(u *unstructured.Unstructured) ([]byte, error) {
-		m := maps.Clone(u.Object)
-		delete(m, "metadata")
-		return json.Marshal(m)
-	}
-	a, err := body(want)
-	if err != nil {
-		return false
-	}
-	b, err := body(cur)
-	return err == nil && bytes.Equal(a, b)
+	return want.GetAnnotations()[policyreport.DigestAnnotation] != "" &&
+		maps.Equal(want.GetLabels(), cur.GetLabels()) && maps.Equal(want.GetAnnotations(), cur.GetAnnotations()) &&
+		len(cur.GetOwnerReferences())+len(cur.GetFinalizers())+len(want.GetOwnerReferences())+len(want.GetFinalizers()) == 0
 }

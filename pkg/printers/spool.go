@@ -35,23 +35,30 @@ type Spool struct {
 	s    *ReportStream
 	file *os.File
 	path string // the file's name, until it is removed
+	// through: the items go straight into the document.
+	through bool
 }
 
 // spoolPattern names the spool files (os.CreateTemp).
 const spoolPattern = "kubectl-caps-spool-*"
 
-// Spool starts a spool of s's items; nil for a nil stream (a format
-// that is not streamed), whose spools are then never written.
-func (s *ReportStream) Spool() *Spool {
+// Spool starts a spool of s's items: ahead of their turn, in a file
+// until Append; else straight into the document (the one cluster of a
+// run of one context), Append then adding nothing. nil for a nil stream
+// (a format that is not streamed), whose spools are then never written.
+func (s *ReportStream) Spool(ahead bool) *Spool {
 	if s == nil {
 		return nil
 	}
-	return &Spool{parent: s}
+	return &Spool{parent: s, through: !ahead}
 }
 
 // Write adds one item to the spool, as ReportStream.Write adds it to the
 // document.
 func (p *Spool) Write(it *report.Item) error {
+	if p.through {
+		return p.parent.Write(it)
+	}
 	if p.s == nil {
 		if err := p.create(); err != nil {
 			return err

@@ -82,8 +82,8 @@ func TestSpoolMatchesDirectStream(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
 	third := len(kept) / 3
 	cases := map[string][][]report.Item{
-		// The parts of the document in order: the first straight from
-		// Write, the others each a spool; nil is a spool never written.
+		// The parts of the document in order: the first straight into
+		// it, the others each a spool; nil is a spool never written.
 		"direct then spools":  {kept[:third], kept[third : 2*third], nil, kept[2*third:]},
 		"spool first":         {nil, kept[:third], kept[third:]},
 		"only empty spools":   {nil, nil, nil},
@@ -116,20 +116,26 @@ func TestSpoolMatchesDirectStream(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					// The first part straight into the document, through
+					// a spool that is not ahead of its turn.
+					through := s.Spool(false)
 					for i := range parts[0] {
-						if err := s.Write(&parts[0][i]); err != nil {
+						if err := through.Write(&parts[0][i]); err != nil {
 							t.Fatal(err)
 						}
 					}
+					if err := s.Append(through); err != nil {
+						t.Fatal(err)
+					}
 					// Every spool written at once, one of them discarded.
 					spools := make([]*Spool, len(parts))
-					discard := s.Spool()
+					discard := s.Spool(true)
 					var wg sync.WaitGroup
 					errs := make([]error, len(parts)+1)
 					for i, part := range append(parts[1:], dropped) {
 						p := discard
 						if i < len(parts)-1 {
-							spools[i+1] = s.Spool()
+							spools[i+1] = s.Spool(true)
 							p = spools[i+1]
 						}
 						wg.Add(1)
@@ -183,7 +189,7 @@ func TestSpoolFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b, never := s.Spool(), s.Spool(), s.Spool()
+	a, b, never := s.Spool(true), s.Spool(true), s.Spool(true)
 	for i := range items {
 		if err := a.Write(&items[i]); err != nil {
 			t.Fatal(err)
@@ -219,12 +225,12 @@ func TestSpoolFiles(t *testing.T) {
 	}
 	var nilStream *ReportStream
 	nilStream.DiscardSpools()
-	if err := nilStream.Append(nilStream.Spool()); err != nil {
+	if err := nilStream.Append(nilStream.Spool(true)); err != nil {
 		t.Errorf("a nil stream's nil spool: %v", err)
 	}
 
 	t.Setenv("TMPDIR", filepath.Join(dir, "missing"))
-	err = s.Spool().Write(&items[0])
+	err = s.Spool(true).Write(&items[0])
 	if want := "spooling a cluster's report items until its turn (docs/fleet.md; $TMPDIR sets the directory): open " + filepath.Join(dir, "missing"); err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("a missing $TMPDIR: %v, want %q...", err, want)
 	}

@@ -47,7 +47,7 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 5, "measured rounds; each runs A, B and C once, in a rotating order")
 	flag.IntVar(&o.workers, "workers", 48, "concurrent requests while seeding")
 	flag.StringVar(&o.caps, "caps", "", "the built kubectl-caps binary")
-	flag.StringVar(&o.capsBase, "caps-base", "", "optional: a kubectl-caps built from an earlier commit, measured beside as A0 (-o json)")
+	flag.StringVar(&o.capsBase, "caps-base", "", "optional: a kubectl-caps built from an earlier commit, measured beside as A0 (-o json), or in fleet mode as F-base (its --all-contexts run)")
 	flag.StringVar(&o.floor, "floor", "", "the built floor binary (hack/benchlive/floor)")
 	flag.StringVar(&o.timeBin, "time", "/usr/bin/time", "GNU time")
 	flag.StringVar(&o.binDir, "testbin", "", "directory with etcd, kube-apiserver and kubectl (default: $KUBECTL_CAPS_TESTBIN or hack/testbin.sh)")
@@ -228,8 +228,8 @@ func (o *options) validate() error {
 	if o.noKubectl && modes > 0 {
 		return errors.New("-no-kubectl applies to the default mode only, the one that measures kubectl")
 	}
-	if o.capsBase != "" && modes > 0 {
-		return errors.New("-caps-base is measured in the default mode only")
+	if o.capsBase != "" && (o.report || o.hold) {
+		return errors.New("-caps-base is measured in the default and the fleet mode only")
 	}
 	if o.report {
 		if o.policyTools == "" {

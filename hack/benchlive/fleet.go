@@ -194,6 +194,11 @@ func (o *options) runFleet(ctx context.Context) error {
 	if err := clientcmd.WriteToFile(*cfg, o.kubeconfig); err != nil {
 		return err
 	}
+	if o.hold {
+		fmt.Printf("KUBECONFIG=%s\n", o.kubeconfig)
+		holdUntilInterrupted()
+		return nil
+	}
 	weight, err := podWeight(ctx, first, o.pods)
 	if err != nil {
 		return err

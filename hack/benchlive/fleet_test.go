@@ -258,6 +258,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "default mode", edit: func(*options) {}},
 		{name: "fleet", edit: func(o *options) { o.clusters = 3 }},
+		{name: "fleet held", edit: func(o *options) { o.clusters = 3; o.hold = true; o.caps, o.floor = "", "" }},
 		{name: "fleet with concurrency", edit: func(o *options) { o.clusters = 3; o.maxConcurrency = 1 }},
 		{name: "report with dir", edit: func(o *options) { o.report = true; o.policyTools = "/tools" }},
 		{name: "report from the environment", edit: func(o *options) { o.report = true }, env: "/tools"},

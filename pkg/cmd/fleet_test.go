@@ -207,7 +207,9 @@ func TestFleetSpoolsEachCluster(t *testing.T) {
 		t.Error("the first cluster's read waited 10 s for the others' items to be spooled: they held their rollups")
 	}
 
-	c2.failAt = 1 // namespace a read and spooled, then the LIST fails
+	// c2's namespace a is spooled once its listing reaches b's first pod
+	// (page 3 of 1 pod); the page after that fails.
+	c2.pods, c2.failAt = fleetPods("SYS_ADMIN", "NET_RAW", "CHOWN", "KILL"), 3
 	out, errOut, code := run(t, "", "audit", "-A", "--all-contexts", "--kubeconfig", kubeconfig, "--chunk-size", "1", "-o", "json")
 	if code != ExitPartial || !contains(errOut, `1 of 3 contexts could not be read (c2)`) {
 		t.Errorf("exit %d, want %d naming c2:\n%s", code, ExitPartial, errOut)

@@ -162,7 +162,8 @@ func openSpools(t *testing.T, dir string) int {
 // is the same as ever (the goldens were written before spooling), in
 // JSON and YAML, v1alpha1 and v1alpha2; a cluster whose LIST fails after
 // its first namespace was spooled prints nothing of itself (exit 6), and
-// no spool is left behind.
+// no spool is left behind; a spool that cannot be created ends the run
+// with exit 5.
 func TestFleetSpoolsEachCluster(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", dir)
@@ -219,5 +220,12 @@ func TestFleetSpoolsEachCluster(t *testing.T) {
 	}
 	if openSpools(t, dir) > 0 {
 		t.Error("the failed cluster's spool is still open")
+	}
+
+	// A $TMPDIR that cannot hold a spool is the output's error (exit 5).
+	t.Setenv("TMPDIR", filepath.Join(dir, "missing"))
+	_, errOut, code = run(t, "", "audit", "-A", "--all-contexts", "--kubeconfig", kubeconfig, "-o", "yaml")
+	if want := "spooling a cluster's report items until its turn"; code != ExitInternal || !contains(errOut, want) {
+		t.Errorf("exit %d, want %d with %q:\n%s", code, ExitInternal, want, errOut)
 	}
 }

@@ -153,11 +153,15 @@ func TestImportGraph(t *testing.T) {
 // a live audit of one context stream a namespace at a time as its pods are
 // read (the batches are cluster.Collect's, Query.Flush): the rows closure
 // that the stream and the held report now share, the flush hook and its
-// error: 17 lines, 1,874. The next step should move the per-cluster
-// printing of audit and suggest-drop out of pkg/cmd before anything else
-// grows it.
+// error: 17 lines, 1,874. Then several contexts stopped holding each
+// cluster's rollup until its turn: each writes into its own spool
+// (printers.Spool, which holds the files, the framing and the catalog
+// merge), so the flush hook takes the cluster it writes for, and a
+// cluster's read keeps its spool, --fail-on count and write error: 8
+// lines, 1,882. The next step should move the per-cluster printing of
+// audit and suggest-drop out of pkg/cmd before anything else grows it.
 func TestCommandPackageStaysThin(t *testing.T) {
-	const limit = 1874
+	const limit = 1882
 	for _, p := range list(t) {
 		if p.ImportPath != module+"pkg/cmd" {
 			continue

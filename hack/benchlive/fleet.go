@@ -141,6 +141,9 @@ type fleetResult struct {
 	WallVerdict      string  `json:"wall_verdict"`
 	RSSVerdict       string  `json:"rss_verdict"`
 	AllContextsBytes int     `json:"all_contexts_bytes"`
+	// With -caps-base: the earlier build's F-all, medians.
+	WallBaseAllS float64 `json:"wall_base_all_s,omitempty"`
+	RSSBaseAllMB float64 `json:"rss_base_all_mb,omitempty"`
 }
 
 func newFleetResult(o *options, containers int, f fleetFigures, allBytes int) fleetResult {
@@ -191,6 +194,11 @@ func (o *options) runFleet(ctx context.Context) error {
 	if err := clientcmd.WriteToFile(*cfg, o.kubeconfig); err != nil {
 		return err
 	}
+	if o.hold {
+		fmt.Printf("KUBECONFIG=%s\n", o.kubeconfig)
+		holdUntilInterrupted()
+		return nil
+	}
 	weight, err := podWeight(ctx, first, o.pods)
 	if err != nil {
 		return err
@@ -209,9 +217,15 @@ func (o *options) runFleet(ctx context.Context) error {
 	for _, n := range names {
 		serial = append(serial, &command{name: "F-" + n, argv: []string{o.caps, "audit", "-A", "-o", "json", "--context", n}, check: o.checkCaps})
 	}
-	// The steps of a round: F-all, and F-serial's K runs back to back.
-	steps := [][]*command{{all}, serial}
-	for _, c := range append([]*command{all}, serial...) {
+	// The steps of a round: F-all, F-serial's K runs back to back, and
+	// with -caps-base the earlier build's F-all, under the same load.
+	steps, measured := [][]*command{{all}, serial}, append([]*command{all}, serial...)
+	var base *command
+	if o.capsBase != "" {
+		base = &command{name: "F-base", argv: append([]string{o.capsBase}, allArgv[1:]...), check: all.check}
+		steps, measured = append(steps, []*command{base}), append(measured, base)
+	}
+	for _, c := range measured {
 		if _, err := o.measure(c, true); err != nil {
 			return err
 		}
@@ -230,9 +244,13 @@ func (o *options) runFleet(ctx context.Context) error {
 		return err
 	}
 	res := newFleetResult(o, containers, f, all.bytes)
+	if base != nil {
+		w, r := base.walls(), base.rsss()
+		res.WallBaseAllS, res.RSSBaseAllMB = round3(median(w)), round1(median(r))
+	}
 	fmt.Printf("fleet, %s mix: %d clusters of %d pods, %d containers in all  (cluster c1: %s)  load average %s -> %s\n",
 		o.mix, o.clusters, o.pods, containers, weight, load0, load1)
-	printTable(o.rounds, append([]*command{all}, serial...))
+	printTable(o.rounds, measured)
 	fmt.Printf("F-serial  wall (sum of the %d runs of a round) median %.3fs; RSS (largest of a round) median %.1f MB\n", o.clusters, f.WallSerialSumS, f.RSSSerialMaxMB)
 	fmt.Printf("all/serial wall %.3f (target <= %.2f: %s)\n", res.WallRatio, fleetWallTarget, res.WallVerdict)
 	fmt.Printf("all/one    RSS  %.3f (%.1f MB vs %.1f MB, one cluster's median; target <= %.1f: %s)\n", res.RSSRatio, f.RSSAllMB, f.RSSOneMB, fleetRSSTarget, res.RSSVerdict)

@@ -258,6 +258,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "default mode", edit: func(*options) {}},
 		{name: "fleet", edit: func(o *options) { o.clusters = 3 }},
+		{name: "fleet held", edit: func(o *options) { o.clusters = 3; o.hold = true; o.caps, o.floor = "", "" }},
 		{name: "fleet with concurrency", edit: func(o *options) { o.clusters = 3; o.maxConcurrency = 1 }},
 		{name: "report with dir", edit: func(o *options) { o.report = true; o.policyTools = "/tools" }},
 		{name: "report from the environment", edit: func(o *options) { o.report = true }, env: "/tools"},
@@ -269,7 +270,8 @@ func TestValidate(t *testing.T) {
 		{name: "report and hold", edit: func(o *options) { o.hold = true; o.report = true; o.policyTools = "x" }, wantErr: "separate modes"},
 		{name: "without kubectl", edit: func(o *options) { o.noKubectl = true }},
 		{name: "without kubectl in report mode", edit: func(o *options) { o.noKubectl = true; o.report = true; o.policyTools = "x" }, wantErr: "-no-kubectl applies to the default mode only"},
-		{name: "base in fleet mode", edit: func(o *options) { o.clusters = 2; o.capsBase = "old" }, wantErr: "-caps-base"},
+		{name: "base in fleet mode", edit: func(o *options) { o.clusters = 2; o.capsBase = "old" }},
+		{name: "base in report mode", edit: func(o *options) { o.report = true; o.policyTools = "x"; o.capsBase = "old" }, wantErr: "-caps-base"},
 		{name: "no plugin", edit: func(o *options) { o.caps = "" }, wantErr: "-caps is required"},
 		{name: "no floor", edit: func(o *options) { o.floor = "" }, wantErr: "-floor is required"},
 		{name: "no floor in fleet mode", edit: func(o *options) { o.floor = ""; o.clusters = 2 }},

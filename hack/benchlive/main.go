@@ -47,14 +47,14 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 5, "measured rounds; each runs A, B and C once, in a rotating order")
 	flag.IntVar(&o.workers, "workers", 48, "concurrent requests while seeding")
 	flag.StringVar(&o.caps, "caps", "", "the built kubectl-caps binary")
-	flag.StringVar(&o.capsBase, "caps-base", "", "optional: a kubectl-caps built from an earlier commit, measured beside as A0 (-o json)")
+	flag.StringVar(&o.capsBase, "caps-base", "", "optional: a kubectl-caps built from an earlier commit, measured beside as A0 (-o json), or in fleet mode as F-base (its --all-contexts run)")
 	flag.StringVar(&o.floor, "floor", "", "the built floor binary (hack/benchlive/floor)")
 	flag.StringVar(&o.timeBin, "time", "/usr/bin/time", "GNU time")
 	flag.StringVar(&o.binDir, "testbin", "", "directory with etcd, kube-apiserver and kubectl (default: $KUBECTL_CAPS_TESTBIN or hack/testbin.sh)")
 	flag.Uint64Var(&o.seed, "seed", 7, "seed of the generated cluster")
 	flag.StringVar(&o.mix, "mix", mixRealistic, "the pods to seed: realistic (the archetypes, docs/benchmarks.md) or bare (small, mostly bare pods, issue 15)")
 	flag.BoolVar(&o.noKubectl, "no-kubectl", false, "default mode: leave out B, kubectl get pods -A -o json (about 2.2 GB of RSS at 10,000 realistic pods, growing with N: too much at 100,000)")
-	flag.BoolVar(&o.hold, "hold", false, "seed, print the kubeconfig and keep the server up until interrupted, measuring nothing (for profiling)")
+	flag.BoolVar(&o.hold, "hold", false, "seed, print the kubeconfig and keep the server (with -clusters, every cluster) up until interrupted, measuring nothing (for profiling)")
 	flag.IntVar(&o.clusters, "clusters", 1, "fleet mode when above 1: K clusters of -pods pods each, audit --all-contexts against K runs of one --context (docs/benchmarks.md)")
 	flag.IntVar(&o.maxConcurrency, "max-concurrency", 0, "fleet mode: --max-concurrency of the --all-contexts run (0: the plugin's default)")
 	flag.BoolVar(&o.report, "report", false, "report mode: kubectl-caps report -A (server-side apply of PolicyReports) against audit -A -o json")
@@ -108,9 +108,7 @@ func (o *options) run(ctx context.Context) error {
 	o.scratchDir = srv.Dir
 	if o.hold {
 		fmt.Printf("KUBECONFIG=%s\n", o.kubeconfig)
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-		<-sig
+		holdUntilInterrupted()
 		return nil
 	}
 	weight, err := podWeight(ctx, srv, o.pods)
@@ -217,7 +215,8 @@ func (o *options) validate() error {
 		return errors.New("-max-concurrency applies to fleet mode only (-clusters 2 or more)")
 	}
 	modes := 0
-	for _, on := range []bool{o.clusters > 1, o.report, o.hold} {
+	// -hold with -clusters holds the fleet (fleet.kubeconfig).
+	for _, on := range []bool{o.clusters > 1 && !o.hold, o.report, o.hold} {
 		if on {
 			modes++
 		}
@@ -228,8 +227,8 @@ func (o *options) validate() error {
 	if o.noKubectl && modes > 0 {
 		return errors.New("-no-kubectl applies to the default mode only, the one that measures kubectl")
 	}
-	if o.capsBase != "" && modes > 0 {
-		return errors.New("-caps-base is measured in the default mode only")
+	if o.capsBase != "" && (o.report || o.hold) {
+		return errors.New("-caps-base is measured in the default and the fleet mode only")
 	}
 	if o.report {
 		if o.policyTools == "" {
@@ -549,4 +548,11 @@ func podWeight(ctx context.Context, srv *testserver.Server, pods int) (string, e
 		sizes = append(sizes, fmt.Sprintf("%s %.1f KB/pod", ct.name, float64(len(raw))/float64(n)/1024))
 	}
 	return strings.Join(sizes, ", "), nil
+}
+
+// holdUntilInterrupted waits for SIGINT or SIGTERM (-hold).
+func holdUntilInterrupted() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
 }

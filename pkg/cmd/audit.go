@@ -338,32 +338,33 @@ func (o *AuditOptions) Run() error {
 
 // runLive audits the cluster of each context (docs/fleet.md), each sorted,
 // filtered and summed on its own. JSON and YAML are one document streamed
-// item by item (printers.ReportStream): one context's a namespace at a time
-// as its pods are read, so memory does not grow with the cluster
-// (docs/benchmarks.md); several contexts' once each cluster's pods are all
-// read, so a failed LIST prints nothing of it. --sort-by, --evidence and
-// any other output hold a cluster's report; --fail-on counts all.
+// item by item (printers.ReportStream), a namespace at a time as the pods
+// are read, so memory does not grow with the cluster (docs/benchmarks.md):
+// one context's straight out, several contexts' each into a spool until
+// its turn, so a failed LIST prints nothing of it. --sort-by, --evidence
+// and any other output hold a cluster's report; --fail-on counts all.
 func (o *AuditOptions) runLive() error {
 	s, _ := printers.NewVersionedReportStream(o.Out, o.Output, o.ReportVersion) // nil for the other formats
+	defer s.DiscardSpools()
 	failed, tables := 0, 0
 	var ci []report.Item // -o sarif, junit, github: one document for every cluster
 	held := s == nil || o.sel.Order != report.OrderRead || o.annotate || o.settling() || o.index != nil
-	var werr error
-	rows := func(name string, j *report.Joined, rep *report.Report) func(*workload.Target) {
+	rows := func(r *clusterRead, j *report.Joined, rep *report.Report) func(*workload.Target) {
+		r.spool = cmp.Or(r.spool, s.Spool(r.name != "")) // several contexts: ahead of its turn
 		return func(t *workload.Target) {
 			audit.Items(t, func(it report.Item) {
 				j.Add(&it)
-				if it.Cluster = name; held {
+				if it.Cluster = r.name; held {
 					rep.Items = append(rep.Items, it)
-				} else if werr == nil && o.sel.Keep(&it) {
-					failed += report.CountAtLeast(o.failOn, it)
-					werr = s.Write(&it)
+				} else if r.werr == nil && o.sel.Keep(&it) {
+					r.failed += report.CountAtLeast(o.failOn, it)
+					r.werr = r.spool.Write(&it)
 				}
 			})
 		}
 	}
 	if !held {
-		o.flush = func(roll *workload.Rollup) error { roll.Each(rows("", nil, nil)); return werr }
+		o.flush = func(r *clusterRead, roll *workload.Rollup) error { roll.Each(rows(r, nil, nil)); return r.werr }
 	}
 	err := o.eachCluster(o.ErrOut, nil, func(r *clusterRead) error {
 		if err := o.liveAllowances(r); err != nil {
@@ -374,8 +375,8 @@ func (o *AuditOptions) runLive() error {
 		// resolve pods with is filled by the collection.
 		j := report.NewJoined(o.traces.Result())
 		defer printers.WriteEvidenceEnd(r.errOut, j)
-		if r.col.Rollup != nil {
-			r.col.Rollup.Each(rows(r.name, j, rep))
+		if failed += r.failed; r.col.Rollup != nil {
+			r.col.Rollup.Each(rows(r, j, rep))
 		}
 		if rep.Items = o.sel.Apply(rep.Items); printers.IsCIFormat(o.Output) {
 			ci = append(ci, rep.Items...)
@@ -388,7 +389,7 @@ func (o *AuditOptions) runLive() error {
 			view.ErrOut, view.failOn = r.errOut, ""
 			return cmp.Or(o.failing(&failed, rep.Items, nil), view.print(rep))
 		}
-		werr = o.failing(&failed, rep.Items, r.errOut)
+		werr := cmp.Or(s.Append(r.spool), o.failing(&failed, rep.Items, r.errOut))
 		for i := 0; i < len(rep.Items) && werr == nil; i++ { // held for --sort-by
 			werr = s.Write(&rep.Items[i])
 		}

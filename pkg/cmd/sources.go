@@ -89,10 +89,9 @@ type sourceOptions struct {
 	// records name namespaces but never a cluster: several contexts are a
 	// usage error with them.
 	needsOne string
-	// flush, when set, takes the rollup of one context's pods a namespace
-	// at a time while they are read (cluster.Query.Flush); r.col.Rollup
-	// is then nil. Several contexts hold theirs, printed in turn.
-	flush func(*workload.Rollup) error
+	// flush, when set, takes the rollup of each context's pods a namespace
+	// at a time while they are read (cluster.Query.Flush; no r.col.Rollup).
+	flush func(*clusterRead, *workload.Rollup) error
 }
 
 func newSourceOptions() sourceOptions {
@@ -248,7 +247,11 @@ func (s *sourceOptions) connect() (*cluster.Connection, error) {
 // collect lists the pods the flags and arguments select, with each node's
 // runtime and the owner links, and rolls them up per workload. Warnings
 // about degraded lookups go to errOut.
-func (s *sourceOptions) collect(ctx context.Context, lc *cluster.Connection, errOut io.Writer) (*cluster.Collected, error) {
+func (r *clusterRead) collect(ctx context.Context, lc *cluster.Connection, errOut io.Writer) (*cluster.Collected, error) {
+	s, flush := r.sourceOptions, (func(*workload.Rollup) error)(nil)
+	if s.flush != nil {
+		flush = func(roll *workload.Rollup) error { return s.flush(r, roll) }
+	}
 	scopes, err := cluster.Scopes(s.ConfigFlags, cluster.Selection{Namespace: lc.Namespace, AllNamespaces: s.AllNamespaces,
 		Args: s.args, LabelSelector: s.Selector, FieldSelector: s.FieldSelector})
 	var ae *cluster.ArgumentError
@@ -267,7 +270,7 @@ func (s *sourceOptions) collect(ctx context.Context, lc *cluster.Connection, err
 		PerPod:          s.PerPod,
 		Index:           s.index,
 		Progress:        progress,
-		Flush:           s.flush,
+		Flush:           flush,
 	})
 	if progress != nil {
 		fmt.Fprint(errOut, "\r\033[K")
@@ -305,6 +308,10 @@ type clusterRead struct {
 	ws              []*suggest.Workload
 	errOut, warnOut io.Writer
 	warn            bytes.Buffer
+	// What flush did: where it wrote, the --fail-on count, its error.
+	spool  *printers.Spool
+	failed int
+	werr   error
 }
 
 // eachCluster connects to the cluster of each context the flags name,
@@ -344,7 +351,7 @@ func (s *sourceOptions) eachCluster(errOut io.Writer, more func(context.Context,
 	fl.Fatal = func(err error) bool { return ExitCode(err) == ExitUsage }
 	err = cluster.EachContext(context.Background(), *fl, func(ctx context.Context, name string) (*clusterRead, error) {
 		cs := *s
-		cs.ConfigFlags, cs.flush = cluster.ForContext(s.ConfigFlags, name), nil
+		cs.ConfigFlags = cluster.ForContext(s.ConfigFlags, name)
 		r := &clusterRead{sourceOptions: &cs, name: name, errOut: printers.ClusterLines(errOut, name)}
 		r.warnOut = &r.warn
 		return read(ctx, r)

@@ -29,9 +29,9 @@ import (
 //
 // Report items are encoded on every core (GOMAXPROCS), batchSize at a
 // time, in order: encoding is most of the client's own work
-// (docs/benchmarks.md). A live audit of one context writes each namespace
-// while the next pages are on their way; several contexts write each
-// cluster once its pods are all read.
+// (docs/benchmarks.md). A live audit writes each namespace while the next
+// pages are on their way: one context into the document, several each
+// into its own Spool, appended in the order of the contexts.
 type ReportStream struct {
 	w    *bufio.Writer
 	f    *streamFormat
@@ -45,6 +45,11 @@ type ReportStream struct {
 	encoders []*streamFormat
 	outs     []bytes.Buffer
 	ends     [][]int
+	// empty is the document without items, which spools frame theirs
+	// from; spools are those not yet appended or discarded (Spool).
+	empty  any
+	mu     sync.Mutex
+	spools map[*Spool]bool
 }
 
 // batchSize is how many report items a stream holds before encoding them:
@@ -78,7 +83,7 @@ func NewListStream(w io.Writer, format string, empty any) (*ReportStream, error)
 	if err != nil {
 		return nil, err
 	}
-	s := &ReportStream{w: bufio.NewWriterSize(w, 64<<10), f: f}
+	s := &ReportStream{w: bufio.NewWriterSize(w, 64<<10), f: f, empty: empty}
 	if k := runtime.GOMAXPROCS(0); k > 1 {
 		s.encoders, s.outs, s.ends = []*streamFormat{f}, make([]bytes.Buffer, k), make([][]int, k)
 		for range k - 1 {

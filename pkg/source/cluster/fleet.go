@@ -18,8 +18,9 @@ import (
 // cluster answers first.
 
 // DefaultMaxConcurrency is --max-concurrency's default: each cluster being
-// read has up to three LISTs in flight and holds its pods' rollup until it
-// is printed, so four overlaps the round trips of a fleet without holding
+// read has up to three LISTs in flight and holds its pods' rollup (or, for
+// audit -o json|yaml, spools its items: printers.Spool) until it is
+// printed, so four overlaps the round trips of a fleet without holding
 // much more than a few clusters at once.
 const DefaultMaxConcurrency = 4
 

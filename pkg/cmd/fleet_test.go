@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +75,9 @@ type fakeCluster struct {
 	pods   []corev1.Pod
 	before func()
 	failAt int
+	// limits are the page sizes asked for, in order.
+	mu     sync.Mutex
+	limits []int
 }
 
 func (c *fakeCluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -91,6 +95,9 @@ func (c *fakeCluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	from, _ := strconv.Atoi(r.URL.Query().Get("continue"))
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	c.mu.Lock()
+	c.limits = append(c.limits, limit)
+	c.mu.Unlock()
 	if c.failAt > 0 && from == c.failAt {
 		forbidden()
 		return
@@ -227,5 +234,46 @@ func TestFleetSpoolsEachCluster(t *testing.T) {
 	_, errOut, code = run(t, "", "audit", "-A", "--all-contexts", "--kubeconfig", kubeconfig, "-o", "yaml")
 	if want := "spooling a cluster's report items until its turn"; code != ExitInternal || !contains(errOut, want) {
 		t.Errorf("exit %d, want %d with %q:\n%s", code, ExitInternal, want, errOut)
+	}
+}
+
+// Several clusters read at once share the default --chunk-size, so that
+// their pages together hold about one cluster's (cluster.Fleet.ChunkSize);
+// a --chunk-size given is each cluster's, and one context reads with
+// kubectl's default.
+func TestFleetSharesTheChunkSize(t *testing.T) {
+	cs := []*fakeCluster{{pods: fleetPods("CHOWN")}, {pods: fleetPods("KILL")}, {pods: fleetPods("NET_RAW")}}
+	var servers []string
+	for _, c := range cs {
+		srv := httptest.NewServer(c)
+		t.Cleanup(srv.Close)
+		servers = append(servers, srv.URL)
+	}
+	kubeconfig := fleetKubeconfig(t, servers...)
+	for _, tt := range []struct {
+		args []string
+		want []int // each cluster's page size, nil for a cluster not read
+	}{
+		{[]string{"--all-contexts"}, []int{166, 166, 166}},
+		{[]string{"--all-contexts", "--max-concurrency", "2"}, []int{250, 250, 250}},
+		{[]string{"--all-contexts", "--max-concurrency", "1"}, []int{500, 500, 500}},
+		{[]string{"--context", "c1,c2"}, []int{250, 250, 0}},
+		{[]string{"--all-contexts", "--chunk-size", "500"}, []int{500, 500, 500}},
+		{[]string{"--all-contexts", "--chunk-size", "40"}, []int{40, 40, 40}},
+		{[]string{"--context", "c2"}, []int{0, 500, 0}},
+	} {
+		for _, c := range cs {
+			c.limits = nil
+		}
+		_, errOut, code := run(t, "", append([]string{"audit", "-A", "--kubeconfig", kubeconfig, "-o", "json"}, tt.args...)...)
+		if code != ExitOK {
+			t.Errorf("%v: exit %d:\n%s", tt.args, code, errOut)
+			continue
+		}
+		for i, c := range cs {
+			if got := slices.Compact(c.limits); tt.want[i] == 0 && len(got) > 0 || tt.want[i] != 0 && !slices.Equal(got, []int{tt.want[i]}) {
+				t.Errorf("%v: c%d was listed with pages of %v, want %d", tt.args, i+1, got, tt.want[i])
+			}
+		}
 	}
 }

@@ -76,7 +76,10 @@ type sourceOptions struct {
 
 	args            []string
 	runtimeExplicit bool
-	profile         runtimes.Profile
+	// chunkExplicit: --chunk-size was given, and is then each cluster's
+	// when several are read (cluster.Fleet.ChunkSize).
+	chunkExplicit bool
+	profile       runtimes.Profile
 	// namespace is -n as given, for manifests that set none.
 	namespace string
 	cmdPath   string
@@ -113,7 +116,7 @@ func (s *sourceOptions) addFlags(cmd *cobra.Command, verb string, perPod bool) {
 	f.BoolVarP(&s.AllNamespaces, "all-namespaces", "A", false, cap+" pods in all namespaces")
 	f.StringVarP(&s.Selector, "selector", "l", "", "Label selector for the pods (and workloads) to "+verb+", e.g. -l app=web")
 	f.StringVar(&s.FieldSelector, "field-selector", "", "Field selector for the pods to "+verb+", e.g. --field-selector spec.nodeName=node-1")
-	f.Int64Var(&s.ChunkSize, "chunk-size", s.ChunkSize, "Pods per page when listing (0 is not allowed: "+verb+"s always paginate)")
+	f.Int64Var(&s.ChunkSize, "chunk-size", s.ChunkSize, "Pods per page when listing (0 is not allowed: "+verb+"s always paginate); left at its default with several contexts, it is shared among the clusters read at once (docs/fleet.md)")
 	if perPod {
 		s.hasPerPod = true
 		f.BoolVar(&s.PerPod, "per-pod", false, "Show every pod on its own row, named in a POD column, instead of one row per workload container")
@@ -135,6 +138,7 @@ func (s *sourceOptions) complete(c *cobra.Command, args []string) error {
 	s.args = args
 	s.cmdPath = c.CommandPath()
 	s.runtimeExplicit = c.Flags().Changed("runtime")
+	s.chunkExplicit = c.Flags().Changed("chunk-size")
 	if c.Flags().Changed("namespace") && s.ConfigFlags.Namespace != nil {
 		s.namespace = *s.ConfigFlags.Namespace
 	}
@@ -352,6 +356,7 @@ func (s *sourceOptions) eachCluster(errOut io.Writer, more func(context.Context,
 	err = cluster.EachContext(context.Background(), *fl, func(ctx context.Context, name string) (*clusterRead, error) {
 		cs := *s
 		cs.ConfigFlags = cluster.ForContext(s.ConfigFlags, name)
+		cs.ChunkSize = fl.ChunkSize(s.ChunkSize, s.chunkExplicit)
 		r := &clusterRead{sourceOptions: &cs, name: name, errOut: printers.ClusterLines(errOut, name)}
 		r.warnOut = &r.warn
 		return read(ctx, r)

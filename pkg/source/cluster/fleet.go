@@ -178,6 +178,25 @@ type Fleet struct {
 	Fatal func(error) bool
 }
 
+// MinFleetChunkSize is the smallest page Fleet.ChunkSize shares out: below
+// it the round trips of many small pages cost more than the memory saved.
+const MinFleetChunkSize = 100
+
+// ChunkSize is the pods per page of each cluster of f, for a run whose
+// --chunk-size is chunk; given says the user set it. Given, it is each
+// cluster's, as kubectl's is. Left at its default, it is shared among the
+// clusters read at once (at least MinFleetChunkSize each): pages are most
+// of what a cluster being read holds (PageBuffer+1 of them, ~3.4 MB each
+// at 500 realistic pods), and three clusters at 500 each held 1.7–1.8× one
+// cluster's peak RSS (docs/benchmarks.md, "Three clusters").
+func (f Fleet) ChunkSize(chunk int64, given bool) int64 {
+	n := int64(min(max(f.MaxConcurrency, 1), len(f.Contexts)))
+	if given || n <= 1 {
+		return chunk
+	}
+	return max(chunk/n, min(chunk, MinFleetChunkSize))
+}
+
 // ContextFailure is the read error of the context that ended a run.
 type ContextFailure struct {
 	Context string

@@ -291,3 +291,28 @@ func TestCompleteContexts(t *testing.T) {
 		}
 	}
 }
+
+func TestFleetChunkSize(t *testing.T) {
+	for _, tt := range []struct {
+		contexts, concurrency int
+		chunk                 int64
+		given                 bool
+		want                  int64
+	}{
+		{3, 4, 500, false, 166},
+		{3, 2, 500, false, 250},
+		{3, 1, 500, false, 500},
+		{2, 4, 500, false, 250},
+		{8, 4, 500, false, 125},
+		{30, 20, 500, false, MinFleetChunkSize},
+		{3, 0, 500, false, 500},
+		{3, 4, 500, true, 500},
+		{3, 4, 40, true, 40},
+		{30, 20, 50, false, 50}, // never more than the chunk
+	} {
+		f := Fleet{Contexts: make([]string, tt.contexts), MaxConcurrency: tt.concurrency}
+		if got := f.ChunkSize(tt.chunk, tt.given); got != tt.want {
+			t.Errorf("%d contexts, %d at once, chunk %d (given %v): %d, want %d", tt.contexts, tt.concurrency, tt.chunk, tt.given, got, tt.want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	openreports "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
+	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -214,59 +215,33 @@ func (w *Writer) Write(ctx context.Context, rs []openreports.Report) ([]Change, 
 	if w.DryRun == "server" {
 		dry = []string{metav1.DryRunAll}
 	}
-	var out []Change
+	// Each namespace's report is its own object: they are built and sent
+	// WriteConcurrency at a time, and their changes kept in order.
+	changes := make([]*Change, len(rs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(WriteConcurrency)
 	for i := range rs {
 		key := rs[i].Namespace + "/" + rs[i].Name
 		c := was[key]
 		delete(was, key)
-		o, err := policyreport.Object(rs[i], w.API)
-		if err != nil {
-			return out, err
-		}
-		current := c != nil && Current(o, c)
-		var prev *unstructured.Unstructured
-		if c != nil && (!current || w.Objects || w.DryRun == "client") {
-			if prev, err = w.previous(ctx, rs[i].Namespace); err != nil {
-				return out, err
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil { // another report failed
+				return err
 			}
+			ch, err := w.write(gctx, &rs[i], c, dry)
+			changes[i] = ch
+			return err
+		})
+	}
+	err := g.Wait()
+	var out []Change
+	for _, c := range changes {
+		if c != nil {
+			out = append(out, *c)
 		}
-		switch {
-		case current && w.DryRun != "client":
-			out = append(out, Change{Namespace: rs[i].Namespace, Name: rs[i].Name, Action: "unchanged", Object: prev})
-			continue
-		case prev != nil:
-			p, err := policyreport.FromObject(prev)
-			if err == nil { // one that cannot be read (an edit by hand) is rewritten, newly stamped
-				policyreport.Keep(&rs[i], p)
-				if o, err = policyreport.Object(rs[i], w.API); err != nil {
-					return out, err
-				}
-			}
-		}
-		action := "configured"
-		switch {
-		case c == nil:
-			action = "created"
-		case current:
-			action = "unchanged"
-		}
-		if w.DryRun == "client" {
-			out = append(out, Change{Namespace: rs[i].Namespace, Name: rs[i].Name, Action: action, Object: o})
-			continue
-		}
-		// Two reporters at once (a CronJob run beside a manual one) may
-		// both create a missing report: the API server's apply creates
-		// it in the same storage transaction that would update it, so the
-		// second becomes an update (TestReportRBAC runs two at once).
-		got, err := w.dynamic.Resource(w.Kind.GVR).Namespace(rs[i].Namespace).Apply(ctx, rs[i].Name, o,
-			metav1.ApplyOptions{FieldManager: FieldManager, Force: true, DryRun: dry})
-		if err != nil {
-			return out, fmt.Errorf("applying %s %s: %w", w.Kind.Kind, key, err)
-		}
-		if c != nil && c.GetResourceVersion() == got.GetResourceVersion() {
-			action = "unchanged"
-		}
-		out = append(out, Change{Namespace: rs[i].Namespace, Name: rs[i].Name, Action: action, Object: got})
+	}
+	if err != nil {
+		return out, err
 	}
 	for _, key := range slices.Sorted(maps.Keys(was)) {
 		ns, name, _ := strings.Cut(key, "/")
@@ -279,6 +254,67 @@ func (w *Writer) Write(ctx context.Context, rs []openreports.Report) ([]Change, 
 		out = append(out, Change{Namespace: ns, Name: name, Action: "deleted"})
 	}
 	return out, nil
+}
+
+// WriteConcurrency is how many reports Write builds and applies at once.
+// One after another, the API server decodes, validates and stores one
+// report while the others wait, and a first run on 10,000 pods (50
+// reports of up to ~245 KB to create) took ~6× audit's time
+// (docs/benchmarks.md). A few in flight use the server's cores without
+// queueing more than its API Priority and Fairness admits at once.
+const WriteConcurrency = 4
+
+// write applies one report r; c is the metadata of the report the cluster
+// holds in its namespace, if any. The change is nil when nothing was
+// written.
+func (w *Writer) write(ctx context.Context, r *openreports.Report, c *metav1.PartialObjectMetadata, dry []string) (*Change, error) {
+	key := r.Namespace + "/" + r.Name
+	o, err := policyreport.Object(*r, w.API)
+	if err != nil {
+		return nil, err
+	}
+	current := c != nil && Current(o, c)
+	var prev *unstructured.Unstructured
+	if c != nil && (!current || w.Objects || w.DryRun == "client") {
+		if prev, err = w.previous(ctx, r.Namespace); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case current && w.DryRun != "client":
+		return &Change{Namespace: r.Namespace, Name: r.Name, Action: "unchanged", Object: prev}, nil
+	case prev != nil:
+		p, err := policyreport.FromObject(prev)
+		if err == nil { // one that cannot be read (an edit by hand) is rewritten, newly stamped
+			policyreport.Keep(r, p)
+			if o, err = policyreport.Object(*r, w.API); err != nil {
+				return nil, err
+			}
+		}
+	}
+	action := "configured"
+	switch {
+	case c == nil:
+		action = "created"
+	case current:
+		action = "unchanged"
+	}
+	if w.DryRun == "client" {
+		return &Change{Namespace: r.Namespace, Name: r.Name, Action: action, Object: o}, nil
+	}
+	// Two reporters at once (a CronJob run beside a manual one) may both
+	// create a missing report: the API server's apply creates it in the
+	// same storage transaction that would update it, so the second
+	// becomes an update (TestReportRBAC runs two at once).
+	got, err := w.dynamic.Resource(w.Kind.GVR).Namespace(r.Namespace).Apply(ctx, r.Name, o,
+		metav1.ApplyOptions{FieldManager: FieldManager, Force: true, DryRun: dry})
+	if err != nil {
+		return nil, fmt.Errorf("applying %s %s: %w", w.Kind.Kind, key, err)
+	}
+	if c != nil && c.GetResourceVersion() == got.GetResourceVersion() {
+		action = "unchanged"
+	}
+	return &Change{Namespace: r.Namespace, Name: r.Name, Action: action, Object: got}, nil
 }
 
 // Current reports whether cur, the metadata of a report read from the

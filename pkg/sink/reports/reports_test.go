@@ -2,8 +2,15 @@ package reports
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	openreports "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
@@ -257,5 +264,96 @@ func TestManagedListsMetadataOnly(t *testing.T) {
 	got, err := w.Managed(context.Background(), "")
 	if err != nil || len(got) != 1 || got[0].Name != policyreport.Name {
 		t.Fatalf("Managed = %+v, %v; want the one report of this tool", got, err)
+	}
+}
+
+// Write sends WriteConcurrency applies at once over a real HTTP client:
+// the server below holds each apply until that many are in flight (a
+// writer that waits for each answer before the next never gets there),
+// and the changes come back in the order of the reports. A report whose
+// apply fails ends the run with its error, and the writes that were made
+// are still returned, in order, to be printed.
+func TestWriteAppliesConcurrently(t *testing.T) {
+	const n = 2*WriteConcurrency + 1
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	full, filled := make(chan struct{}), false
+	fail := ""
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		inFlight++
+		if most = max(most, inFlight); inFlight == WriteConcurrency && !filled {
+			close(full)
+			filled = true
+		}
+		wait, failing := full, fail != "" && strings.Contains(r.URL.Path, "/namespaces/"+fail+"/")
+		mu.Unlock()
+		select {
+		case <-wait:
+		case <-time.After(2 * time.Second): // a writer one at a time waits this long for each
+		}
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method != http.MethodPatch || failing {
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","message":"failed by the test","code":500}`))
+			return
+		}
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(body); err != nil {
+			t.Error(err)
+		}
+		u.SetResourceVersion("1")
+		out, _ := u.MarshalJSON()
+		_, _ = w.Write(out)
+	}))
+	defer srv.Close()
+	w, err := New(&rest.Config{Host: srv.URL}, policyreport.WGPolicy, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := func() []openreports.Report {
+		var rs []openreports.Report
+		for i := range n {
+			r := want(t, 1, "fail")
+			r.Namespace = fmt.Sprintf("ns%02d", i)
+			rs = append(rs, r)
+		}
+		return rs
+	}
+	changes, err := w.Write(context.Background(), reports())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if most != WriteConcurrency {
+		t.Errorf("at most %d applies were in flight at once, want %d", most, WriteConcurrency)
+	}
+	mu.Unlock()
+	for i, c := range changes {
+		if want := fmt.Sprintf("ns%02d", i); c.Namespace != want || c.Action != "created" {
+			t.Errorf("change %d: %s %s, want %s created", i, c.Namespace, c.Action, want)
+		}
+	}
+	if len(changes) != n {
+		t.Errorf("%d changes, want %d", len(changes), n)
+	}
+
+	mu.Lock()
+	fail = "ns02" // full stays closed: no waiting, the failure is what is tested
+	mu.Unlock()
+	changes, err = w.Write(context.Background(), reports())
+	if err == nil || !strings.Contains(err.Error(), "ns02/kubectl-caps") {
+		t.Fatalf("error %v, want the failed apply of ns02", err)
+	}
+	var got []string
+	for _, c := range changes {
+		got = append(got, c.Namespace)
+	}
+	if !slices.IsSorted(got) || slices.Contains(got, "ns02") || !slices.Contains(got, "ns00") || !slices.Contains(got, "ns01") {
+		t.Errorf("changes returned with the error: %v; want those written before and around ns02, in order, without it", got)
 	}
 }

@@ -11,7 +11,9 @@
 #        beside an apiserver holding 100,000 pods.
 #   2. three clusters of 10,000 pods                      (BENCH_SCALE_N)
 #        audit --all-contexts against the three one after another;
-#        target: wall <= 0.75 x the serial sum, peak RSS <= 1.5 x one cluster's
+#        target: wall <= 0.75 x the serial sum, peak RSS <= 1.5 x one cluster's;
+#        then the same with each cluster BENCH_SCALE_RTT_MS (default 20) ms
+#        away, as remote clusters are (a delay proxy; 0 leaves it out)
 #   3. kubectl caps report -A on 10,000 pods              (BENCH_SCALE_N)
 #        against audit -A -o json; target: wall <= 2 x audit's
 #
@@ -29,6 +31,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 sizes=(${BENCH_SCALE_SIZES:-1000 10000 100000})
 n=${BENCH_SCALE_N:-10000}
+rtt=${BENCH_SCALE_RTT_MS:-20}
+[[ $rtt =~ ^[0-9]+$ ]] || {
+	printf 'bench-scale: BENCH_SCALE_RTT_MS=%q is not a number of milliseconds\n' "$rtt" >&2
+	exit 2
+}
 for s in "${sizes[@]}" "$n"; do
 	[[ $s =~ ^[1-9][0-9]*$ ]] || {
 		printf 'bench-scale: %q is not a number of pods (BENCH_SCALE_SIZES, BENCH_SCALE_N)\n' "$s" >&2
@@ -56,6 +63,7 @@ for s in "${sizes[@]}"; do
 	fi
 done
 run "fleet-3x$n" "$n" BENCH_CLUSTERS=3
+[[ $rtt -eq 0 ]] || run "fleet-3x$n-rtt$rtt" "$n" BENCH_CLUSTERS=3 BENCH_RTT_MS="$rtt"
 run "report-$n" "$n" BENCH_REPORT=1
 
 # field FILE KEY: a number from a run's JSON line (its last line).
@@ -65,6 +73,7 @@ echo
 echo "== JSON lines (docs/benchmarks.md)"
 for s in "${sizes[@]}"; do grep '^{' "$out/one-$s.txt"; done
 grep '^{' "$out/fleet-3x$n.txt"
+[[ $rtt -eq 0 ]] || grep '^{' "$out/fleet-3x$n-rtt$rtt.txt"
 grep '^{' "$out/report-$n.txt"
 
 echo
@@ -81,4 +90,5 @@ for s in "${sizes[@]}"; do
 done
 echo "   targets at the largest size: caps/floor <= 1.25, RSS <= 1.3 x at $n pods"
 echo "== three clusters of $n: all/serial wall $(field "$out/fleet-3x$n.txt" wall_ratio) (target <= 0.75), all/one RSS $(field "$out/fleet-3x$n.txt" rss_ratio) (target <= 1.5)"
+[[ $rtt -eq 0 ]] || echo "== the same, each cluster $rtt ms away: all/serial wall $(field "$out/fleet-3x$n-rtt$rtt.txt" wall_ratio), all/one RSS $(field "$out/fleet-3x$n-rtt$rtt.txt" rss_ratio)"
 echo "== report on $n: report/audit wall $(field "$out/report-$n.txt" ratio) steady, $(field "$out/report-$n.txt" first_ratio) first run (target <= 2)"

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -128,6 +129,7 @@ type fleetResult struct {
 	PodsPerCluster   int     `json:"pods_per_cluster"`
 	Containers       int     `json:"containers"` // of all clusters
 	MaxConcurrency   int     `json:"max_concurrency,omitempty"`
+	RTTMillis        float64 `json:"rtt_ms"` // the round trip put between client and each cluster; 0: loopback
 	Rounds           int     `json:"rounds"`
 	WallAllS         float64 `json:"wall_all_s"`
 	WallSerialSumS   float64 `json:"wall_serial_sum_s"`
@@ -149,7 +151,7 @@ type fleetResult struct {
 func newFleetResult(o *options, containers int, f fleetFigures, allBytes int) fleetResult {
 	return fleetResult{
 		Mode: "fleet", Mix: o.mix, Clusters: o.clusters, PodsPerCluster: o.pods, Containers: containers,
-		MaxConcurrency: o.maxConcurrency, Rounds: o.rounds,
+		MaxConcurrency: o.maxConcurrency, RTTMillis: float64(o.rtt) / float64(time.Millisecond), Rounds: o.rounds,
 		WallAllS: round3(f.WallAllS), WallSerialSumS: round3(f.WallSerialSumS), WallRatio: round3(f.WallRatio), WallTarget: fleetWallTarget,
 		RSSAllMB: round1(f.RSSAllMB), RSSOneMB: round1(f.RSSOneMB), RSSSerialMaxMB: round1(f.RSSSerialMaxMB),
 		RSSRatio: round3(f.RSSRatio), RSSTarget: fleetRSSTarget,
@@ -186,6 +188,17 @@ func (o *options) runFleet(ctx context.Context) error {
 	cfg, err := fleetConfig(names, configs)
 	if err != nil {
 		return err
+	}
+	if o.rtt > 0 {
+		for _, name := range names {
+			server, proxy, err := distantServer(cfg.Clusters[name].Server, o.rtt)
+			if err != nil {
+				return fmt.Errorf("cluster %s: %w", name, err)
+			}
+			defer proxy.Close()
+			cfg.Clusters[name].Server = server
+		}
+		logf("each cluster %s away (a delay proxy in front of each apiserver)", o.rtt)
 	}
 	first := clusters[0].srv
 	o.scratchDir = first.Dir
@@ -248,13 +261,21 @@ func (o *options) runFleet(ctx context.Context) error {
 		w, r := base.walls(), base.rsss()
 		res.WallBaseAllS, res.RSSBaseAllMB = round3(median(w)), round1(median(r))
 	}
-	fmt.Printf("fleet, %s mix: %d clusters of %d pods, %d containers in all  (cluster c1: %s)  load average %s -> %s\n",
-		o.mix, o.clusters, o.pods, containers, weight, load0, load1)
+	fmt.Printf("fleet, %s mix: %d clusters of %d pods, %d containers in all, round trip %s  (cluster c1: %s)  load average %s -> %s\n",
+		o.mix, o.clusters, o.pods, containers, rttName(o.rtt), weight, load0, load1)
 	printTable(o.rounds, measured)
 	fmt.Printf("F-serial  wall (sum of the %d runs of a round) median %.3fs; RSS (largest of a round) median %.1f MB\n", o.clusters, f.WallSerialSumS, f.RSSSerialMaxMB)
 	fmt.Printf("all/serial wall %.3f (target <= %.2f: %s)\n", res.WallRatio, fleetWallTarget, res.WallVerdict)
 	fmt.Printf("all/one    RSS  %.3f (%.1f MB vs %.1f MB, one cluster's median; target <= %.1f: %s)\n", res.RSSRatio, f.RSSAllMB, f.RSSOneMB, fleetRSSTarget, res.RSSVerdict)
 	return printJSON(res)
+}
+
+// rttName names the round trip to the clusters.
+func rttName(rtt time.Duration) string {
+	if rtt == 0 {
+		return "loopback"
+	}
+	return rtt.String()
 }
 
 // printTable prints min, median and max of each command's wall time and

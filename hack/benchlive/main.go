@@ -56,6 +56,7 @@ func main() {
 	flag.BoolVar(&o.noKubectl, "no-kubectl", false, "default mode: leave out B, kubectl get pods -A -o json (about 2.2 GB of RSS at 10,000 realistic pods, growing with N: too much at 100,000)")
 	flag.BoolVar(&o.hold, "hold", false, "seed, print the kubeconfig and keep the server (with -clusters, every cluster) up until interrupted, measuring nothing (for profiling)")
 	flag.IntVar(&o.clusters, "clusters", 1, "fleet mode when above 1: K clusters of -pods pods each, audit --all-contexts against K runs of one --context (docs/benchmarks.md)")
+	flag.DurationVar(&o.rtt, "rtt", 0, "fleet mode: a round trip of this long between the client and each cluster (a delay proxy, latency.go), as for clusters reached over a network; 0: loopback, the CPU-bound case the issue's target is judged by")
 	flag.IntVar(&o.maxConcurrency, "max-concurrency", 0, "fleet mode: --max-concurrency of the --all-contexts run (0: the plugin's default)")
 	flag.BoolVar(&o.report, "report", false, "report mode: kubectl-caps report -A (server-side apply of PolicyReports) against audit -A -o json")
 	flag.StringVar(&o.policyTools, "policytools", "", "report mode: the directory hack/policytools.sh prints, holding crds/policyreport (default: $KUBECTL_CAPS_POLICYTOOLS)")
@@ -76,6 +77,7 @@ type options struct {
 	noKubectl               bool
 	clusters                int
 	maxConcurrency          int
+	rtt                     time.Duration
 	report                  bool
 	policyTools             string
 	kubeconfig, kubeCache   string
@@ -213,6 +215,12 @@ func (o *options) validate() error {
 	}
 	if o.maxConcurrency > 0 && o.clusters == 1 {
 		return errors.New("-max-concurrency applies to fleet mode only (-clusters 2 or more)")
+	}
+	if o.rtt < 0 {
+		return fmt.Errorf("-rtt %s: want 0 (loopback) or more", o.rtt)
+	}
+	if o.rtt > 0 && o.clusters == 1 {
+		return errors.New("-rtt applies to fleet mode only (-clusters 2 or more)")
 	}
 	modes := 0
 	// -hold with -clusters holds the fleet (fleet.kubeconfig).

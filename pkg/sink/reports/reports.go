@@ -12,6 +12,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	openreports "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	"golang.org/x/sync/errgroup"
@@ -216,21 +217,29 @@ func (w *Writer) Write(ctx context.Context, rs []openreports.Report) ([]Change, 
 		dry = []string{metav1.DryRunAll}
 	}
 	// Each namespace's report is its own object: they are built and sent
-	// WriteConcurrency at a time, and their changes kept in order.
+	// WriteConcurrency at a time, and their changes kept in order. A
+	// failed apply stops the reports not yet started, but does not cancel
+	// those in flight: a cancelled apply may or may not have been stored,
+	// and every write made must be reported (docs/fleet.md).
 	changes := make([]*Change, len(rs))
-	g, gctx := errgroup.WithContext(ctx)
+	var g errgroup.Group
 	g.SetLimit(WriteConcurrency)
+	var failed atomic.Bool
 	for i := range rs {
+		if failed.Load() { // g.Wait returns that failure
+			break
+		}
 		key := rs[i].Namespace + "/" + rs[i].Name
 		c := was[key]
 		delete(was, key)
 		g.Go(func() error {
-			if err := gctx.Err(); err != nil { // another report failed
+			ch, err := w.write(ctx, &rs[i], c, dry)
+			if err != nil {
+				failed.Store(true)
 				return err
 			}
-			ch, err := w.write(gctx, &rs[i], c, dry)
 			changes[i] = ch
-			return err
+			return nil
 		})
 	}
 	err := g.Wait()

@@ -272,13 +272,16 @@ func TestManagedListsMetadataOnly(t *testing.T) {
 // writer that waits for each answer before the next never gets there),
 // and the changes come back in the order of the reports. A report whose
 // apply fails ends the run with its error, and the writes that were made
-// are still returned, in order, to be printed.
+// are still returned, in order, to be printed: the applies in flight
+// beside the failed one are answered only after its failure (they are
+// not cancelled by it).
 func TestWriteAppliesConcurrently(t *testing.T) {
 	const n = 2*WriteConcurrency + 1
 	var mu sync.Mutex
 	inFlight, most := 0, 0
 	full, filled := make(chan struct{}), false
 	fail := ""
+	failSent, failOnce := make(chan struct{}), sync.Once{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
@@ -288,6 +291,7 @@ func TestWriteAppliesConcurrently(t *testing.T) {
 			filled = true
 		}
 		wait, failing := full, fail != "" && strings.Contains(r.URL.Path, "/namespaces/"+fail+"/")
+		afterFail := fail != "" && !failing
 		mu.Unlock()
 		select {
 		case <-wait:
@@ -300,7 +304,21 @@ func TestWriteAppliesConcurrently(t *testing.T) {
 		if r.Method != http.MethodPatch || failing {
 			w.WriteHeader(http.StatusInternalServerError)
 			_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","message":"failed by the test","code":500}`))
+			if failing {
+				w.(http.Flusher).Flush()
+				failOnce.Do(func() { close(failSent) })
+			}
 			return
+		}
+		if afterFail {
+			// Answer only once the client has had the failure some time:
+			// a writer that cancels the applies in flight beside a failed
+			// one loses these (they would go unreported).
+			select {
+			case <-failSent:
+				time.Sleep(100 * time.Millisecond)
+			case <-time.After(2 * time.Second): // ns02 not sent at all: the assertions below say so
+			}
 		}
 		u := &unstructured.Unstructured{}
 		if err := u.UnmarshalJSON(body); err != nil {
